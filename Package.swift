@@ -7,7 +7,6 @@ let package = Package(
   products: [
     .library(name: "ConcurrentBus", targets: ["ConcurrentBus"]),
     .library(name: "RCU", targets: ["RCU"]),
-    .library(name: "KVM", targets: ["KVM"]),
     .executable(name: "stress", targets: ["stress"]),
   ],
   dependencies: [
@@ -31,20 +30,18 @@ let package = Package(
       name: "ConcurrentBus",
       dependencies: ["RCU", .product(name: "SystemPackage", package: "swift-system")]
     ),
-    // Layer 4: the KVM harness.
-    .target(name: "CKVM"),
-    .target(name: "KVM", dependencies: ["CKVM", "ConcurrentBus"]),
     // Layer 5: the stress CLI.
     .executableTarget(
       name: "stress",
       dependencies: [
-        "ConcurrentBus", "RCU", "KVM",
+        "ConcurrentBus", "RCU",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),
+    // Not a product: the dispatch path in a binary of its own, for Scripts/check-hot-path.sh.
+    .executableTarget(name: "HotPathProbe", dependencies: ["ConcurrentBus", "RCU"]),
     .testTarget(name: "RCUTests", dependencies: ["RCU"]),
     .testTarget(name: "ConcurrentBusTests", dependencies: ["ConcurrentBus", "RCU"]),
-    .testTarget(name: "KVMTests", dependencies: ["KVM", "ConcurrentBus"]),
   ],
   swiftLanguageModes: [.v6]
 )

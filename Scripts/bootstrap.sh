@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Installs what the package needs from Debian, if it is missing. Safe to run again.
+set -euo pipefail
+
+missing=()
+[ -f /usr/include/x86_64-linux-gnu/urcu/urcu-memb.h ] || [ -f /usr/include/urcu/urcu-memb.h ] \
+  || missing+=(liburcu-dev)
+command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
+command -v python3 >/dev/null 2>&1 || missing+=(python3)
+command -v llvm-objdump >/dev/null 2>&1 || [ -x /opt/swift/usr/bin/llvm-objdump ] || missing+=(llvm)
+
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null 2>&1; then
+    echo "bootstrap: missing ${missing[*]}; install them with apt-get (needs root on Debian)." >&2
+    exit 1
+  fi
+  echo "bootstrap: installing ${missing[*]}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+if ! command -v swift >/dev/null 2>&1; then
+  echo "bootstrap: no swift on PATH; this package needs Swift 6.1 or later." >&2
+  exit 1
+fi

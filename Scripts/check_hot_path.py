@@ -1,0 +1,104 @@
+#!/usr/bin/env python3
+"""Reads the disassembly of the release HotPathProbe binary and checks the dispatch path.
+
+Starting from the probe functions, follows every direct call and tail jump into the
+binary's own code and fails on anything that takes a lock, allocates, touches a reference
+count or calls into a library. Indirect calls are the device's own method and are counted,
+not followed. A control probe that does retain must be flagged, or the check proves nothing.
+"""
+import re
+import subprocess
+import sys
+
+ROOTS = ["concurrentbus_probe_write", "concurrentbus_probe_read"]
+CONTROL = "concurrentbus_probe_control_retains"
+# Reached from the read path but not per access, each for a stated reason.
+COLD = {
+    # First read-side section of a thread nobody registered: once per thread.
+    "curcu_memb_register_lazily": "lazy reader registration, once per thread",
+    # liburcu's read_unlock wakes a writer that is blocked in synchronize_rcu on this
+    # reader: only at the end of a section a grace period was waiting for, never per access.
+    "futex_async": "liburcu wakes a writer sleeping in synchronize_rcu",
+}
+FORBIDDEN = re.compile(
+    r"retain|release|alloc|free|lock|mutex|rwlock|spin|futex|syscall|beginAccess|dispatch_|"
+    r"swift_once|swift_getGenericMetadata|swift_dynamicCast",
+    re.IGNORECASE,
+)
+CALL = re.compile(r"\b(call|jmp)q?\s+(0x[0-9a-f]+)\s+<([^>]+)>")
+INDIRECT = re.compile(r"\bcallq?\s+\*")
+
+
+def parse(binary):
+    text = subprocess.run(
+        ["llvm-objdump", "-d", "--no-show-raw-insn", binary],
+        check=True, capture_output=True, text=True,
+    ).stdout
+    functions, name = {}, None
+    for line in text.splitlines():
+        header = re.match(r"^[0-9a-f]+ <(.+)>:$", line)
+        if header:
+            name = header.group(1)
+            functions[name] = []
+        elif name and line.strip():
+            functions[name].append(line)
+    return functions
+
+
+def walk(functions, root):
+    problems, seen, indirect, cold = [], set(), 0, set()
+    stack = [root]
+    while stack:
+        name = stack.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        if name not in functions:
+            problems.append(f"{name}: not found in the binary")
+            continue
+        for line in functions[name]:
+            if INDIRECT.search(line):
+                indirect += 1
+                continue
+            match = CALL.search(line)
+            if not match:
+                continue
+            target = match.group(3)
+            if "+0x" in target:  # a branch inside a function
+                continue
+            if target in COLD:
+                cold.add(target)
+            elif target.endswith("@plt"):
+                problems.append(f"{name} calls {target}")
+            elif FORBIDDEN.search(target):
+                problems.append(f"{name} calls {target}")
+            else:
+                stack.append(target)
+    return problems, seen, indirect, cold
+
+
+def main():
+    binary = sys.argv[1]
+    functions = parse(binary)
+    failed = False
+    for root in ROOTS:
+        problems, seen, indirect, cold = walk(functions, root)
+        print(f"{root}: {len(seen)} function(s) on the path, "
+              f"{indirect} indirect call(s) (the device's own method)")
+        for name in sorted(cold):
+            print(f"  allowed off the per-access path: {name} ({COLD[name]})")
+        for problem in problems:
+            print(f"  FORBIDDEN: {problem}")
+        failed |= bool(problems)
+    control, _, _, _ = walk(functions, CONTROL)
+    if control:
+        print(f"{CONTROL}: flagged as expected ({control[0]})")
+    else:
+        print(f"{CONTROL}: NOT flagged: the checker cannot see retains")
+        failed = True
+    print("hot path: FAIL" if failed else "hot path: OK")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

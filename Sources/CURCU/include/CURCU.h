@@ -1,0 +1,190 @@
+// C shim over liburcu for Swift.
+//
+// liburcu's read-side primitives are macros or, with _LGPL_SOURCE, static inline functions
+// that Swift cannot name. These `static inline` wrappers are imported and inlined by Swift,
+// so a read-side section costs a thread-local counter update and compiler barriers, not a
+// library call. _LGPL_SOURCE inlines LGPL-2.1 code, which liburcu's README allows for code
+// under an LGPL-compatible license (this package is MIT).
+//
+// Two flavors are exposed: memb (the default: readers must be registered, writers use
+// sys_membarrier) and bp ("bulletproof": readers register themselves lazily).
+#ifndef CURCU_H
+#define CURCU_H
+
+#define _LGPL_SOURCE 1
+#include <urcu/urcu-memb.h>
+#include <urcu/urcu-bp.h>
+#include <urcu/call-rcu.h>
+#include <urcu/pointer.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+// <urcu/call-rcu.h> is guarded, so it declares call_rcu and rcu_barrier under the first
+// flavor's names only (memb); the bp ones are declared here.
+void urcu_bp_call_rcu(struct rcu_head *head, void (*func)(struct rcu_head *head));
+void urcu_bp_barrier(void);
+
+#if defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define CURCU_TSAN 1
+#endif
+#endif
+
+#ifdef CURCU_TSAN
+// liburcu 0.13 is not instrumented: the grace period happens inside sys_membarrier and the
+// library's own counters, which ThreadSanitizer cannot see. The token below carries the
+// happens-before edge TSan needs: every reader releases it as it leaves a read-side section
+// and every writer acquires it once a grace period has elapsed, which is exactly the
+// ordering the grace period guarantees.
+extern char curcu_tsan_token;
+void __tsan_acquire(void *addr);
+void __tsan_release(void *addr);
+// The library's out-of-line read-side functions (see tsan_outline.c): inlined liburcu code
+// would let TSan see half of liburcu's own protocol and report it.
+void curcu_memb_read_lock_outline(void);
+void curcu_memb_read_unlock_outline(void);
+void curcu_bp_read_lock_outline(void);
+void curcu_bp_read_unlock_outline(void);
+#define CURCU_TSAN_READER_EXIT() __tsan_release(&curcu_tsan_token)
+#define CURCU_TSAN_GRACE_PERIOD_END() __tsan_acquire(&curcu_tsan_token)
+#else
+#define CURCU_TSAN_READER_EXIT() ((void)0)
+#define CURCU_TSAN_GRACE_PERIOD_END() ((void)0)
+#endif
+
+/// A deferred-reclamation callback: runs once, on liburcu's call_rcu worker thread, after a
+/// grace period.
+typedef void (*curcu_callback)(void *context);
+
+// MARK: - Publication (flavor independent)
+
+/// Reads an RCU-protected pointer for use inside a read-side section (acquire/consume order,
+/// so the pointee's contents written before publication are visible).
+static inline void *curcu_dereference(void *const *slot) {
+#ifdef CURCU_TSAN
+  return __atomic_load_n(slot, __ATOMIC_ACQUIRE);
+#else
+  return rcu_dereference(*slot);
+#endif
+}
+
+/// Publishes `value` (release order: its contents are visible before the pointer) and
+/// returns the previous pointer, which the caller must retire after a grace period.
+static inline void *curcu_exchange(void **slot, void *value) {
+#ifdef CURCU_TSAN
+  return __atomic_exchange_n(slot, value, __ATOMIC_ACQ_REL);
+#else
+  return rcu_xchg_pointer(slot, value);
+#endif
+}
+
+// MARK: - memb flavor
+
+/// Registers the calling thread as a memb reader, and arranges for it to be unregistered
+/// when the thread exits. Cold path: see `curcu_memb_read_lock`.
+void curcu_memb_register_lazily(void);
+
+/// Whether the calling thread is registered as a memb reader.
+static inline bool curcu_memb_is_registered(void) {
+  return URCU_TLS(urcu_memb_reader).registered;
+}
+
+/// Registers the calling thread explicitly (for long-lived vCPU threads), so its first
+/// dispatch does not pay for registration. Idempotent; the thread is still unregistered at
+/// exit if nobody does it before.
+static inline void curcu_memb_register_thread(void) {
+  if (!URCU_TLS(urcu_memb_reader).registered) {
+    curcu_memb_register_lazily();
+  }
+}
+
+/// Unregisters the calling thread; it must not be inside a read-side section. Idempotent.
+static inline void curcu_memb_unregister_thread(void) {
+  if (URCU_TLS(urcu_memb_reader).registered) {
+    urcu_memb_unregister_thread();
+  }
+}
+
+/// Whether the calling thread is inside a memb read-side section.
+static inline bool curcu_memb_read_ongoing(void) {
+  return URCU_TLS(urcu_memb_reader).registered && _urcu_memb_read_ongoing();
+}
+
+/// Enters a read-side section, registering the thread first if nobody did.
+static inline void curcu_memb_read_lock(void) {
+  if (__builtin_expect(!URCU_TLS(urcu_memb_reader).registered, 0)) {
+    curcu_memb_register_lazily();
+  }
+#ifdef CURCU_TSAN
+  curcu_memb_read_lock_outline();
+#else
+  _urcu_memb_read_lock();
+#endif
+}
+
+/// Leaves a read-side section.
+static inline void curcu_memb_read_unlock(void) {
+  CURCU_TSAN_READER_EXIT();
+#ifdef CURCU_TSAN
+  curcu_memb_read_unlock_outline();
+#else
+  _urcu_memb_read_unlock();
+#endif
+}
+
+/// Waits for every read-side section that began before the call to end.
+static inline void curcu_memb_synchronize(void) {
+  urcu_memb_synchronize_rcu();
+  CURCU_TSAN_GRACE_PERIOD_END();
+}
+
+/// Runs `callback(context)` on the call_rcu worker after a grace period. Never blocks on a
+/// grace period itself. Returns false if the node could not be allocated.
+bool curcu_memb_defer(curcu_callback callback, void *context);
+
+/// Waits until every callback deferred before the call has run.
+static inline void curcu_memb_barrier(void) { urcu_memb_barrier(); }
+
+// MARK: - bp flavor
+
+/// Registers the calling thread as a bp reader (optional: bp registers lazily).
+static inline void curcu_bp_register_thread(void) { urcu_bp_register_thread(); }
+
+/// Unregisters the calling thread; bp also does this itself at thread exit.
+static inline void curcu_bp_unregister_thread(void) { urcu_bp_unregister_thread(); }
+
+/// Whether the calling thread is inside a bp read-side section.
+static inline bool curcu_bp_read_ongoing(void) { return _urcu_bp_read_ongoing(); }
+
+/// Enters a bp read-side section (bp registers the thread itself on first use).
+static inline void curcu_bp_read_lock(void) {
+#ifdef CURCU_TSAN
+  curcu_bp_read_lock_outline();
+#else
+  _urcu_bp_read_lock();
+#endif
+}
+
+/// Leaves a bp read-side section.
+static inline void curcu_bp_read_unlock(void) {
+  CURCU_TSAN_READER_EXIT();
+#ifdef CURCU_TSAN
+  curcu_bp_read_unlock_outline();
+#else
+  _urcu_bp_read_unlock();
+#endif
+}
+
+/// Waits for every bp read-side section that began before the call to end.
+static inline void curcu_bp_synchronize(void) {
+  urcu_bp_synchronize_rcu();
+  CURCU_TSAN_GRACE_PERIOD_END();
+}
+
+/// bp counterpart of `curcu_memb_defer`.
+bool curcu_bp_defer(curcu_callback callback, void *context);
+
+/// bp counterpart of `curcu_memb_barrier`.
+static inline void curcu_bp_barrier(void) { urcu_bp_barrier(); }
+
+#endif

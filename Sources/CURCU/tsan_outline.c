@@ -1,0 +1,14 @@
+// Out-of-line read-side entry points for ThreadSanitizer builds. This file deliberately does
+// not define _LGPL_SOURCE, so the names below resolve to liburcu's exported functions
+// rather than to its inline fast paths.
+#if defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#include <urcu/urcu-memb.h>
+#include <urcu/urcu-bp.h>
+
+void curcu_memb_read_lock_outline(void) { urcu_memb_read_lock(); }
+void curcu_memb_read_unlock_outline(void) { urcu_memb_read_unlock(); }
+void curcu_bp_read_lock_outline(void) { urcu_bp_read_lock(); }
+void curcu_bp_read_unlock_outline(void) { urcu_bp_read_unlock(); }
+#endif
+#endif

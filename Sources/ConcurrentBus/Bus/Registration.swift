@@ -1,0 +1,66 @@
+/// Identifies one registration on one bus. Never reused by that bus.
+public struct RegistrationID: Hashable, Comparable, Sendable, CustomStringConvertible {
+  /// The bus-unique number.
+  public let rawValue: UInt64
+
+  /// Wraps a raw identifier.
+  @inlinable
+  public init(rawValue: UInt64) { self.rawValue = rawValue }
+
+  public static func < (lhs: Self, rhs: Self) -> Bool { lhs.rawValue < rhs.rawValue }
+
+  public var description: String { "#\(rawValue)" }
+}
+
+/// Which written values a value-matched registration claims (KVM's ioeventfd datamatch).
+public enum ValueMatch: Hashable, Sendable {
+  /// Any value.
+  case any
+  /// Only this value, compared with the low `size` bytes of the write.
+  case value(UInt64)
+}
+
+/// What a registration covers.
+public enum RegistrationKind: Hashable, Sendable {
+  /// Every access that lies entirely inside `[base, base + length)`, reads and writes.
+  case range(base: UInt64, length: UInt64)
+  /// Writes at exactly `address` whose size is `size` (or any size when `size` is 0) and
+  /// whose value matches `match`. Value-matched entries never see reads.
+  case valueMatch(address: UInt64, size: Int, match: ValueMatch)
+}
+
+/// A device's place on a bus, returned by `register` and handed back to `unregister`.
+public struct Registration: Hashable, Sendable, CustomStringConvertible {
+  /// The bus-unique identifier, also reported by ``DispatchResult/claimed(_:)``.
+  public let id: RegistrationID
+  /// The addresses (and values) it claims.
+  public let kind: RegistrationKind
+
+  /// Creates a description of a registration; only a bus hands out real ones.
+  public init(id: RegistrationID, kind: RegistrationKind) {
+    self.id = id
+    self.kind = kind
+  }
+
+  public var description: String {
+    switch kind {
+    case .range(let base, let length):
+      return "registration \(id) [0x\(String(base, radix: 16)), +0x\(String(length, radix: 16)))"
+    case .valueMatch(let address, let size, let match):
+      let value: String
+      switch match {
+      case .any: value = "any value"
+      case .value(let v): value = "value 0x\(String(v, radix: 16))"
+      }
+      return "registration \(id) at 0x\(String(address, radix: 16)) size \(size) \(value)"
+    }
+  }
+}
+
+/// Which entry, if any, took a guest write.
+public enum DispatchResult: Hashable, Sendable {
+  /// The registration whose device accepted the write.
+  case claimed(RegistrationID)
+  /// Nothing on the bus accepted it: the VMM handles it (or ignores it) itself.
+  case unclaimed
+}
