@@ -125,7 +125,15 @@ public final class IOBus<Flavor: RCUFlavor>: Sendable {
     guard !Flavor.isInReadSection else { throw .insideReadSection }
     let commit = try writer.withLock { (state: inout BusState) throws(IOBusError) in
       var tx = IOBusTransaction(state: state)
-      let result = try body(&tx)
+      let result: Result
+      do throws(IOBusError) {
+        result = try body(&tx)
+      } catch {
+        // The batch is dropped, but identifiers it handed out stay used: a caller may
+        // still hold one, and it must never name a later registration.
+        state.nextID = tx.state.nextID
+        throw error
+      }
       let retired = published.publish(tx.state.makeTable())
       state = tx.state
       return Commit(result: result, retired: retired, removed: tx.removed)

@@ -1,0 +1,113 @@
+import ConcurrentBus
+import RCU
+import Testing
+
+/// Random operation sequences, replayable by seed: after every operation the bus must hold
+/// the same registrations as ``BusModel`` and answer every probe the same way.
+@Suite("IOBus against its model")
+struct IOBusPropertyTests {
+  enum Operation {
+    case range(base: UInt64, length: UInt64, accepts: Bool)
+    case valueMatch(address: UInt64, size: Int, match: ValueMatch, accepts: Bool)
+    case unregister(pick: Int, stale: Bool)
+  }
+
+  /// A small address space, so that overlaps, collisions and fall-through are common.
+  static func randomOperation(_ rng: inout SeededGenerator) -> Operation {
+    let accepts = Int.random(in: 0..<5, using: &rng) != 0
+    switch Int.random(in: 0..<10, using: &rng) {
+    case 0..<3:
+      let base: UInt64 = Bool.random(using: &rng) ? .random(in: 0..<96, using: &rng) : .max - .random(in: 0..<8, using: &rng)
+      let length: UInt64 = [0, 1, 2, 4, 8, 16, 24, .max].randomElement(using: &rng)!
+      return .range(base: base, length: length, accepts: accepts)
+    case 3..<7:
+      let address: UInt64 = Bool.random(using: &rng) ? .random(in: 0..<96, using: &rng) : .max - .random(in: 0..<4, using: &rng)
+      let size = [0, 1, 2, 4, 8, 3].randomElement(using: &rng)!
+      let match: ValueMatch = Bool.random(using: &rng) ? .any : .value([0, 1, 2, 0xFF, 0x1_0000, .max].randomElement(using: &rng)!)
+      return .valueMatch(address: address, size: size, match: match, accepts: accepts)
+    default:
+      return .unregister(pick: .random(in: 0..<1000, using: &rng), stale: Int.random(in: 0..<6, using: &rng) == 0)
+    }
+  }
+
+  struct Harness {
+    let bus = IOBus()
+    var model = BusModel()
+    var stale: [Registration] = []
+
+    mutating func apply(_ operation: IOBusPropertyTests.Operation, in tx: inout IOBusTransaction, model: inout BusModel) -> (Result<Registration?, IOBusError>, Result<Registration?, IOBusError>) {
+      switch operation {
+      case .range(let base, let length, let accepts):
+        let device = RecordingDevice("range", acceptsWrites: accepts, readValue: base &* 31 &+ length)
+        return (
+          Result { () throws(IOBusError) in try tx.register(device, base: base, length: length) },
+          Result { () throws(IOBusError) in try model.register(device, base: base, length: length) }
+        )
+      case .valueMatch(let address, let size, let match, let accepts):
+        let device = RecordingDevice("match", acceptsWrites: accepts)
+        return (
+          Result { () throws(IOBusError) in try tx.register(device, address: address, size: size, match: match) },
+          Result { () throws(IOBusError) in try model.register(device, address: address, size: size, match: match) }
+        )
+      case .unregister(let pick, let useStale):
+        let candidates = useStale ? stale : model.registrations
+        guard !candidates.isEmpty else { return (.success(nil), .success(nil)) }
+        let registration = candidates[pick % candidates.count]
+        let busResult = Result { () throws(IOBusError) -> Registration? in try tx.unregister(registration); return nil }
+        let modelResult = Result { () throws(IOBusError) -> Registration? in try model.unregister(registration); return nil }
+        if case .success = modelResult { stale.append(registration) }
+        return (busResult, modelResult)
+      }
+    }
+
+    /// Applies a batch to the bus and the model; the first failure aborts both.
+    mutating func batch(_ operations: [IOBusPropertyTests.Operation]) {
+      var staged = model
+      var firstFailure: IOBusError?
+      var mismatch: String?
+      do {
+        try bus.update { (tx: inout IOBusTransaction) throws(IOBusError) in
+          for operation in operations {
+            let (busResult, modelResult) = apply(operation, in: &tx, model: &staged)
+            if "\(busResult)" != "\(modelResult)" { mismatch = "\(operation): bus \(busResult), model \(modelResult)" }
+            if case .failure(let error) = modelResult {
+              firstFailure = error
+              throw error
+            }
+          }
+        }
+        model = staged
+      } catch {
+        #expect(error == firstFailure)
+        model.abandon(batch: staged)
+      }
+      #expect(mismatch == nil)
+    }
+
+    func check(_ rng: inout SeededGenerator, step: Int, seed: UInt64) {
+      #expect(bus.registrations == model.registrations, "seed \(seed) step \(step)")
+      for _ in 0..<48 {
+        let address: UInt64 = Bool.random(using: &rng) ? .random(in: 0..<112, using: &rng) : .max - .random(in: 0..<9, using: &rng)
+        let size = [1, 2, 4, 8, 0, 3, -1].randomElement(using: &rng)!
+        let value: UInt64 = [0, 1, 2, 0xFF, 0x1FF, 0x1_0000, .max].randomElement(using: &rng)!
+        let written = bus.write(address: address, size: size, value: value)
+        let expected = model.write(address: address, size: size, value: value)
+        #expect(written == expected, "seed \(seed) step \(step): write(0x\(String(address, radix: 16)), \(size), \(value))")
+        #expect(bus.read(address: address, size: size) == model.read(address: address, size: size), "seed \(seed) step \(step): read")
+      }
+    }
+  }
+
+  @Test("random single operations and batches agree with the model", arguments: 1...24)
+  func agreesWithModel(seed: UInt64) {
+    var rng = SeededGenerator(seed: seed)
+    var harness = Harness()
+    for step in 0..<120 {
+      let batchSize = Int.random(in: 0..<8, using: &rng) == 0 ? Int.random(in: 2...5, using: &rng) : 1
+      harness.batch((0..<batchSize).map { _ in Self.randomOperation(&rng) })
+      harness.check(&rng, step: step, seed: seed)
+    }
+    MembRCU.barrier()
+    #expect(harness.bus.retiredSnapshots == 0)
+  }
+}
