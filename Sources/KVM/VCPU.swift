@@ -86,8 +86,8 @@ public final class VCPU: @unchecked Sendable {
   }
 
   /// Puts the vCPU in 32-bit protected mode with flat 4 GiB code and data segments,
-  /// paging off (linear = physical), SSE enabled (CR4.OSFXSR, CR0.MP) so
-  /// `GuestProgram` can make 8-byte accesses with `movq`, executing at `entry`.
+  /// paging off (linear = physical), the FPU/MMX usable (CR0.EM and CR0.TS clear) so
+  /// `GuestProgram` can make 8-byte accesses with MMX `movq`, executing at `entry`.
   ///
   /// No GDT is needed: KVM loads the hidden segment state from `kvm_sregs`, and the
   /// guest never reloads a segment register or takes an interrupt.
@@ -120,8 +120,6 @@ public final class VCPU: @unchecked Sendable {
     let taskSwitched: UInt64 = 1 << 3
     let paging: UInt64 = 1 << 31
     sregs.cr0 = (sregs.cr0 | protectionEnable | monitorCoprocessor) & ~(emulation | taskSwitched | paging)
-    let osfxsr: UInt64 = 1 << 9
-    sregs.cr4 |= osfxsr
     sregs.efer = 0
     try setSpecialRegisters(sregs)
     var regs = kvm_regs()

@@ -7,6 +7,8 @@
 
 #include <stdint.h>
 #include <linux/kvm.h>
+// Re-exported because Glibc's Swift module omits eventfd(2), which KVM_IOEVENTFD needs.
+#include <sys/eventfd.h>
 
 // MARK: ioctl request numbers
 

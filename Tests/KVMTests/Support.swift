@@ -1,0 +1,79 @@
+import CKVM
+import Glibc
+import KVM
+import Synchronization
+import Testing
+
+/// Opens /dev/kvm once for the whole test process; the failure text is the skip reason.
+let sharedSystem: Result<KVMSystem, KVMError> = Result { () throws(KVMError) in try KVMSystem() }
+
+/// Test condition: true when /dev/kvm opens; otherwise prints why, so the skip is explained.
+func kvmIsAvailable() -> Bool {
+  switch sharedSystem {
+  case .success: return true
+  case .failure(let error):
+    print("KVM tests skipped: \(error)")
+    return false
+  }
+}
+
+func system() throws -> KVMSystem { try sharedSystem.get() }
+
+/// Counts every write and answers reads with `pattern + n` (n = 1-based read number
+/// for that port or address), so the last read value proves the count too.
+final class RecordingHandler: GuestIOHandler {
+  let writes = Mutex<[GuestWrite: Int]>([:])
+  let reads = Mutex<[GuestWrite: UInt64]>([:])
+  let pattern: UInt64
+
+  init(pattern: UInt64 = 0x1122_3344_5566_7700) { self.pattern = pattern }
+
+  func portWrite(port: UInt16, size: Int, value: UInt64) {
+    writes.withLock { $0[GuestWrite(space: .pio, address: UInt64(port), size: size, value: value), default: 0] += 1 }
+  }
+
+  func portRead(port: UInt16, size: Int) -> UInt64 {
+    nextRead(GuestWrite(space: .pio, address: UInt64(port), size: size, value: 0))
+  }
+
+  func mmioWrite(address: UInt64, size: Int, value: UInt64) {
+    writes.withLock { $0[GuestWrite(space: .mmio, address: address, size: size, value: value), default: 0] += 1 }
+  }
+
+  func mmioRead(address: UInt64, size: Int) -> UInt64 {
+    nextRead(GuestWrite(space: .mmio, address: address, size: size, value: 0))
+  }
+
+  private func nextRead(_ key: GuestWrite) -> UInt64 {
+    let count = reads.withLock { counts in
+      counts[key, default: 0] += 1
+      return counts[key]!
+    }
+    return expectedRead(count: count, size: key.size)
+  }
+
+  /// The value the `count`-th read of a `size`-byte location returns.
+  func expectedRead(count: UInt64, size: Int) -> UInt64 {
+    let value = pattern &+ count
+    return size == 8 ? value : value & ((1 << (8 * UInt64(size))) - 1)
+  }
+}
+
+/// An eventfd(2) owned by a test.
+final class EventFD {
+  let descriptor: Int32
+
+  init() throws {
+    descriptor = eventfd(0, Int32(EFD_NONBLOCK | EFD_CLOEXEC))
+    guard descriptor >= 0 else { throw KVMError.ioctl(name: "eventfd", errno: errno) }
+  }
+
+  deinit { close(descriptor) }
+
+  /// Reads and resets the counter; 0 when it was never signalled.
+  func take() -> UInt64 {
+    var value: UInt64 = 0
+    let result = read(descriptor, &value, 8)
+    return result == 8 ? value : 0
+  }
+}
