@@ -77,3 +77,27 @@ final class EventFD {
     return result == 8 ? value : 0
   }
 }
+
+/// Records port writes byte by byte in arrival order and answers reads with
+/// `0xA0000000 + n` (n = 1-based read number), to check string I/O ordering.
+final class StreamHandler: GuestIOHandler {
+  let written = Mutex<[UInt8]>([])
+  let readCount = Mutex<UInt64>(0)
+
+  func portWrite(port: UInt16, size: Int, value: UInt64) {
+    written.withLock { bytes in
+      for byte in 0..<size { bytes.append(UInt8(truncatingIfNeeded: value >> (8 * UInt64(byte)))) }
+    }
+  }
+
+  func portRead(port: UInt16, size: Int) -> UInt64 {
+    0xA000_0000 + readCount.withLock { count in
+      count += 1
+      return count
+    }
+  }
+
+  func mmioWrite(address: UInt64, size: Int, value: UInt64) {}
+
+  func mmioRead(address: UInt64, size: Int) -> UInt64 { 0 }
+}
