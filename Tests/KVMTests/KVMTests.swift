@@ -3,7 +3,10 @@ import Glibc
 import KVM
 import Testing
 
-@Suite("KVM harness", .enabled("needs /dev/kvm") { kvmIsAvailable() })
+@Suite(
+  "KVM harness",
+  .enabled(if: kvmUnavailableReason == nil, Comment(rawValue: kvmUnavailableReason ?? "needs /dev/kvm"))
+)
 struct KVMTests {
   static let mmioBase: UInt64 = 0xD000_0000
 

@@ -7,15 +7,13 @@ import Testing
 /// Opens /dev/kvm once for the whole test process; the failure text is the skip reason.
 let sharedSystem: Result<KVMSystem, KVMError> = Result { () throws(KVMError) in try KVMSystem() }
 
-/// Test condition: true when /dev/kvm opens; otherwise prints why, so the skip is explained.
-func kvmIsAvailable() -> Bool {
-  switch sharedSystem {
-  case .success: return true
-  case .failure(let error):
-    print("KVM tests skipped: \(error)")
-    return false
-  }
-}
+/// Why KVM tests cannot run here, or nil when /dev/kvm opened; printed once.
+let kvmUnavailableReason: String? = {
+  guard case .failure(let error) = sharedSystem else { return nil }
+  let reason = "KVM tests skipped: \(error)"
+  print(reason)
+  return reason
+}()
 
 func system() throws -> KVMSystem { try sharedSystem.get() }
 
