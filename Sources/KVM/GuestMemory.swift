@@ -60,7 +60,7 @@ public final class GuestMemory: @unchecked Sendable {
 }
 
 /// Reads `size` (1, 2, 4, 8) little-endian bytes, or nil for another size.
-@inline(__always)
+@usableFromInline @inline(__always)
 func loadLittleEndian(_ source: UnsafeRawPointer, size: Int) -> UInt64? {
   switch size {
   case 1: return UInt64(source.load(as: UInt8.self))
@@ -72,7 +72,7 @@ func loadLittleEndian(_ source: UnsafeRawPointer, size: Int) -> UInt64? {
 }
 
 /// Writes the low `size` (1, 2, 4, 8) bytes of `value` little-endian; false for another size.
-@inline(__always)
+@usableFromInline @inline(__always)
 func storeLittleEndian(_ value: UInt64, to destination: UnsafeMutableRawPointer, size: Int) -> Bool {
   switch size {
   case 1: destination.storeBytes(of: UInt8(truncatingIfNeeded: value), as: UInt8.self)

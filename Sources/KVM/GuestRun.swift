@@ -72,6 +72,8 @@ public final class GuestRun: Sendable {
   ///
   /// Result slots keep their previous contents until the guest overwrites them.
   /// Throws the first error of any vCPU (by vCPU order) after all threads have ended.
+  /// Inlinable so the vCPU loops are specialized for the caller's handler type.
+  @inlinable
   public func run<Handler: GuestIOHandler>(handler: Handler) throws(KVMError) -> [RunStatistics] {
     for (vcpu, guest) in zip(vcpus, assembled) {
       try vcpu.configureFlatProtectedMode(entry: guest.codeAddress)

@@ -1,4 +1,4 @@
-import CKVM
+public import CKVM
 import Glibc
 
 extension VCPU {
@@ -8,15 +8,17 @@ extension VCPU {
   /// String I/O (`rep outs`/`rep ins`, `count` > 1) is delivered as `count`
   /// separate accesses in order. KVM_RUN interrupted by a signal is retried. Any
   /// exit other than IO, MMIO and HLT throws `KVMError.unexpectedExit`.
+  ///
+  /// Inlinable so that callers in other modules get a copy specialized for their
+  /// handler type: no existential or witness-table dispatch on the exit path.
+  @inlinable
   public func run<Handler: GuestIOHandler>(handler: Handler) throws(KVMError) -> RunStatistics {
-    guard running.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged
-    else { throw .vcpuBusy }
-    defer { running.store(false, ordering: .releasing) }
+    try beginRun()
+    defer { endRun() }
 
     let clock = ContinuousClock()
     let start = clock.now
     var statistics = RunStatistics()
-    defer { statistics.elapsed = clock.now - start }
     let runArea = UnsafeMutableRawPointer(run)
 
     while true {
@@ -67,6 +69,7 @@ extension VCPU {
           }
         }
       case CKVM_EXIT_HLT:
+        statistics.elapsed = clock.now - start
         return statistics
       case CKVM_EXIT_FAIL_ENTRY:
         throw .unexpectedExit(reason: reason, detail: ckvm_run_fail_entry_reason(run))

@@ -14,9 +14,9 @@ public final class VCPU: @unchecked Sendable {
   public let id: UInt32
   /// The vCPU file descriptor.
   public let descriptor: Int32
-  let run: UnsafeMutablePointer<kvm_run>
+  @usableFromInline let run: UnsafeMutablePointer<kvm_run>
   private let mmapSize: Int
-  let running = Atomic<Bool>(false)
+  private let running = Atomic<Bool>(false)
 
   init(vm: VirtualMachine, id: UInt32, descriptor: Int32, mmapSize: Int) throws(KVMError) {
     let mapped = mmap(nil, mmapSize, PROT_READ | PROT_WRITE, MAP_SHARED, descriptor, 0)
@@ -30,6 +30,19 @@ public final class VCPU: @unchecked Sendable {
     self.descriptor = descriptor
     self.mmapSize = mmapSize
     self.run = mapped.bindMemory(to: kvm_run.self, capacity: 1)
+  }
+
+  /// Claims the vCPU for the calling thread, or throws `.vcpuBusy`.
+  @usableFromInline
+  func beginRun() throws(KVMError) {
+    guard running.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged
+    else { throw .vcpuBusy }
+  }
+
+  /// Releases the claim taken by `beginRun`.
+  @usableFromInline
+  func endRun() {
+    running.store(false, ordering: .releasing)
   }
 
   deinit {

@@ -187,6 +187,7 @@ struct KVMTests {
       }
       #expect(statistics[vcpu].ioExits + statistics[vcpu].mmioExits == exits)
       #expect(statistics[vcpu].exits == exits + 1)
+      #expect(statistics[vcpu].elapsed > .zero)
     }
   }
 }
