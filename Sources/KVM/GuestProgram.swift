@@ -1,7 +1,7 @@
 /// One guest write as the host should observe it: where, how wide, which value.
 public struct GuestWrite: Sendable, Hashable, CustomStringConvertible {
   /// Ports or MMIO.
-  public var space: IOEventFDAssignment.AddressSpace
+  public var space: GuestAddressSpace
   /// Port number or guest-physical address.
   public var address: UInt64
   /// Access width in bytes.
@@ -10,7 +10,7 @@ public struct GuestWrite: Sendable, Hashable, CustomStringConvertible {
   public var value: UInt64
 
   /// Creates a key for counting writes.
-  public init(space: IOEventFDAssignment.AddressSpace, address: UInt64, size: Int, value: UInt64) {
+  public init(space: GuestAddressSpace, address: UInt64, size: Int, value: UInt64) {
     self.space = space
     self.address = address
     self.size = size
@@ -63,7 +63,7 @@ public struct GuestProgram: Sendable, Hashable {
   public func expectedWrites() -> [GuestWrite: Int] {
     var counts: [GuestWrite: Int] = [:]
     for access in accesses {
-      let (space, address, size, values): (IOEventFDAssignment.AddressSpace, UInt64, Int, [UInt64])
+      let (space, address, size, values): (GuestAddressSpace, UInt64, Int, [UInt64])
       switch access {
       case .portWrite(let port, let s, let v): (space, address, size, values) = (.pio, UInt64(port), s, v)
       case .mmioWrite(let a, let s, let v): (space, address, size, values) = (.mmio, a, s, v)

@@ -4,6 +4,9 @@ import Synchronization
 /// A real pthread running one closure, so each vCPU has its own kernel thread and
 /// never shares a Swift concurrency or Dispatch worker with another.
 ///
+/// The thread inherits the creator's signal mask (Swift concurrency workers block
+/// most signals), so a signal meant to interrupt KVM_RUN must be unblocked in `body`.
+///
 /// Sendable: the thread id is immutable and `joined` makes `join` idempotent.
 public final class HostThread: Sendable {
   private let thread: pthread_t

@@ -4,14 +4,6 @@ import Glibc
 /// One KVM_IOEVENTFD binding: guest writes matching it signal an eventfd in the
 /// kernel instead of exiting to userspace.
 public struct IOEventFDAssignment: Sendable, Hashable {
-  /// The address space the binding watches.
-  public enum AddressSpace: Sendable, Hashable {
-    /// I/O ports (`out` instructions).
-    case pio
-    /// Guest-physical memory without a memory slot.
-    case mmio
-  }
-
   /// The eventfd(2) descriptor the kernel signals; the caller owns it.
   public var eventFD: Int32
   /// Port number or guest-physical address.
@@ -19,12 +11,12 @@ public struct IOEventFDAssignment: Sendable, Hashable {
   /// Access length to match: 1, 2, 4 or 8, or 0 for any length (no datamatch then).
   public var length: Int
   /// Ports or MMIO.
-  public var space: AddressSpace
+  public var space: GuestAddressSpace
   /// When set, only writes of exactly this value match.
   public var datamatch: UInt64?
 
   /// Describes a binding; nothing is registered until `VirtualMachine.assign`.
-  public init(eventFD: Int32, address: UInt64, length: Int, space: AddressSpace, datamatch: UInt64? = nil) {
+  public init(eventFD: Int32, address: UInt64, length: Int, space: GuestAddressSpace, datamatch: UInt64? = nil) {
     self.eventFD = eventFD
     self.address = address
     self.length = length
