@@ -40,10 +40,13 @@ public final class GuestMemory: @unchecked Sendable {
   /// Copies `bytes` to guest-physical `address`.
   public func write(_ bytes: [UInt8], at address: UInt64) throws(KVMError) {
     guard contains(address, length: bytes.count) else {
-      throw .invalidArgument("write of \(bytes.count) bytes at 0x\(String(address, radix: 16)) is outside guest memory")
+      throw .invalidArgument(
+        "write of \(bytes.count) bytes at 0x\(String(address, radix: 16)) is outside guest memory")
     }
     let offset = Int(address - guestPhysicalAddress)
-    bytes.withUnsafeBytes { (pointer + offset).copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+    bytes.withUnsafeBytes {
+      (pointer + offset).copyMemory(from: $0.baseAddress!, byteCount: $0.count)
+    }
   }
 
   /// Reads a little-endian value of `size` bytes (1, 2, 4 or 8) at guest-physical `address`.
@@ -73,11 +76,14 @@ func loadLittleEndian(_ source: UnsafeRawPointer, size: Int) -> UInt64? {
 
 /// Writes the low `size` (1, 2, 4, 8) bytes of `value` little-endian; false for another size.
 @usableFromInline @inline(__always)
-func storeLittleEndian(_ value: UInt64, to destination: UnsafeMutableRawPointer, size: Int) -> Bool {
+func storeLittleEndian(_ value: UInt64, to destination: UnsafeMutableRawPointer, size: Int) -> Bool
+{
   switch size {
   case 1: destination.storeBytes(of: UInt8(truncatingIfNeeded: value), as: UInt8.self)
-  case 2: destination.storeBytes(of: UInt16(truncatingIfNeeded: value).littleEndian, as: UInt16.self)
-  case 4: destination.storeBytes(of: UInt32(truncatingIfNeeded: value).littleEndian, as: UInt32.self)
+  case 2:
+    destination.storeBytes(of: UInt16(truncatingIfNeeded: value).littleEndian, as: UInt16.self)
+  case 4:
+    destination.storeBytes(of: UInt32(truncatingIfNeeded: value).littleEndian, as: UInt32.self)
   case 8: destination.storeBytes(of: value.littleEndian, as: UInt64.self)
   default: return false
   }

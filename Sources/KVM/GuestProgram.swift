@@ -65,14 +65,16 @@ public struct GuestProgram: Sendable, Hashable {
     for access in accesses {
       let (space, address, size, values): (GuestAddressSpace, UInt64, Int, [UInt64])
       switch access {
-      case .portWrite(let port, let s, let v): (space, address, size, values) = (.pio, UInt64(port), s, v)
+      case .portWrite(let port, let s, let v):
+        (space, address, size, values) = (.pio, UInt64(port), s, v)
       case .mmioWrite(let a, let s, let v): (space, address, size, values) = (.mmio, a, s, v)
       case .portRead, .mmioRead: continue
       }
       for (index, value) in values.enumerated() {
         let times = iterations / values.count + (index < iterations % values.count ? 1 : 0)
         guard times > 0 else { continue }
-        counts[GuestWrite(space: space, address: address, size: size, value: value), default: 0] += times
+        counts[GuestWrite(space: space, address: address, size: size, value: value), default: 0] +=
+          times
       }
     }
     return counts
@@ -80,7 +82,8 @@ public struct GuestProgram: Sendable, Hashable {
 
   /// Encodes the program for code at `codeAddress` and constants plus result slots
   /// at `dataAddress` (both guest-physical, below 4 GiB, inside guest RAM).
-  public func assemble(codeAddress: UInt64, dataAddress: UInt64) throws(KVMError) -> AssembledGuest {
+  public func assemble(codeAddress: UInt64, dataAddress: UInt64) throws(KVMError) -> AssembledGuest
+  {
     guard iterations >= 0, iterations <= Int(UInt32.max) else {
       throw .invalidArgument("iterations \(iterations) out of range")
     }
@@ -111,7 +114,9 @@ public struct GuestProgram: Sendable, Hashable {
     if blocks > 0 {
       code.movECX(UInt32(blocks))
       let loopStart = code.bytes.count
-      for phase in 0..<period { emitIteration(phase: phase, into: &code, data: &data, results: resultAddresses) }
+      for phase in 0..<period {
+        emitIteration(phase: phase, into: &code, data: &data, results: resultAddresses)
+      }
       code.decECX()
       code.jnz(to: loopStart)
     }
@@ -122,9 +127,11 @@ public struct GuestProgram: Sendable, Hashable {
 
     let end = codeAddress + UInt64(code.bytes.count)
     if dataAddress < end && codeAddress < dataAddress + UInt64(data.bytes.count) {
-      throw .invalidArgument("code [0x\(String(codeAddress, radix: 16)), 0x\(String(end, radix: 16))) overlaps data")
+      throw .invalidArgument(
+        "code [0x\(String(codeAddress, radix: 16)), 0x\(String(end, radix: 16))) overlaps data")
     }
-    guard end <= UInt64(UInt32.max), dataAddress + UInt64(data.bytes.count) <= UInt64(UInt32.max) else {
+    guard end <= UInt64(UInt32.max), dataAddress + UInt64(data.bytes.count) <= UInt64(UInt32.max)
+    else {
       throw .invalidArgument("program does not fit below 4 GiB")
     }
     return AssembledGuest(
@@ -158,11 +165,14 @@ public struct GuestProgram: Sendable, Hashable {
 
   private func validate(address: UInt64, size: Int) throws(KVMError) {
     guard address + UInt64(size) <= UInt64(UInt32.max) + 1 else {
-      throw .invalidArgument("MMIO address 0x\(String(address, radix: 16)) is not reachable from 32-bit code")
+      throw .invalidArgument(
+        "MMIO address 0x\(String(address, radix: 16)) is not reachable from 32-bit code")
     }
   }
 
-  private func emitIteration(phase: Int, into code: inout X86Emitter, data: inout DataArea, results: [Int: UInt64]) {
+  private func emitIteration(
+    phase: Int, into code: inout X86Emitter, data: inout DataArea, results: [Int: UInt64]
+  ) {
     for (index, access) in accesses.enumerated() {
       switch access {
       case .portWrite(let port, let size, let values):

@@ -40,10 +40,12 @@ public final class GuestRun: Sendable {
     let ramSize = areaSize * programs.count
     let ramEnd = Self.memoryBase + UInt64(ramSize)
     for program in programs {
-      for case .mmioWrite(let address, _, _) in program.accesses where address < ramEnd && address >= Self.memoryBase {
+      for case .mmioWrite(let address, _, _) in program.accesses
+      where address < ramEnd && address >= Self.memoryBase {
         throw .invalidArgument("MMIO address 0x\(String(address, radix: 16)) is guest RAM")
       }
-      for case .mmioRead(let address, _) in program.accesses where address < ramEnd && address >= Self.memoryBase {
+      for case .mmioRead(let address, _) in program.accesses
+      where address < ramEnd && address >= Self.memoryBase {
         throw .invalidArgument("MMIO address 0x\(String(address, radix: 16)) is guest RAM")
       }
     }
@@ -78,7 +80,8 @@ public final class GuestRun: Sendable {
     for (vcpu, guest) in zip(vcpus, assembled) {
       try vcpu.configureFlatProtectedMode(entry: guest.codeAddress)
     }
-    let results = Mutex<[Result<RunStatistics, KVMError>?]>(Array(repeating: nil, count: vcpus.count))
+    let results = Mutex<[Result<RunStatistics, KVMError>?]>(
+      Array(repeating: nil, count: vcpus.count))
     var threads: [HostThread] = []
     var startError: KVMError?
     for (index, vcpu) in vcpus.enumerated() {

@@ -16,7 +16,9 @@ public struct IOEventFDAssignment: Sendable, Hashable {
   public var datamatch: UInt64?
 
   /// Describes a binding; nothing is registered until `VirtualMachine.assign`.
-  public init(eventFD: Int32, address: UInt64, length: Int, space: GuestAddressSpace, datamatch: UInt64? = nil) {
+  public init(
+    eventFD: Int32, address: UInt64, length: Int, space: GuestAddressSpace, datamatch: UInt64? = nil
+  ) {
     self.eventFD = eventFD
     self.address = address
     self.length = length

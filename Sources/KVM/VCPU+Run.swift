@@ -63,7 +63,8 @@ extension VCPU {
           }
           handler.mmioWrite(address: address, size: size, value: value)
         } else {
-          guard storeLittleEndian(handler.mmioRead(address: address, size: size), to: data, size: size)
+          guard
+            storeLittleEndian(handler.mmioRead(address: address, size: size), to: data, size: size)
           else {
             throw .unsupportedAccess("MMIO read at 0x\(String(address, radix: 16)) size \(size)")
           }

@@ -132,7 +132,8 @@ public final class VCPU: @unchecked Sendable {
     let emulation: UInt64 = 1 << 2
     let taskSwitched: UInt64 = 1 << 3
     let paging: UInt64 = 1 << 31
-    sregs.cr0 = (sregs.cr0 | protectionEnable | monitorCoprocessor) & ~(emulation | taskSwitched | paging)
+    sregs.cr0 =
+      (sregs.cr0 | protectionEnable | monitorCoprocessor) & ~(emulation | taskSwitched | paging)
     sregs.efer = 0
     try setSpecialRegisters(sregs)
     var regs = kvm_regs()

@@ -23,8 +23,10 @@ struct GuestProgramTests {
   }
 
   @Test func referenceOutLoopEncodingMatchesKnownBytes() throws {
-    let guest = try GuestProgram(iterations: 3, accesses: [.portWrite(port: 0x3F8, size: 1, values: [0x41])])
-      .assemble(codeAddress: 0x1000, dataAddress: 0x2000)
+    let guest = try GuestProgram(
+      iterations: 3, accesses: [.portWrite(port: 0x3F8, size: 1, values: [0x41])]
+    )
+    .assemble(codeAddress: 0x1000, dataAddress: 0x2000)
     let expected: [UInt8] = [
       0xB9, 3, 0, 0, 0,  // mov ecx, 3
       0x66, 0xBA, 0xF8, 0x03,  // mov dx, 0x3f8
@@ -47,7 +49,8 @@ struct GuestProgramTests {
   ])
   func invalidAccessesAreRejected(access: GuestProgram.Access) {
     #expect(throws: KVMError.self) {
-      try GuestProgram(iterations: 1, accesses: [access]).assemble(codeAddress: 0x1000, dataAddress: 0x8000)
+      try GuestProgram(iterations: 1, accesses: [access]).assemble(
+        codeAddress: 0x1000, dataAddress: 0x8000)
     }
   }
 

@@ -5,7 +5,8 @@ import Testing
 
 @Suite(
   "KVM harness",
-  .enabled(if: kvmUnavailableReason == nil, Comment(rawValue: kvmUnavailableReason ?? "needs /dev/kvm"))
+  .enabled(
+    if: kvmUnavailableReason == nil, Comment(rawValue: kvmUnavailableReason ?? "needs /dev/kvm"))
 )
 struct KVMTests {
   static let mmioBase: UInt64 = 0xD000_0000
@@ -19,7 +20,9 @@ struct KVMTests {
       .mmioWrite(address: mmioBase, size: 1, values: [0x7F, 0x80]),
       .mmioWrite(address: mmioBase + 0x10, size: 2, values: [0xCAFE, 0x0001, 0xFFFF]),
       .mmioWrite(address: mmioBase + 0x20, size: 4, values: [0x8765_4321, 0x0BAD_F00D]),
-      .mmioWrite(address: mmioBase + 0x40, size: 8, values: [0x0123_4567_89AB_CDEF, 0xFEDC_BA98_7654_3210, 7]),
+      .mmioWrite(
+        address: mmioBase + 0x40, size: 8,
+        values: [0x0123_4567_89AB_CDEF, 0xFEDC_BA98_7654_3210, 7]),
       .portRead(port: 0x600, size: 1),
       .portRead(port: 0x602, size: 2),
       .portRead(port: 0x604, size: 4),
@@ -34,13 +37,17 @@ struct KVMTests {
     let memory = try vm.addMemory(slot: 0, guestPhysicalAddress: 0x1000, size: 4096)
     let iterations: UInt32 = 50
     let count = withUnsafeBytes(of: iterations.littleEndian) { Array($0) }
-    try memory.write([0x66, 0xB9] + count + [0xBA, 0xF8, 0x03, 0xEE, 0x66, 0x49, 0x75, 0xFB, 0xF4], at: 0x1000)
+    try memory.write(
+      [0x66, 0xB9] + count + [0xBA, 0xF8, 0x03, 0xEE, 0x66, 0x49, 0x75, 0xFB, 0xF4], at: 0x1000)
     let vcpu = try vm.createVCPU(id: 0)
     try vcpu.configureRealMode(entry: 0x1000)
     let handler = RecordingHandler()
     let statistics = try vcpu.run(handler: handler)
     #expect(statistics.ioExits == 50)
-    #expect(handler.writes.withLock { $0 } == [GuestWrite(space: .pio, address: 0x3F8, size: 1, value: 0): 50])
+    #expect(
+      handler.writes.withLock { $0 } == [
+        GuestWrite(space: .pio, address: 0x3F8, size: 1, value: 0): 50
+      ])
   }
 
   @Test func oneVCPUExactWriteCountsAndReadResults() throws {
@@ -82,7 +89,8 @@ struct KVMTests {
     let portBinding = IOEventFDAssignment(
       eventFD: portEvent.descriptor, address: 0x900, length: 2, space: .pio, datamatch: 0xBBBB)
     let mmioBinding = IOEventFDAssignment(
-      eventFD: mmioEvent.descriptor, address: Self.mmioBase, length: 4, space: .mmio, datamatch: 0x2222_2222)
+      eventFD: mmioEvent.descriptor, address: Self.mmioBase, length: 4, space: .mmio,
+      datamatch: 0x2222_2222)
     try run.vm.assign(portBinding)
     try run.vm.assign(mmioBinding)
 
@@ -107,12 +115,15 @@ struct KVMTests {
   @Test func ioeventfdErrorsCarryErrno() throws {
     let run = try GuestRun(system: system(), programs: [GuestProgram(iterations: 0, accesses: [])])
     let event = try EventFD()
-    let binding = IOEventFDAssignment(eventFD: event.descriptor, address: 0x900, length: 1, space: .pio)
+    let binding = IOEventFDAssignment(
+      eventFD: event.descriptor, address: 0x900, length: 1, space: .pio)
     #expect(throws: KVMError.ioctl(name: "KVM_IOEVENTFD(deassign)", errno: ENOENT)) {
       try run.vm.deassign(binding)
     }
     try run.vm.assign(binding)
-    #expect(throws: KVMError.ioctl(name: "KVM_IOEVENTFD", errno: EEXIST)) { try run.vm.assign(binding) }
+    #expect(throws: KVMError.ioctl(name: "KVM_IOEVENTFD", errno: EEXIST)) {
+      try run.vm.assign(binding)
+    }
     var odd = binding
     odd.length = 3
     #expect(throws: KVMError.self) { try run.vm.assign(odd) }
@@ -144,7 +155,9 @@ struct KVMTests {
     #expect(statistics.portAccesses == 8)
     #expect(statistics.ioExits <= 8)
     for element in 0..<3 {
-      #expect(try memory.load(at: destination + UInt64(4 * element), size: 4) == 0xA000_0001 + UInt64(element))
+      #expect(
+        try memory.load(at: destination + UInt64(4 * element), size: 4) == 0xA000_0001
+          + UInt64(element))
     }
   }
 
@@ -173,8 +186,10 @@ struct KVMTests {
         exits += program.iterations
         let key: GuestWrite
         switch access {
-        case .portRead(let port, let size): key = GuestWrite(space: .pio, address: UInt64(port), size: size, value: 0)
-        case .mmioRead(let address, let size): key = GuestWrite(space: .mmio, address: address, size: size, value: 0)
+        case .portRead(let port, let size):
+          key = GuestWrite(space: .pio, address: UInt64(port), size: size, value: 0)
+        case .mmioRead(let address, let size):
+          key = GuestWrite(space: .mmio, address: address, size: size, value: 0)
         case .portWrite, .mmioWrite: continue
         }
         let totalReads = handler.reads.withLock { $0[key] ?? 0 }

@@ -27,7 +27,9 @@ final class RecordingHandler: GuestIOHandler {
   init(pattern: UInt64 = 0x1122_3344_5566_7700) { self.pattern = pattern }
 
   func portWrite(port: UInt16, size: Int, value: UInt64) {
-    writes.withLock { $0[GuestWrite(space: .pio, address: UInt64(port), size: size, value: value), default: 0] += 1 }
+    writes.withLock {
+      $0[GuestWrite(space: .pio, address: UInt64(port), size: size, value: value), default: 0] += 1
+    }
   }
 
   func portRead(port: UInt16, size: Int) -> UInt64 {
@@ -35,7 +37,9 @@ final class RecordingHandler: GuestIOHandler {
   }
 
   func mmioWrite(address: UInt64, size: Int, value: UInt64) {
-    writes.withLock { $0[GuestWrite(space: .mmio, address: address, size: size, value: value), default: 0] += 1 }
+    writes.withLock {
+      $0[GuestWrite(space: .mmio, address: address, size: size, value: value), default: 0] += 1
+    }
   }
 
   func mmioRead(address: UInt64, size: Int) -> UInt64 {
@@ -89,10 +93,11 @@ final class StreamHandler: GuestIOHandler {
   }
 
   func portRead(port: UInt16, size: Int) -> UInt64 {
-    0xA000_0000 + readCount.withLock { count in
-      count += 1
-      return count
-    }
+    0xA000_0000
+      + readCount.withLock { count in
+        count += 1
+        return count
+      }
   }
 
   func mmioWrite(address: UInt64, size: Int, value: UInt64) {}
