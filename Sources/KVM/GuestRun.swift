@@ -32,6 +32,8 @@ public final class GuestRun: Sendable {
     }
     let page = 4096
     var sizes: [(code: Int, data: Int)] = []
+    // Encoded lengths do not depend on the addresses (every absolute operand is 4
+    // bytes), so a trial assembly sizes each area before the real addresses are known.
     for program in programs {
       let probe = try program.assemble(codeAddress: 0, dataAddress: 0x8000_0000)
       sizes.append((roundUp(probe.code.count, page), roundUp(max(probe.data.count, 1), page)))
@@ -40,13 +42,16 @@ public final class GuestRun: Sendable {
     let ramSize = areaSize * programs.count
     let ramEnd = Self.memoryBase + UInt64(ramSize)
     for program in programs {
-      for case .mmioWrite(let address, _, _) in program.accesses
-      where address < ramEnd && address >= Self.memoryBase {
-        throw .invalidArgument("MMIO address 0x\(String(address, radix: 16)) is guest RAM")
-      }
-      for case .mmioRead(let address, _) in program.accesses
-      where address < ramEnd && address >= Self.memoryBase {
-        throw .invalidArgument("MMIO address 0x\(String(address, radix: 16)) is guest RAM")
+      for access in program.accesses {
+        let range: (address: UInt64, size: Int)
+        switch access {
+        case .mmioWrite(let address, let size, _), .mmioRead(let address, let size):
+          range = (address, size)
+        case .portWrite, .portRead: continue
+        }
+        if range.address < ramEnd && range.address + UInt64(range.size) > Self.memoryBase {
+          throw .invalidArgument("MMIO address 0x\(String(range.address, radix: 16)) is guest RAM")
+        }
       }
     }
 

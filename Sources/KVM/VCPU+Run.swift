@@ -24,7 +24,7 @@ extension VCPU {
     while true {
       if ckvm_ioctl_int(descriptor, CKVM_RUN, 0) != 0 {
         let code = errno
-        if code == EINTR || code == EAGAIN {
+        if code == EINTR {
           statistics.interruptedRuns += 1
           continue
         }

@@ -161,6 +161,12 @@ struct KVMTests {
     }
   }
 
+  @Test func mmioOverlappingGuestRAMIsRejected() throws {
+    let program = GuestProgram(
+      iterations: 1, accesses: [.mmioWrite(address: GuestRun.memoryBase - 4, size: 8, values: [0])])
+    #expect(throws: KVMError.self) { try GuestRun(system: system(), programs: [program]) }
+  }
+
   @Test func faultingGuestBecomesTypedUnexpectedExit() throws {
     let vm = try system().createVirtualMachine()
     let memory = try vm.addMemory(slot: 0, guestPhysicalAddress: 0x10_0000, size: 4096)
