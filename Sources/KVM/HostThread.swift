@@ -1,0 +1,54 @@
+import Glibc
+import Synchronization
+
+/// A real pthread running one closure, so each vCPU has its own kernel thread and
+/// never shares a Swift concurrency or Dispatch worker with another.
+///
+/// The thread inherits the creator's signal mask (Swift concurrency workers block
+/// most signals), so a signal meant to interrupt KVM_RUN must be unblocked in `body`.
+///
+/// Sendable: the thread id is immutable and `joined` makes `join` idempotent.
+public final class HostThread: Sendable {
+  private let thread: pthread_t
+  private let joined = Atomic<Bool>(false)
+
+  /// Starts a thread running `body`.
+  public init(_ body: @escaping @Sendable () -> Void) throws(KVMError) {
+    thread = try startThread(body)
+  }
+
+  /// Waits for the thread to finish; later calls return immediately.
+  public func join() {
+    guard !joined.exchange(true, ordering: .acquiringAndReleasing) else { return }
+    pthread_join(thread, nil)
+  }
+
+  deinit {
+    if !joined.load(ordering: .acquiring) { pthread_detach(thread) }
+  }
+}
+
+private final class ThreadBody {
+  let body: @Sendable () -> Void
+  init(_ body: @escaping @Sendable () -> Void) { self.body = body }
+}
+
+// Nonisolated on purpose: a closure created in main-actor code and run on a foreign
+// pthread traps on Swift 6's isolation check.
+private nonisolated func startThread(_ body: @escaping @Sendable () -> Void) throws(KVMError)
+  -> pthread_t
+{
+  let context = Unmanaged.passRetained(ThreadBody(body)).toOpaque()
+  var thread = pthread_t()
+  let result = pthread_create(
+    &thread, nil,
+    { context in
+      Unmanaged<ThreadBody>.fromOpaque(context!).takeRetainedValue().body()
+      return nil
+    }, context)
+  guard result == 0 else {
+    Unmanaged<ThreadBody>.fromOpaque(context).release()
+    throw .threadCreation(errno: result)
+  }
+  return thread
+}

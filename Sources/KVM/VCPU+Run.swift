@@ -1,0 +1,84 @@
+public import CKVM
+import Glibc
+
+extension VCPU {
+  /// Runs the guest until it executes `hlt`, delivering port and MMIO exits to
+  /// `handler` on the calling thread.
+  ///
+  /// String I/O (`rep outs`/`rep ins`, `count` > 1) is delivered as `count`
+  /// separate accesses in order. KVM_RUN interrupted by a signal is retried. Any
+  /// exit other than IO, MMIO and HLT throws `KVMError.unexpectedExit`.
+  ///
+  /// Inlinable so that callers in other modules get a copy specialized for their
+  /// handler type: no existential or witness-table dispatch on the exit path.
+  @inlinable
+  public func run<Handler: GuestIOHandler>(handler: Handler) throws(KVMError) -> RunStatistics {
+    try beginRun()
+    defer { endRun() }
+
+    let clock = ContinuousClock()
+    let start = clock.now
+    var statistics = RunStatistics()
+    let runArea = UnsafeMutableRawPointer(run)
+
+    while true {
+      if ckvm_ioctl_int(descriptor, CKVM_RUN, 0) != 0 {
+        let code = errno
+        if code == EINTR {
+          statistics.interruptedRuns += 1
+          continue
+        }
+        throw .ioctl(name: "KVM_RUN", errno: code)
+      }
+      statistics.exits += 1
+      let reason = ckvm_run_exit_reason(run)
+      switch reason {
+      case CKVM_EXIT_IO:
+        statistics.ioExits += 1
+        let size = Int(ckvm_run_io_size(run))
+        let count = Int(ckvm_run_io_count(run))
+        let port = ckvm_run_io_port(run)
+        let isOut = ckvm_run_io_direction(run) == CKVM_EXIT_IO_OUT
+        guard size == 1 || size == 2 || size == 4 else {
+          throw .unsupportedAccess("port 0x\(String(port, radix: 16)) size \(size)")
+        }
+        let data = runArea + Int(ckvm_run_io_data_offset(run))
+        for element in 0..<count {
+          let slot = data + element * size
+          if isOut {
+            handler.portWrite(port: port, size: size, value: loadLittleEndian(slot, size: size)!)
+          } else {
+            _ = storeLittleEndian(handler.portRead(port: port, size: size), to: slot, size: size)
+          }
+        }
+        statistics.portAccesses += count
+      case CKVM_EXIT_MMIO:
+        statistics.mmioExits += 1
+        let address = ckvm_run_mmio_phys_addr(run)
+        let size = Int(ckvm_run_mmio_len(run))
+        let data = UnsafeMutableRawPointer(ckvm_run_mmio_data(run)!)
+        if ckvm_run_mmio_is_write(run) != 0 {
+          guard let value = loadLittleEndian(data, size: size) else {
+            throw .unsupportedAccess("MMIO write at 0x\(String(address, radix: 16)) size \(size)")
+          }
+          handler.mmioWrite(address: address, size: size, value: value)
+        } else {
+          guard
+            storeLittleEndian(handler.mmioRead(address: address, size: size), to: data, size: size)
+          else {
+            throw .unsupportedAccess("MMIO read at 0x\(String(address, radix: 16)) size \(size)")
+          }
+        }
+      case CKVM_EXIT_HLT:
+        statistics.elapsed = clock.now - start
+        return statistics
+      case CKVM_EXIT_FAIL_ENTRY:
+        throw .unexpectedExit(reason: reason, detail: ckvm_run_fail_entry_reason(run))
+      case CKVM_EXIT_INTERNAL_ERROR:
+        throw .unexpectedExit(reason: reason, detail: UInt64(ckvm_run_internal_suberror(run)))
+      default:
+        throw .unexpectedExit(reason: reason, detail: 0)
+      }
+    }
+  }
+}
