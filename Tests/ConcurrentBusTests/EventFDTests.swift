@@ -116,7 +116,7 @@ struct EventFDTests {
         withExtendedLifetime(owner) { _ = owner?.trySignal() }
       }
     }
-    borrowers.forEach { $0.join() }
+    for borrower in borrowers { borrower.join() }
     #expect(EventFDIdentity(descriptor) == identity, "open while one owner remains")
     #expect(owner?.drain() == 4)
     owner = nil
@@ -134,7 +134,8 @@ struct EventFDIdentity: Equatable {
 
   /// Nil when the descriptor is not open or is not an eventfd.
   init?(_ descriptor: Int32) {
-    guard let info = try? String(contentsOfFile: "/proc/self/fdinfo/\(descriptor)", encoding: .utf8),
+    guard
+      let info = try? String(contentsOfFile: "/proc/self/fdinfo/\(descriptor)", encoding: .utf8),
       let line = info.split(separator: "\n").first(where: { $0.hasPrefix("eventfd-id:") })
     else { return nil }
     id = String(line)

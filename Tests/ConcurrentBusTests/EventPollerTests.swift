@@ -27,7 +27,7 @@ struct EventFDPollerTests {
         received[ObjectIdentifier(eventFD), default: 0] += count
       }
     }
-    producers.forEach { $0.join() }
+    for producer in producers { producer.join() }
     for eventFD in eventFDs { received[ObjectIdentifier(eventFD), default: 0] += eventFD.drain() }
     for (eventFD, expected) in zip(eventFDs, signalsPerEventFD) {
       #expect(received[ObjectIdentifier(eventFD)] == UInt64(expected))

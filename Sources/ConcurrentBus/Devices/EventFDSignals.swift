@@ -121,6 +121,7 @@ private final class SignalPump: Sendable {
       pollfd(fd: wake.descriptor, events: Int16(POLLIN), revents: 0),
     ]
     while true {
+      // The array's buffer is valid for the call and holds the count of entries passed.
       guard poll(&descriptors, nfds_t(descriptors.count), -1) >= 0 else {
         if errno == EINTR { continue }
         return

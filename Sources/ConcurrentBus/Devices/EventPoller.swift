@@ -84,6 +84,8 @@ public final class EventPoller: Sendable {
 
   /// Waits until registered eventfds are signalled, then drains each ready one to zero.
   ///
+  /// Allocates its event buffer and result per call: this is the consumer side, not the vCPU path.
+  ///
   /// Draining never blocks (eventfd descriptors are non-blocking), so a spurious readiness
   /// costs one failed `read(2)`. An eventfd found empty when drained (another waiter took its
   /// count) is left out.
@@ -106,6 +108,7 @@ public final class EventPoller: Sendable {
     var readyCount: Int32
     repeat {
       let milliseconds = deadline.map { Self.milliseconds(until: $0, on: clock) } ?? -1
+      // The buffer is valid for the call and epoll_wait fills at most its count of entries.
       readyCount = events.withUnsafeMutableBufferPointer {
         epoll_wait(epollDescriptor, $0.baseAddress, Int32($0.count), milliseconds)
       }
@@ -135,7 +138,8 @@ public final class EventPoller: Sendable {
     let attosecondsPerMillisecond: Int64 = 1_000_000_000_000_000
     let (wholeMilliseconds, overflow) = seconds.multipliedReportingOverflow(by: 1000)
     guard !overflow else { return Int32.max }
-    let total = wholeMilliseconds
+    let total =
+      wholeMilliseconds
       + (attoseconds + attosecondsPerMillisecond - 1) / attosecondsPerMillisecond
     return Int32(clamping: total)
   }
