@@ -7,6 +7,7 @@ let package = Package(
   products: [
     .library(name: "ConcurrentBus", targets: ["ConcurrentBus"]),
     .library(name: "RCU", targets: ["RCU"]),
+    .library(name: "KVM", targets: ["KVM"]),
     .executable(name: "stress", targets: ["stress"]),
   ],
   dependencies: [
@@ -25,23 +26,31 @@ let package = Package(
     ),
     // Layer 1: the safe Swift RCU wrapper.
     .target(name: "RCU", dependencies: ["CURCU"]),
+    // The Linux eventfd and epoll headers, missing from Swift's Glibc module.
+    .target(name: "CLinuxEvents"),
     // Layers 2 and 3: the bus (Bus/) and its devices (Devices/).
     .target(
       name: "ConcurrentBus",
-      dependencies: ["RCU", .product(name: "SystemPackage", package: "swift-system")]
+      dependencies: [
+        "RCU", "CLinuxEvents", .product(name: "SystemPackage", package: "swift-system"),
+      ]
     ),
+    // Layer 4: the KVM harness.
+    .target(name: "CKVM"),
+    .target(name: "KVM", dependencies: ["CKVM", "ConcurrentBus"]),
     // Layer 5: the stress CLI.
     .executableTarget(
       name: "stress",
       dependencies: [
-        "ConcurrentBus", "RCU",
+        "ConcurrentBus", "RCU", "KVM",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),
     // Not a product: the dispatch path in a binary of its own, for Scripts/check-hot-path.sh.
     .executableTarget(name: "HotPathProbe", dependencies: ["ConcurrentBus", "RCU"]),
     .testTarget(name: "RCUTests", dependencies: ["RCU"]),
-    .testTarget(name: "ConcurrentBusTests", dependencies: ["ConcurrentBus", "RCU"]),
+    .testTarget(name: "ConcurrentBusTests", dependencies: ["ConcurrentBus", "RCU", "CLinuxEvents"]),
+    .testTarget(name: "KVMTests", dependencies: ["KVM", "CKVM", "ConcurrentBus"]),
   ],
   swiftLanguageModes: [.v6]
 )

@@ -1,5 +1,5 @@
 // sys/eventfd.h and sys/epoll.h are not in the Glibc module; swift-system's C shim module exports them.
-internal import CSystem
+import CLinuxEvents
 import Glibc
 import SystemPackage
 

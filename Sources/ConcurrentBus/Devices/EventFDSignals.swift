@@ -1,5 +1,5 @@
 // sys/eventfd.h and poll.h constants come through swift-system's C shim module.
-internal import CSystem
+import CLinuxEvents
 import Glibc
 import SystemPackage
 

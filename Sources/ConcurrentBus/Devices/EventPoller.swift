@@ -1,5 +1,5 @@
 // sys/epoll.h is not in the Glibc module; swift-system's C shim module exports it.
-internal import CSystem
+import CLinuxEvents
 import Glibc
 import Synchronization
 import SystemPackage
