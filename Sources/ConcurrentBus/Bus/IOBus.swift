@@ -12,7 +12,10 @@ import Synchronization
 /// others exist to test the bus and its checkers.
 public final class IOBus<Flavor: RCUFlavor>: Sendable {
   @usableFromInline let published: RCUPublished<Flavor, DeviceTable>
+  @usableFromInline let counters = ShardedCounters<BusCounter>()
   private let writer = Mutex(BusState())
+  private let publishCount = Atomic<UInt64>(0)
+  private let gracePeriodWaitCount = Atomic<UInt64>(0)
 
   /// Creates an empty bus on the given RCU flavor.
   public init(flavor: Flavor.Type) {
@@ -29,17 +32,29 @@ public final class IOBus<Flavor: RCUFlavor>: Sendable {
   /// bytes of `value` are used.
   @inlinable
   public func write(address: UInt64, size: Int, value: UInt64) -> DispatchResult {
-    guard let access = GuestAccess(address: address, size: size) else { return .unclaimed }
+    guard let access = GuestAccess(address: address, size: size) else {
+      counters.add(.unclaimedWrites)
+      return .unclaimed
+    }
     let value = access.truncate(value)
-    return published.read { table in table.write(access, value: value) }
+    let result = published.read { table in table.write(access, value: value) }
+    if result == .unclaimed { counters.add(.unclaimedWrites) }
+    return result
   }
 
   /// Offers a guest read to the range that contains it; `nil` when nothing claims it. The
   /// result holds only the low `size` bytes of what the device returned.
   @inlinable
   public func read(address: UInt64, size: Int) -> UInt64? {
-    guard let access = GuestAccess(address: address, size: size) else { return nil }
-    return published.read { table in table.read(access) }.map(access.truncate)
+    guard let access = GuestAccess(address: address, size: size) else {
+      counters.add(.unclaimedReads)
+      return nil
+    }
+    guard let value = published.read({ table in table.read(access) }) else {
+      counters.add(.unclaimedReads)
+      return nil
+    }
+    return access.truncate(value)
   }
 
   // MARK: - Registration (any thread outside a read-side section)
@@ -62,6 +77,16 @@ public final class IOBus<Flavor: RCUFlavor>: Sendable {
   ) throws(IOBusError) -> Registration {
     try update { (tx: inout IOBusTransaction) throws(IOBusError) in
       try tx.register(device, address: address, size: size, match: match)
+    }
+  }
+
+  /// Registers `eventFD` to be signalled by matching writes at `address` (KVM's ioeventfd;
+  /// see ``IOBusTransaction/registerEventFD(_:address:size:match:)``).
+  public func registerEventFD(
+    _ eventFD: EventFD, address: UInt64, size: Int, match: ValueMatch
+  ) throws(IOBusError) -> Registration {
+    try update { (tx: inout IOBusTransaction) throws(IOBusError) in
+      try tx.registerEventFD(eventFD, address: address, size: size, match: match)
     }
   }
 
@@ -124,7 +149,7 @@ public final class IOBus<Flavor: RCUFlavor>: Sendable {
   ) throws(IOBusError) -> Result {
     guard !Flavor.isInReadSection else { throw .insideReadSection }
     let commit = try writer.withLock { (state: inout BusState) throws(IOBusError) in
-      var tx = IOBusTransaction(state: state)
+      var tx = IOBusTransaction(state: state, counters: counters)
       let result: Result
       do throws(IOBusError) {
         result = try body(&tx)
@@ -135,6 +160,7 @@ public final class IOBus<Flavor: RCUFlavor>: Sendable {
         throw error
       }
       let retired = published.publish(tx.state.makeTable())
+      publishCount.add(1, ordering: .relaxed)
       state = tx.state
       return Commit(result: result, retired: retired, removed: tx.removed)
     }
@@ -142,6 +168,7 @@ public final class IOBus<Flavor: RCUFlavor>: Sendable {
     let removed = commit.removed
     switch reclaim {
     case .synchronous where !removed.isEmpty:
+      gracePeriodWaitCount.add(1, ordering: .relaxed)
       commit.retired.reclaimAfterSynchronize()
       withExtendedLifetime(removed) {}
     case .synchronous:
@@ -170,6 +197,30 @@ public final class IOBus<Flavor: RCUFlavor>: Sendable {
   public var registrations: [Registration] {
     writer.withLock { state in
       (state.matched + state.ranges).map { state.handles[$0.id]!.registration }
+    }
+  }
+
+  /// Unclaimed accesses and failed signals so far, summed over every vCPU thread.
+  public var statistics: IOBusStatistics {
+    IOBusStatistics(
+      unclaimedWrites: counters[.unclaimedWrites],
+      unclaimedReads: counters[.unclaimedReads],
+      failedSignals: counters[.failedSignals])
+  }
+
+  /// How many snapshots writers have published: one per successful register, unregister
+  /// or batch.
+  public var publishes: UInt64 { publishCount.load(ordering: .relaxed) }
+
+  /// How many times a writer blocked for a grace period: once per synchronous unregister
+  /// or batch that removed something, never for registrations.
+  public var gracePeriodWaits: UInt64 { gracePeriodWaitCount.load(ordering: .relaxed) }
+
+  /// The device registered as `registration`, while it is on the bus: for an ioeventfd
+  /// registration an ``IOEventFD``, whose ``IOEventFD/hits`` count its signals.
+  public func device(of registration: Registration) -> (any IODevice)? {
+    writer.withLock { state in
+      state.handles[registration.id].flatMap { $0.registration == registration ? $0.device : nil }
     }
   }
 

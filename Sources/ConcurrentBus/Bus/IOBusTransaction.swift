@@ -1,3 +1,5 @@
+import RCU
+
 /// A batch of registrations and unregistrations, applied all together or not at all.
 ///
 /// Handed to the body of ``IOBus/update(reclaim:_:)``. Each operation is validated against
@@ -7,9 +9,11 @@
 public struct IOBusTransaction: ~Copyable {
   var state: BusState
   var removed: [DeviceHandle] = []
+  let counters: ShardedCounters<BusCounter>
 
-  init(state: BusState) {
+  init(state: BusState, counters: ShardedCounters<BusCounter>) {
     self.state = state
+    self.counters = counters
   }
 
   /// Registers `device` for every access inside `[base, base + length)`.
@@ -32,6 +36,21 @@ public struct IOBusTransaction: ~Copyable {
     _ device: any IODevice, address: UInt64, size: Int, match: ValueMatch
   ) throws(IOBusError) -> Registration {
     try state.addValueMatch(device, address: address, size: size, match: match)
+  }
+
+  /// Registers `eventFD` to be signalled (with 1) by every write at `address` that matches
+  /// `size` and `match`, with KVM's ioeventfd rules: `size` is 1, 2, 4, 8 or 0 (any size,
+  /// with `.any` only); two registrations at one address collide if either has size 0, or
+  /// their sizes are equal and either is `.any` or their values are equal.
+  ///
+  /// The bus keeps `eventFD` open until a grace period after the registration is removed.
+  ///
+  /// - Throws: as ``register(_:address:size:match:)``.
+  public mutating func registerEventFD(
+    _ eventFD: EventFD, address: UInt64, size: Int, match: ValueMatch
+  ) throws(IOBusError) -> Registration {
+    let device = IOEventFD(eventFD: eventFD, busCounters: counters)
+    return try state.addValueMatch(device, address: address, size: size, match: match)
   }
 
   /// Removes a registration. Its device is released after the batch's grace period.

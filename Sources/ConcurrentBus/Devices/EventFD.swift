@@ -1,4 +1,3 @@
-// sys/eventfd.h and sys/epoll.h are not in the Glibc module; swift-system's C shim module exports them.
 import CLinuxEvents
 import Glibc
 import SystemPackage
@@ -37,6 +36,9 @@ public final class EventFD: Sendable {
     case signalled
     /// The counter had no room for the value (it would pass ``EventFD/maxCounter``); nothing was added.
     case counterFull
+    /// The write failed for another reason (for example `EBADF` after someone closed the raw
+    /// descriptor); nothing was added.
+    case failed(Errno)
   }
 
   /// The largest value the kernel counter can hold, `0xffff_ffff_ffff_fffe`.
@@ -97,14 +99,13 @@ public final class EventFD: Sendable {
   /// `swift_release` or `swift_allocObject`; ``signal(_:)`` adds only its cold throw and wait paths.
   ///
   /// - Parameter n: The amount to add; must not be `UInt64.max`, which the kernel rejects.
-  /// - Returns: ``SignalOutcome/counterFull`` when adding `n` would pass ``maxCounter``.
+  /// - Returns: ``SignalOutcome/counterFull`` when adding `n` would pass ``maxCounter``, and
+  ///   ``SignalOutcome/failed(_:)`` for any other failure: a guest must never be able to crash
+  ///   the VMM through a signal.
   public func trySignal(_ n: UInt64 = 1) -> SignalOutcome {
     let failure = writeCounter(n)
     if failure == 0 { return .signalled }
-    // EAGAIN is the only failure an owned eventfd gives a valid value, since the kernel
-    // descriptor is non-blocking; anything else means the object itself is broken.
-    precondition(failure == EAGAIN, "eventfd write failed: \(Errno(rawValue: failure))")
-    return .counterFull
+    return failure == EAGAIN ? .counterFull : .failed(Errno(rawValue: failure))
   }
 
   /// Takes from the counter: all of it, or 1 in ``Options-swift.struct/semaphore`` mode.
