@@ -13,6 +13,7 @@ let package = Package(
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
     .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
+    .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
   ],
   targets: [
     // Layer 0: the C shim over liburcu (memb and bp flavors).
@@ -37,20 +38,21 @@ let package = Package(
     ),
     // Layer 4: the KVM harness.
     .target(name: "CKVM"),
-    .target(name: "KVM", dependencies: ["CKVM", "ConcurrentBus"]),
+    .target(name: "KVM", dependencies: ["CKVM", "ConcurrentBus", "RCU"]),
     // Layer 5: the stress CLI.
     .executableTarget(
       name: "stress",
       dependencies: [
         "ConcurrentBus", "RCU", "KVM",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        .product(name: "Histogram", package: "hdrhistogram-swift"),
       ]
     ),
     // Not a product: the dispatch path in a binary of its own, for Scripts/check-hot-path.sh.
     .executableTarget(name: "HotPathProbe", dependencies: ["ConcurrentBus", "RCU"]),
     .testTarget(name: "RCUTests", dependencies: ["RCU"]),
     .testTarget(name: "ConcurrentBusTests", dependencies: ["ConcurrentBus", "RCU", "CLinuxEvents"]),
-    .testTarget(name: "KVMTests", dependencies: ["KVM", "CKVM", "ConcurrentBus"]),
+    .testTarget(name: "KVMTests", dependencies: ["KVM", "CKVM", "ConcurrentBus", "RCU"]),
   ],
   swiftLanguageModes: [.v6]
 )

@@ -1,3 +1,4 @@
+import RCU
 import Synchronization
 
 /// A VM with one vCPU per `GuestProgram`, each program in its own guest RAM area,
@@ -97,7 +98,7 @@ public final class GuestRun: Sendable {
             results.withLock { $0[index] = result }
           })
       } catch {
-        startError = error
+        startError = .threadCreation(errno: error.errno)
         break
       }
     }

@@ -1,11 +1,14 @@
 import Glibc
 import Synchronization
 
-/// A real pthread running one closure, so each vCPU has its own kernel thread and
-/// never shares a Swift concurrency or Dispatch worker with another.
+/// A real pthread running one closure, so each vCPU (or stress worker) has its own kernel
+/// thread and never shares a Swift concurrency or Dispatch worker with another.
+///
+/// Read-side sections on it need no setup (readers register lazily), but a long-lived
+/// reader should call ``RCUFlavor/registerCurrentThread()`` first.
 ///
 /// The thread inherits the creator's signal mask (Swift concurrency workers block
-/// most signals), so a signal meant to interrupt KVM_RUN must be unblocked in `body`.
+/// most signals), so a signal meant to interrupt a blocking call must be unblocked in `body`.
 ///
 /// Sendable: the thread id is immutable and `joined` makes `join` idempotent.
 public final class HostThread: Sendable {
@@ -13,7 +16,7 @@ public final class HostThread: Sendable {
   private let joined = Atomic<Bool>(false)
 
   /// Starts a thread running `body`.
-  public init(_ body: @escaping @Sendable () -> Void) throws(KVMError) {
+  public init(_ body: @escaping @Sendable () -> Void) throws(ThreadStartError) {
     thread = try startThread(body)
   }
 
@@ -28,6 +31,12 @@ public final class HostThread: Sendable {
   }
 }
 
+/// `pthread_create` failed (for example `EAGAIN`: out of threads).
+public struct ThreadStartError: Error, Hashable, Sendable {
+  /// The error number `pthread_create` returned.
+  public let errno: Int32
+}
+
 private final class ThreadBody {
   let body: @Sendable () -> Void
   init(_ body: @escaping @Sendable () -> Void) { self.body = body }
@@ -35,7 +44,7 @@ private final class ThreadBody {
 
 // Nonisolated on purpose: a closure created in main-actor code and run on a foreign
 // pthread traps on Swift 6's isolation check.
-private nonisolated func startThread(_ body: @escaping @Sendable () -> Void) throws(KVMError)
+private nonisolated func startThread(_ body: @escaping @Sendable () -> Void) throws(ThreadStartError)
   -> pthread_t
 {
   let context = Unmanaged.passRetained(ThreadBody(body)).toOpaque()
@@ -48,7 +57,7 @@ private nonisolated func startThread(_ body: @escaping @Sendable () -> Void) thr
     }, context)
   guard result == 0 else {
     Unmanaged<ThreadBody>.fromOpaque(context).release()
-    throw .threadCreation(errno: result)
+    throw ThreadStartError(errno: result)
   }
   return thread
 }

@@ -1,0 +1,32 @@
+import ArgumentParser
+
+/// The grace-period backend a run uses.
+enum FlavorChoice: String, ExpressibleByArgument, CaseIterable, Codable {
+  /// liburcu's memb flavor (the default).
+  case memb
+  /// liburcu's bulletproof flavor.
+  case bp
+  /// A flavor whose grace periods do not wait: every check must catch it.
+  case broken
+}
+
+/// Options every checking subcommand shares.
+struct CommonOptions: ParsableArguments {
+  @Option(help: "How long to run, in seconds.")
+  var duration: Double = 10
+
+  @Option(help: "The grace-period backend: \(FlavorChoice.allCases.map(\.rawValue).joined(separator: "|")).")
+  var flavor: FlavorChoice = .memb
+
+  @Option(help: "Seed for every random choice, so a failing run can be repeated.")
+  var seed: UInt64 = 1
+
+  @Option(help: "Also write the report as JSON to this path.")
+  var json: String?
+
+  mutating func validate() throws {
+    guard duration > 0, duration.isFinite else {
+      throw ValidationError("--duration must be a positive number of seconds")
+    }
+  }
+}
