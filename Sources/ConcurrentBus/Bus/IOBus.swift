@@ -14,6 +14,7 @@ public final class IOBus<Flavor: RCUFlavor>: Sendable {
   @usableFromInline let published: RCUPublished<Flavor, DeviceTable>
   @usableFromInline let counters = ShardedCounters<BusCounter>()
   private let writer = Mutex(BusState())
+  let faultState = Mutex(FaultState())
   private let publishCount = Atomic<UInt64>(0)
   private let gracePeriodWaitCount = Atomic<UInt64>(0)
 
@@ -159,7 +160,13 @@ public final class IOBus<Flavor: RCUFlavor>: Sendable {
         state.nextID = tx.state.nextID
         throw error
       }
-      let retired = published.publish(tx.state.makeTable())
+      let dropped = faultState.withLock {
+        $0.entryToDrop(from: tx.state, firstNewID: state.nextID)
+      }
+      if faultState.withLock({ $0.faults.closeEventFDsEarly }) {
+        for handle in tx.removed { (handle.device as? IOEventFD)?.eventFD.closeEarlyForFaultInjection() }
+      }
+      let retired = published.publish(tx.state.makeTable(dropping: dropped))
       publishCount.add(1, ordering: .relaxed)
       state = tx.state
       return Commit(result: result, retired: retired, removed: tx.removed)
