@@ -35,7 +35,7 @@ final class PoisonDevice: IODevice {
 
   func write(offset: UInt64, size: Int, value: UInt64) -> Bool {
     check(on: "write entry")
-    linger(64, seed: value)
+    linger(512, seed: value)
     check(on: "write exit")
     return true
   }

@@ -13,6 +13,8 @@ final class ChurnRun<Flavor: RCUFlavor>: Sendable {
   let bus = IOBus(flavor: Flavor.self)
   let violations = Violations()
   let records = EventRecords()
+  let ledger: ClaimLedger
+  private let releasedEventFDs = Atomic<Int>(0)
   let counters = ShardedCounters<ChurnCounter>()
   let pollers: [EventPoller]
   let model: Registration
@@ -22,15 +24,15 @@ final class ChurnRun<Flavor: RCUFlavor>: Sendable {
   private let gracePeriodWaits = Mutex(Histogram<UInt64>(highestTrackableValue: 120_000_000_000))
   private let vcpuResults = Mutex<[VCPUTally]>([])
 
-  /// What one vCPU thread saw.
+  /// What one vCPU thread saw (churned claims go to the ledger as it runs).
   struct VCPUTally {
     var stableClaims: [UInt64]
-    var churnClaims: [RegistrationID: UInt64] = [:]
     var dispatches: UInt64 = 0
   }
 
   init(_ configuration: ChurnConfiguration) throws {
     self.configuration = configuration
+    ledger = ClaimLedger(vcpus: configuration.vcpus)
     do {
       pollers = try (0..<configuration.consumers).map { _ throws(EventFDError) in try EventPoller() }
     } catch {
@@ -84,7 +86,14 @@ final class ChurnRun<Flavor: RCUFlavor>: Sendable {
         elapsed, dispatches / elapsed / 1e6, updates / elapsed, self.violations.count)
     }
     let deadline = started + UInt64(c.duration * 1e9)
-    while monotonicNanoseconds() < deadline && !violations.any { usleep(10_000) }
+    while monotonicNanoseconds() < deadline && !violations.any {
+      usleep(10_000)
+      reconcileRetired(settledFor: 200_000_000)
+      let failed = bus.statistics.failedSignals
+      if failed > 0 {
+        violations.record(.failedSignal, "the bus failed to signal \(failed) matched write(s) during the run")
+      }
+    }
     stopDispatch.set()
     for thread in vcpus + hotplugs { thread.join() }
     let elapsed = Double(monotonicNanoseconds() - started) / 1e9
@@ -92,9 +101,10 @@ final class ChurnRun<Flavor: RCUFlavor>: Sendable {
     for thread in consumers { thread.join() }
     progress.stop()
     Flavor.barrier()
+    reconcileRetired(settledFor: 0)
     reconcile()
-    let (released, held) = cleanUp()
-    return makeReport(elapsed: elapsed, released: released, held: held)
+    let held = cleanUp()
+    return makeReport(elapsed: elapsed, released: releasedEventFDs.load(ordering: .relaxed), held: held)
   }
 
   // MARK: - vCPU threads
@@ -108,6 +118,8 @@ final class ChurnRun<Flavor: RCUFlavor>: Sendable {
     let stableIDs = stable.map(\.registration.id)
     let modelID = model.id
     var claimed: UInt64 = 0
+    var churnClaims: [RegistrationID: UInt64] = [:]
+    var rounds = 0
     while !stopDispatch.isSet {
       for _ in 0..<256 {
         let random = rng.next()
@@ -137,7 +149,7 @@ final class ChurnRun<Flavor: RCUFlavor>: Sendable {
             address: ChurnLayout.churnEventAddress(pick % c.churnDevices), size: ChurnLayout.accessSize,
             value: ChurnLayout.churnValue)
           switch result {
-          case .claimed(let id) where id != modelID: tally.churnClaims[id, default: 0] += 1
+          case .claimed(let id) where id != modelID: churnClaims[id, default: 0] += 1
           case .claimed: break
           case .unclaimed:
             violations.record(.lostSignal, "vCPU \(vcpu): a churned eventfd address fell through to nothing")
@@ -159,7 +171,13 @@ final class ChurnRun<Flavor: RCUFlavor>: Sendable {
       }
       tally.dispatches &+= 256
       counters.add(.dispatches, 256)
+      rounds += 1
+      if rounds % 64 == 0 {
+        ledger.flush(churnClaims, vcpu: vcpu)
+        churnClaims.removeAll(keepingCapacity: true)
+      }
     }
+    ledger.flush(churnClaims, vcpu: vcpu)
     counters.add(.claimed, claimed)
     counters.add(.unclaimed, tally.dispatches - claimed)
     vcpuResults.withLock { $0.append(tally) }
@@ -320,6 +338,7 @@ final class ChurnRun<Flavor: RCUFlavor>: Sendable {
     try? pollers[record.consumer].remove(record.eventFD)
     record.addDrained(record.eventFD.drain())
     record.retire()
+    records.queueRetired(record)
   }
 
   private func timed(_ body: () throws -> Void) throws {
@@ -347,35 +366,58 @@ final class ChurnRun<Flavor: RCUFlavor>: Sendable {
 
   // MARK: - The end
 
-  /// Final drains, then every count reconciled per registration.
+  /// Reconciles retired registrations that every vCPU has flushed its claims for since
+  /// they retired (and that have been retired for `settledFor` nanoseconds), then lets go of
+  /// them, so a long run holds a bounded number of records and descriptors.
+  private func reconcileRetired(settledFor: UInt64) {
+    let flushedBy = ledger.everyoneFlushedBy
+    let now = monotonicNanoseconds()
+    let ready = records.takeRetired { record in
+      settledFor == 0 || (record.retiredTime < flushedBy && record.retiredTime + settledFor < now)
+    }
+    for record in ready {
+      checkLateSignals(record)
+      compare(record, claims: ledger.take(record.registration.id))
+      if record.busDevice == nil {
+        releasedEventFDs.add(1, ordering: .relaxed)
+      } else {
+        violations.record(
+          .reclamation, "the bus still holds the eventfd of \(record.registration.id) after its unregister")
+      }
+    }
+  }
+
+  /// Anything found on a retired registration's eventfd arrived after its unregister returned.
+  private func checkLateSignals(_ record: EventRecord) {
+    let late = record.eventFD.drain()
+    guard late > 0 else { return }
+    violations.record(
+      .useAfterUnregister,
+      "eventfd registration \(record.registration.id) was signalled \(late) time(s) after its unregister returned")
+    record.addDrained(late)
+  }
+
+  /// Final drains of the registrations still on the bus, then every count reconciled.
   private func reconcile() {
     var stableClaims = [UInt64](repeating: 0, count: configuration.devices)
-    var churnClaims: [RegistrationID: UInt64] = [:]
     for tally in vcpuResults.withLock({ $0 }) {
       for index in stableClaims.indices { stableClaims[index] += tally.stableClaims[index] }
-      churnClaims.merge(tally.churnClaims, uniquingKeysWith: +)
     }
     for record in records.all {
-      let late = record.eventFD.drain()
-      if record.isRetired && late > 0 {
-        violations.record(
-          .useAfterUnregister,
-          "eventfd registration \(record.registration.id) was signalled \(late) time(s) after its unregister returned")
-      }
-      record.addDrained(late)
+      record.addDrained(record.eventFD.drain())
     }
     for (index, record) in stable.enumerated() {
       compare(record, claims: stableClaims[index])
     }
     for record in records.all where record.churned {
-      compare(record, claims: churnClaims.removeValue(forKey: record.registration.id) ?? 0)
+      compare(record, claims: ledger.take(record.registration.id))
     }
-    for (id, claims) in churnClaims {
-      violations.record(.spuriousSignal, "\(claims) write(s) claimed by \(id), which the tool never registered")
-    }
-    let failed = bus.statistics.failedSignals
-    if failed > 0 {
-      violations.record(.failedSignal, "the bus failed to signal \(failed) matched write(s)")
+    for (id, claims) in ledger.takeAll() {
+      if records.wasReconciled(id) {
+        violations.record(.useAfterUnregister, "\(claims) write(s) claimed by \(id) after it was unregistered and reconciled")
+      } else {
+        violations.record(.spuriousSignal, "\(claims) write(s) claimed by \(id), which the tool never registered")
+      }
     }
   }
 
@@ -388,7 +430,8 @@ final class ChurnRun<Flavor: RCUFlavor>: Sendable {
   }
 
   /// Unregisters everything and checks that the bus let go of every eventfd and snapshot.
-  private func cleanUp() -> (released: Int, held: Int) {
+  /// Returns how many eventfds the bus still holds (must be 0).
+  private func cleanUp() -> Int {
     let remaining = bus.registrations
     do {
       try bus.update { (tx: inout IOBusTransaction) throws(IOBusError) in
@@ -400,6 +443,7 @@ final class ChurnRun<Flavor: RCUFlavor>: Sendable {
     Flavor.barrier()
     let all = records.all
     let held = all.filter { $0.busDevice != nil }.count
+    releasedEventFDs.add(all.count - held, ordering: .relaxed)
     if held > 0 {
       violations.record(.reclamation, "the bus still holds \(held) eventfd device(s) after unregistering everything")
     }
@@ -407,7 +451,7 @@ final class ChurnRun<Flavor: RCUFlavor>: Sendable {
     if retired != 0 {
       violations.record(.reclamation, "\(retired) retired snapshot(s) never reclaimed")
     }
-    return (all.count - held, held)
+    return held
   }
 
   private func makeReport(elapsed: Double, released: Int, held: Int) -> ChurnReport {
