@@ -47,6 +47,11 @@ public struct ExitPathComparison: Sendable, Hashable, Codable {
   public var kernelOverBare: RepeatSummary
   /// c/raw per repeat.
   public var kernelOverRaw: RepeatSummary
+  /// Nanoseconds per write of the (b) handler called directly, minus the (a) handler,
+  /// without KVM: the bus's own cost, free of exit-time noise.
+  public var busDispatchNanoseconds: Double
+  /// `busDispatchNanoseconds` over the median bare exit time per write.
+  public var busDispatchShareOfExit: Double
   /// Runs whose device or eventfd did not see exactly `iterations` writes.
   public var violations: [String]
 
@@ -161,6 +166,19 @@ public struct ExitPathComparison: Sendable, Hashable, Codable {
       ratios.kernelOverBare.append(rates[.kernel]! / rates[.bare]!)
       ratios.kernelOverRaw.append(rates[.kernel]! / rates[.raw]!)
     }
+    // The same two handlers called in a loop on this thread: what the bus adds per
+    // exit, measured without the exit's noise.
+    let clock = ContinuousClock()
+    let calls = 1_000_000
+    let directCounter = CountingHandler()
+    let bareStart = clock.now
+    for _ in 0..<calls { directCounter.portWrite(port: port, size: 4, value: value) }
+    let bareDirect = clock.now - bareStart
+    let busStart = clock.now
+    for _ in 0..<calls { busHandler.portWrite(port: port, size: 4, value: value) }
+    let busDirect = clock.now - busStart
+    let dispatchNanoseconds = max(0, (busDirect - bareDirect).seconds * 1e9 / Double(calls))
+    let bareExitNanoseconds = 1e9 / RepeatSummary(samples[.bare]!).median
     withExtendedLifetime(others) {}
     return ExitPathComparison(
       iterations: iterations, repeats: repeats, devices: devices,
@@ -170,7 +188,9 @@ public struct ExitPathComparison: Sendable, Hashable, Codable {
       busOverBare: RepeatSummary(ratios.busOverBare),
       busCostOverBare: RepeatSummary(ratios.busCost),
       kernelOverBare: RepeatSummary(ratios.kernelOverBare),
-      kernelOverRaw: RepeatSummary(ratios.kernelOverRaw), violations: violations)
+      kernelOverRaw: RepeatSummary(ratios.kernelOverRaw),
+      busDispatchNanoseconds: dispatchNanoseconds,
+      busDispatchShareOfExit: dispatchNanoseconds / bareExitNanoseconds, violations: violations)
   }
 }
 
