@@ -185,7 +185,8 @@ public enum GuestChurn {
     var random = SplitMix64(seed: configuration.seed)
     keys.shuffle(using: &random)
     let stableKeys = Array(keys.prefix(configuration.stableDevices))
-    let churnKeys = Array(keys.dropFirst(configuration.stableDevices).prefix(configuration.churnDevices))
+    let churnKeys = Array(
+      keys.dropFirst(configuration.stableDevices).prefix(configuration.churnDevices))
 
     let portBus = IOBus(flavor: Flavor.self)
     let mmioBus = IOBus(flavor: Flavor.self)
@@ -234,7 +235,9 @@ public enum GuestChurn {
       }
     }
 
-    let churnSlots = pools.enumerated().map { (index: $0.offset, key: churnKeys[$0.offset], pool: $0.element) }
+    let churnSlots = pools.enumerated().map {
+      (index: $0.offset, key: churnKeys[$0.offset], pool: $0.element)
+    }
     var hotplugThreads: [HostThread] = []
     for thread in 0..<configuration.hotplugThreads {
       let owned = churnSlots.filter { $0.index % configuration.hotplugThreads == thread }
@@ -246,7 +249,10 @@ public enum GuestChurn {
           var live: [Registrar<Flavor>.Token?] = Array(repeating: nil, count: owned.count)
           var uses = Array(repeating: 0, count: owned.count)
           var operations = 0
-          func fail(_ what: String) { hotplugFailures.withLock { $0.append(what) } }
+          // Capped: a failure that repeats on every operation must not exhaust memory.
+          func fail(_ what: String) {
+            hotplugFailures.withLock { if $0.count < 100 { $0.append(what) } }
+          }
           while !stopHotplug.load(ordering: .relaxed) {
             let slot = Int(random.next() % UInt64(owned.count))
             if let token = live[slot] {
@@ -315,7 +321,9 @@ public enum GuestChurn {
     var drainedCounts = drained.withLock { $0 }
     for eventFD in allEventFDs {
       let count = eventFD.drain()
-      if count > 0 { drainedCounts[eventFDKeys[ObjectIdentifier(eventFD)]!, default: 0] += Int(count) }
+      if count > 0 {
+        drainedCounts[eventFDKeys[ObjectIdentifier(eventFD)]!, default: 0] += Int(count)
+      }
     }
     let unclaimed = mergedUnclaimedWrites(handlers)
 
@@ -391,7 +399,8 @@ public enum GuestChurn {
         if program.iterations > 0, stored != expected {
           violations.append(
             GuestChurnViolation(
-              kind: "readValue", key: "vCPU \(vcpu) access \(index) read 0x\(String(stored, radix: 16))",
+              kind: "readValue",
+              key: "vCPU \(vcpu) access \(index) read 0x\(String(stored, radix: 16))",
               executed: 0, drained: 0, unclaimed: 0))
         }
       }

@@ -62,7 +62,8 @@ struct BusExitTests {
     var eventFDs: [GuestWrite: ConcurrentBus.EventFD] = [:]
   }
 
-  func makeSetup(programs: [GuestProgram], mirrored: Bool) throws -> (Setup, [MirroredRegistration]) {
+  func makeSetup(programs: [GuestProgram], mirrored: Bool) throws -> (Setup, [MirroredRegistration])
+  {
     var setup = Setup(run: try GuestRun(system: system(), programs: programs))
     _ = try setup.portBus.register(ReadDevice(value: 0xA1A2_A3A4), base: 0x2000, length: 8)
     _ = try setup.mmioBus.register(
@@ -175,7 +176,8 @@ struct BusExitTests {
       eventFD: outside.descriptor, address: 0x1000, length: 1, space: .pio, datamatch: 0x22)
     try run.vm.assign(binding)
     let eventFD = try ConcurrentBus.EventFD()
-    #expect(throws: KernelIOEventFDMirrorError.kernel(.ioctl(name: "KVM_IOEVENTFD", errno: EEXIST))) {
+    #expect(throws: KernelIOEventFDMirrorError.kernel(.ioctl(name: "KVM_IOEVENTFD", errno: EEXIST)))
+    {
       try mirror.register(eventFD, space: .pio, address: 0x1000, size: 1, match: .value(0x22))
     }
     #expect(portBus.registrations.isEmpty)
@@ -187,8 +189,10 @@ struct BusExitTests {
     }
     try mirror.unregister(first)
     #expect(portBus.registrations.isEmpty)
-    #expect(throws: KernelIOEventFDMirrorError.kernel(
-      .ioctl(name: "KVM_IOEVENTFD(deassign)", errno: ENOENT))) { try mirror.unregister(first) }
+    #expect(
+      throws: KernelIOEventFDMirrorError.kernel(
+        .ioctl(name: "KVM_IOEVENTFD(deassign)", errno: ENOENT))
+    ) { try mirror.unregister(first) }
   }
 
   @Test(arguments: [false, true])

@@ -31,7 +31,9 @@ struct KVMCommand: ParsableCommand {
   @Option(help: "Written (address, value) pairs whose eventfd registration comes and goes.")
   var churnDevices: Int = 16
 
-  @Flag(name: .customLong("kernel-ioeventfd"), help: "Mirror eventfd registrations into KVM_IOEVENTFD, as QEMU does.")
+  @Flag(
+    name: .customLong("kernel-ioeventfd"),
+    help: "Mirror eventfd registrations into KVM_IOEVENTFD, as QEMU does.")
   var kernelIOEventFD = false
 
   @Flag(help: "Measure guest writes per second: bare exit, bus dispatch, kernel ioeventfd.")
