@@ -26,6 +26,10 @@ struct ChurnReport: Codable {
   let eventFDsReleased: Int
   let eventFDsStillHeld: Int
   let peakRSSBytes: UInt64
+  /// Resident memory 30 s into the run (runs of 30 s or more) and as dispatching stopped:
+  /// a long run must not grow.
+  let rssAfter30sBytes: UInt64?
+  let rssAtEndBytes: UInt64
   let violations: [ViolationSummary]
 
   var clean: Bool { violations.isEmpty }
@@ -47,7 +51,12 @@ struct ChurnReport: Codable {
       "  grace-period wait: \(gracePeriodWait.text)",
       "  bus statistics: \(busUnclaimedWrites) unclaimed writes, \(busFailedSignals) failed signals",
       "  reclamation: \(retiredSnapshotsOutstanding) retired snapshots outstanding; \(eventFDsReleased) eventfds released, \(eventFDsStillHeld) still held",
-      String(format: "  peak RSS: %.1f MiB", Double(peakRSSBytes) / 1_048_576),
+      String(format: "  peak RSS: %.1f MiB", Double(peakRSSBytes) / 1_048_576)
+        + (rssAfter30sBytes.map {
+          String(
+            format: "; RSS after 30 s %.1f MiB, at the end %.1f MiB (%+.1f%%)", Double($0) / 1_048_576,
+            Double(rssAtEndBytes) / 1_048_576, (Double(rssAtEndBytes) / Double($0) - 1) * 100)
+        } ?? ""),
     ]
     if violations.isEmpty {
       lines.append("  violations: none")

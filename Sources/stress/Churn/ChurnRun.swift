@@ -86,14 +86,19 @@ final class ChurnRun<Flavor: RCUFlavor>: Sendable {
         elapsed, dispatches / elapsed / 1e6, updates / elapsed, self.violations.count)
     }
     let deadline = started + UInt64(c.duration * 1e9)
+    var residentAfter30s: UInt64?
     while monotonicNanoseconds() < deadline && !violations.any {
       usleep(10_000)
+      if residentAfter30s == nil && monotonicNanoseconds() - started >= 30_000_000_000 {
+        residentAfter30s = currentResidentBytes()
+      }
       reconcileRetired(settledFor: 200_000_000)
       let failed = bus.statistics.failedSignals
       if failed > 0 {
         violations.record(.failedSignal, "the bus failed to signal \(failed) matched write(s) during the run")
       }
     }
+    let residentAtEnd = currentResidentBytes()
     stopDispatch.set()
     for thread in vcpus + hotplugs { thread.join() }
     let elapsed = Double(monotonicNanoseconds() - started) / 1e9
@@ -104,7 +109,9 @@ final class ChurnRun<Flavor: RCUFlavor>: Sendable {
     reconcileRetired(settledFor: 0)
     reconcile()
     let held = cleanUp()
-    return makeReport(elapsed: elapsed, released: releasedEventFDs.load(ordering: .relaxed), held: held)
+    return makeReport(
+      elapsed: elapsed, released: releasedEventFDs.load(ordering: .relaxed), held: held,
+      resident: (residentAfter30s, residentAtEnd))
   }
 
   // MARK: - vCPU threads
@@ -454,7 +461,9 @@ final class ChurnRun<Flavor: RCUFlavor>: Sendable {
     return held
   }
 
-  private func makeReport(elapsed: Double, released: Int, held: Int) -> ChurnReport {
+  private func makeReport(
+    elapsed: Double, released: Int, held: Int, resident: (after30s: UInt64?, atEnd: UInt64)
+  ) -> ChurnReport {
     let tallies = vcpuResults.withLock { $0 }
     let histogram = gracePeriodWaits.withLock { $0 }
     let singles = counters[.singleUpdates]
@@ -479,6 +488,8 @@ final class ChurnRun<Flavor: RCUFlavor>: Sendable {
       eventFDsReleased: released,
       eventFDsStillHeld: held,
       peakRSSBytes: peakResidentBytes(),
+      rssAfter30sBytes: resident.after30s,
+      rssAtEndBytes: resident.atEnd,
       violations: violations.summary)
   }
 }
