@@ -15,7 +15,7 @@ struct ChurnCommand: ParsableCommand {
 
   @OptionGroup var common: CommonOptions
 
-  @Option(help: "vCPU threads dispatching guest writes (default: the number of cores).")
+  @Option(help: "vCPU threads dispatching guest writes; defaults to the number of cores.")
   var vcpus: Int = ProcessInfo.processInfo.activeProcessorCount
 
   @Option(help: "Hotplug threads registering and unregistering devices.")

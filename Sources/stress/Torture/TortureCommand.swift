@@ -16,7 +16,7 @@ struct TortureCommand: ParsableCommand {
 
   @OptionGroup var common: CommonOptions
 
-  @Option(help: "Reader threads (default: the number of cores).")
+  @Option(help: "Reader threads; defaults to the number of cores.")
   var readers: Int = ProcessInfo.processInfo.activeProcessorCount
 
   @Option(help: "A deliberate bug to inject: none|skip-grace-period.")
