@@ -66,7 +66,14 @@ enum MutexFlavor: RCUFlavor {
 // the process.
 nonisolated(unsafe) let benchRWLock: UnsafeMutablePointer<pthread_rwlock_t> = {
   let lock = UnsafeMutablePointer<pthread_rwlock_t>.allocate(capacity: 1)
-  pthread_rwlock_init(lock, nil)
+  // Writer-preferring, like Rust's std::sync::RwLock that Cloud Hypervisor and Firecracker
+  // use; glibc's default prefers readers and starves the writer under constant reads.
+  var attributes = pthread_rwlockattr_t()
+  pthread_rwlockattr_init(&attributes)
+  pthread_rwlockattr_setkind_np(
+    &attributes, Int32(PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP))
+  pthread_rwlock_init(lock, &attributes)
+  pthread_rwlockattr_destroy(&attributes)
   return lock
 }()
 
