@@ -23,6 +23,18 @@ struct BenchCommand: ParsableCommand {
   @Option(help: "Rounds per configuration (default 5, or 3 with --quick).")
   var rounds: Int?
 
+  @Option(name: .customLong("size"), help: "Only these table sizes (repeatable; default 16, 64, 1024, 10000).")
+  var sizes: [Int] = []
+
+  @Option(name: .customLong("design"), help: "Only these read-side designs (repeatable): floor, rcu, rwlock, mutex, swapped.")
+  var designs: [Design] = []
+
+  @Option(name: .customLong("threads"), help: "Only these reader thread counts (repeatable; default 1, 2, 2 x cores).")
+  var threadCounts: [Int] = []
+
+  @Flag(help: "Skip the write-side and eventfd measurements (for profiling the read side).")
+  var readOnly = false
+
   func run() throws {
     let began = monotonicNanos()
     var load = [0.0, 0.0, 0.0]
@@ -30,8 +42,10 @@ struct BenchCommand: ParsableCommand {
     let cores = sysconf(Int32(_SC_NPROCESSORS_ONLN))
     let seconds = self.seconds ?? (quick ? 0.04 : 0.2)
     let rounds = self.rounds ?? (quick ? 3 : 5)
-    let threadCounts = Array(Set([1, 2, 2 * cores])).sorted()
-    let sizes = [16, 64, 1024, 10000]
+    let threadCounts =
+      self.threadCounts.isEmpty ? Array(Set([1, 2, 2 * cores])).sorted() : self.threadCounts
+    let designs = self.designs.isEmpty ? Design.allCases : self.designs
+    let sizes = self.sizes.isEmpty ? [16, 64, 1024, 10000] : self.sizes
     print(
       "stress bench: \(cores) cores, \(rounds) rounds of \(seconds) s per configuration, "
         + "load average \(load[0])")
@@ -39,10 +53,15 @@ struct BenchCommand: ParsableCommand {
     var cells: [ReadCell] = []
     for entries in sizes {
       cells += try measureTableSize(
-        entries: entries, threadCounts: threadCounts, seconds: seconds, rounds: rounds)
+        entries: entries, designs: designs, threadCounts: threadCounts, seconds: seconds,
+        rounds: rounds)
       FileHandle.standardError.write(Data("  read side: \(entries) entries done\n".utf8))
     }
     cells = addRatios(cells)
+    if readOnly {
+      print(renderReadSide(cells))
+      return
+    }
     let write = try measureWriteSide(count: 1000, preexisting: 64, rounds: rounds)
     let eventFD = try measureEventFDDispatch(
       registrations: 64, operations: quick ? 100_000 : 400_000, rounds: rounds)
@@ -73,7 +92,7 @@ struct BenchCommand: ParsableCommand {
 /// Measures every design, thread count and churn on tables of one size. Designs alternate
 /// within each round so that drift (frequency, other load) hits them all alike.
 private func measureTableSize(
-  entries: Int, threadCounts: [Int], seconds: Double, rounds: Int
+  entries: Int, designs: [Design], threadCounts: [Int], seconds: Double, rounds: Int
 ) throws -> [ReadCell] {
   let floor = try BusTarget(bus: IOBus(flavor: UnsynchronizedFlavor.self), entries: entries)
   let rcu = try BusTarget(bus: IOBus(), entries: entries)
@@ -94,7 +113,7 @@ private func measureTableSize(
   var cells: [ReadCell] = []
   for churn in Churn.allCases {
     // The floor has no grace period: a writer would free tables under its readers.
-    let designs = Design.allCases.filter { churn == .none || $0 != .floor }
+    let designs = designs.filter { churn == .none || $0 != .floor }
     for threads in threadCounts {
       var runs: [Design: [ReadRun]] = [:]
       for round in 0..<rounds {

@@ -3,6 +3,11 @@ import Foundation
 /// The human-readable report: one table per table size and churn, then the write side,
 /// eventfds and the targets.
 func renderReport(_ report: BenchReport) -> String {
+  renderReadSide(report.read) + renderWriteSide(report)
+}
+
+/// The read-side tables.
+func renderReadSide(_ read: [ReadCell]) -> String {
   var out = ""
   func line(_ text: String = "") { out += text + "\n" }
   func pad(_ text: String, _ width: Int) -> String {
@@ -20,11 +25,11 @@ func renderReport(_ report: BenchReport) -> String {
   line("READ SIDE: ns/dispatch = CPU time per dispatch (median of rounds);")
   line("Mdisp/s = all threads together (median [min-max]); xA, xB = how many times")
   line("slower than (a) the unsynchronized floor (no churn) and (b) the RCU bus.")
-  let sizes = Array(Set(report.read.map(\.entries))).sorted()
-  let threads = Array(Set(report.read.map(\.threads))).sorted()
+  let sizes = Array(Set(read.map(\.entries))).sorted()
+  let threads = Array(Set(read.map(\.threads))).sorted()
   for entries in sizes {
     for churn in Churn.allCases {
-      let rows = report.read.filter { $0.entries == entries && $0.churn == churn }
+      let rows = read.filter { $0.entries == entries && $0.churn == churn }
       guard !rows.isEmpty else { continue }
       line()
       line("\(entries) entries, churn: \(churn.rawValue)")
@@ -48,6 +53,23 @@ func renderReport(_ report: BenchReport) -> String {
     }
   }
 
+  return out
+}
+
+/// The write-side, eventfd and target sections.
+func renderWriteSide(_ report: BenchReport) -> String {
+  var out = ""
+  func line(_ text: String = "") { out += text + "\n" }
+  func pad(_ text: String, _ width: Int) -> String {
+    text.count >= width ? text : String(repeating: " ", count: width - text.count) + text
+  }
+  func padRight(_ text: String, _ width: Int) -> String {
+    text.count >= width ? text : text + String(repeating: " ", count: width - text.count)
+  }
+  func f(_ value: Double?, _ digits: Int = 2) -> String {
+    guard let value, value.isFinite else { return "-" }
+    return String(format: "%.\(digits)f", value)
+  }
   let w = report.write
   line()
   line("WRITE SIDE (1000 operations each, on a bus holding \(w.preexisting) entries; us)")

@@ -1,3 +1,4 @@
+import ArgumentParser
 import ConcurrentBus
 import RCU
 
@@ -9,7 +10,7 @@ final class NullDevice: IODevice {
 }
 
 /// The bus designs compared on the read side.
-enum Design: String, CaseIterable, Codable, Sendable {
+enum Design: String, CaseIterable, Codable, Sendable, ExpressibleByArgument {
   /// (a) No synchronization: one owner, the floor.
   case floor
   /// (b) This project's RCU bus, `IOBus<MembRCU>`.
