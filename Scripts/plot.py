@@ -3,7 +3,7 @@
 
 Usage: Scripts/plot.py RESULTS.json OUTPUT_DIR
 
-Writes throughput-vs-threads.png (one panel per table size, no churn),
+Writes summary.md (the tables BENCHMARKS.md shows), throughput-vs-threads.png (one panel per table size, no churn),
 throughput-vs-threads-churn.png (64 entries, one panel per churn mode) and
 ns-vs-table-size.png (one panel per thread count, no churn). Installs matplotlib with pip
 when it is missing.
@@ -113,6 +113,120 @@ def ns_vs_size(report, out):
     plt.close(fig)
 
 
+def fmt(value, digits=1):
+    return "-" if value is None else f"{value:.{digits}f}"
+
+
+def summary(report):
+    """The run as Markdown tables."""
+    lines = []
+    add = lines.append
+    read = report["read"]
+    sizes = sorted({c["entries"] for c in read})
+    threads = sorted({c["threads"] for c in read})
+
+    def cell(design, entries, count, churn="none"):
+        for c in read:
+            if (c["design"], c["entries"], c["threads"], c["churn"]) == (design, entries, count, churn):
+                return c
+        return None
+
+    add("### Read side, no churn: million dispatches/s, all threads (slowdown vs (a), vs (b))")
+    add("")
+    add("| design | threads | " + " | ".join(f"{n} entries" for n in sizes) + " |")
+    add("|---|---:|" + "---:|" * len(sizes))
+    for design in LABELS:
+        for count in threads:
+            row = []
+            for n in sizes:
+                c = cell(design, n, count)
+                if c is None:
+                    row.append("-")
+                    continue
+                row.append(f"{c['throughput']['median'] / 1e6:.1f} "
+                           f"({fmt(c['slowdownVsFloor'], 2)}x, {fmt(c['slowdownVsRCU'], 2)}x)")
+            add(f"| {LABELS[design]} | {count} | " + " | ".join(row) + " |")
+    add("")
+    add("### Read side, no churn: CPU ns per dispatch (median; min-max over rounds)")
+    add("")
+    add("| design | threads | " + " | ".join(f"{n} entries" for n in sizes) + " |")
+    add("|---|---:|" + "---:|" * len(sizes))
+    for design in LABELS:
+        for count in threads:
+            row = []
+            for n in sizes:
+                c = cell(design, n, count)
+                row.append("-" if c is None else
+                           f"{c['nanosPerDispatch']['median']:.1f} "
+                           f"({c['nanosPerDispatch']['min']:.1f}-{c['nanosPerDispatch']['max']:.1f})")
+            add(f"| {LABELS[design]} | {count} | " + " | ".join(row) + " |")
+    add("")
+    churn_modes = churns(report)
+    for n in [64] if 64 in sizes else sizes[:1]:
+        add(f"### Churn, {n} entries: million dispatches/s (writer updates/s achieved)")
+        add("")
+        add("| design | threads | " + " | ".join(churn_modes) + " |")
+        add("|---|---:|" + "---:|" * len(churn_modes))
+        for design in LABELS:
+            for count in threads:
+                row = []
+                for churn in churn_modes:
+                    c = cell(design, n, count, churn)
+                    if c is None:
+                        row.append("-")
+                    elif churn == "none":
+                        row.append(f"{c['throughput']['median'] / 1e6:.1f}")
+                    else:
+                        row.append(f"{c['throughput']['median'] / 1e6:.1f} "
+                                   f"({c['updatesPerSecond']['median']:.0f}/s)")
+                add(f"| {LABELS[design]} | {count} | " + " | ".join(row) + " |")
+        add("")
+    w = report["write"]
+    add(f"### Write side (1000 operations each; bus already holding {w['preexisting']} entries; microseconds)")
+    add("")
+    add("| operation | median | mean | p99 | max |")
+    add("|---|---:|---:|---:|---:|")
+    ops = [("register (snapshot reclaimed in the background)", "register"),
+           ("register + grace-period wait (synchronous)", "registerSynchronous"),
+           ("unregister, synchronous (waits for a grace period)", "unregisterSynchronous"),
+           ("unregister, deferred (whenReleased callback)", "unregisterDeferred"),
+           ("registerEventFD on the bus", "registerEventFD"),
+           ("KVM_IOEVENTFD assign", "kvmAssign"),
+           ("KVM_IOEVENTFD deassign", "kvmDeassign")]
+    for label, key in ops:
+        v = w.get(key)
+        if v:
+            add(f"| {label} | {v['median'] / 1e3:.2f} | {v['mean'] / 1e3:.2f} | "
+                f"{v['p99'] / 1e3:.2f} | {v['max'] / 1e3:.2f} |")
+    add("")
+    add("| 1000 registrations | median ms (min-max) |")
+    add("|---|---:|")
+    for label, key in [("one batch (`update`)", "batchNanos"),
+                       ("1000 single `register` calls", "singlesNanos"),
+                       ("1000 single registrations, each + grace period", "singlesSynchronousNanos")]:
+        v = w[key]
+        add(f"| {label} | {v['median'] / 1e6:.3f} ({v['min'] / 1e6:.3f}-{v['max'] / 1e6:.3f}) |")
+    add("")
+    e = report["eventFD"]
+    add(f"### Eventfd ({e['registrations']} ioeventfd registrations, 1 thread; ns per write)")
+    add("")
+    add("| path | median | min-max |")
+    add("|---|---:|---:|")
+    for label, key in [("guest write dispatched by the bus to an IOEventFD", "busDispatchNanos"),
+                       ("bare eventfd `write(2)`, same eventfds, same order", "bareWriteNanos")]:
+        v = e[key]
+        add(f"| {label} | {v['median']:.1f} | {v['min']:.1f}-{v['max']:.1f} |")
+    add("")
+    add("### Targets")
+    add("")
+    add("| target | result | figure |")
+    add("|---|---|---|")
+    for t in report["targets"]:
+        add(f"| {t['name']} | {'MET' if t['met'] else '**MISSED**'} | {t['figure']} |")
+    add("")
+    return "\n".join(lines)
+
+
 def main():
     if len(sys.argv) != 3:
         sys.exit(__doc__)
@@ -124,6 +238,8 @@ def main():
     throughput_vs_threads(report, out, "none", sizes)
     throughput_vs_threads(report, out, None, sizes, by_churn=True)
     ns_vs_size(report, out)
+    with open(os.path.join(out, "summary.md"), "w") as handle:
+        handle.write(summary(report))
     print(f"charts written to {out}")
 
 
