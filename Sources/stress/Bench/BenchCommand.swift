@@ -23,13 +23,19 @@ struct BenchCommand: ParsableCommand {
   @Option(help: "Rounds per configuration (default 5, or 3 with --quick).")
   var rounds: Int?
 
-  @Option(name: .customLong("size"), help: "Only these table sizes (repeatable; default 16, 64, 1024, 10000).")
+  @Option(
+    name: .customLong("size"),
+    help: "Only these table sizes (repeatable; default 16, 64, 1024, 10000).")
   var sizes: [Int] = []
 
-  @Option(name: .customLong("design"), help: "Only these read-side designs (repeatable): floor, rcu, rwlock, mutex, swapped.")
+  @Option(
+    name: .customLong("design"),
+    help: "Only these read-side designs (repeatable): floor, rcu, rwlock, mutex, swapped.")
   var designs: [Design] = []
 
-  @Option(name: .customLong("threads"), help: "Only these reader thread counts (repeatable; default 1, 2, 2 x cores).")
+  @Option(
+    name: .customLong("threads"),
+    help: "Only these reader thread counts (repeatable; default 1, 2, 2 x cores).")
   var threadCounts: [Int] = []
 
   @Flag(help: "Skip the write-side and eventfd measurements (for profiling the read side).")
@@ -69,7 +75,9 @@ struct BenchCommand: ParsableCommand {
 
     var uts = utsname()
     uname(&uts)
-    let kernel = withUnsafeBytes(of: &uts.release) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+    let kernel = withUnsafeBytes(of: &uts.release) {
+      String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self)
+    }
     let report = BenchReport(
       machine: MachineInfo(
         cores: cores, kernel: kernel, date: ISO8601DateFormatter().string(from: Date()),
@@ -102,11 +110,16 @@ private func measureTableSize(
 
   func run(_ design: Design, threads: Int, churn: Churn) throws -> ReadRun {
     switch design {
-    case .floor: try measureReads(floor, threads: threads, entries: entries, churn: churn, seconds: seconds)
-    case .rcu: try measureReads(rcu, threads: threads, entries: entries, churn: churn, seconds: seconds)
-    case .rwlock: try measureReads(rwlock, threads: threads, entries: entries, churn: churn, seconds: seconds)
-    case .mutex: try measureReads(mutex, threads: threads, entries: entries, churn: churn, seconds: seconds)
-    case .swapped: try measureReads(swapped, threads: threads, entries: entries, churn: churn, seconds: seconds)
+    case .floor:
+      try measureReads(floor, threads: threads, entries: entries, churn: churn, seconds: seconds)
+    case .rcu:
+      try measureReads(rcu, threads: threads, entries: entries, churn: churn, seconds: seconds)
+    case .rwlock:
+      try measureReads(rwlock, threads: threads, entries: entries, churn: churn, seconds: seconds)
+    case .mutex:
+      try measureReads(mutex, threads: threads, entries: entries, churn: churn, seconds: seconds)
+    case .swapped:
+      try measureReads(swapped, threads: threads, entries: entries, churn: churn, seconds: seconds)
     }
   }
 

@@ -73,7 +73,8 @@ func judgeTargets(read: [ReadCell], write: WriteSideResults) -> [TargetResult] {
     let ratio = rcu.nanosPerDispatch.median / floor.nanosPerDispatch.median
     add(
       "1 thread, 64 entries: RCU bus <= 1.2x the floor", ratio, ratio <= 1.2,
-      "\(fmt(ratio))x (\(fmt(rcu.nanosPerDispatch.median)) vs \(fmt(floor.nanosPerDispatch.median)) ns)")
+      "\(fmt(ratio))x (\(fmt(rcu.nanosPerDispatch.median)) vs \(fmt(floor.nanosPerDispatch.median)) ns)"
+    )
   }
   if let one = read.cell(.rcu, entries: 64, threads: 1),
     let two = read.cell(.rcu, entries: 64, threads: 2)
