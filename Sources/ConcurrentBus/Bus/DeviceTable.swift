@@ -111,5 +111,6 @@ struct DeviceTable: ~Copyable {
 /// `curcu_opaque_word` for why the mask has to be hidden from the optimizer).
 @inlinable @inline(__always)
 func allOnes(if condition: Bool) -> Int {
+  // Safe: a Bool is one byte holding exactly 0 or 1.
   curcu_opaque_word(0 &- Int(unsafeBitCast(condition, to: UInt8.self)))
 }

@@ -63,7 +63,8 @@ enum MutexFlavor: RCUFlavor {
 
 // Heap-allocated so that threads share them through a pointer, never through `&global`
 // (which Swift's exclusivity checking would instrument). Never freed: they live as long as
-// the process.
+// the process. nonisolated(unsafe): each pointer is set once, at first use, and the lock
+// it points to synchronizes every access to itself.
 nonisolated(unsafe) let benchRWLock: UnsafeMutablePointer<pthread_rwlock_t> = {
   let lock = UnsafeMutablePointer<pthread_rwlock_t>.allocate(capacity: 1)
   // Writer-preferring, like Rust's std::sync::RwLock that Cloud Hypervisor and Firecracker
