@@ -13,7 +13,7 @@ import Synchronization
 public final class IOBus<Flavor: RCUFlavor>: Sendable {
   @usableFromInline let published: RCUPublished<Flavor, DeviceTable>
   @usableFromInline let counters = ShardedCounters<BusCounter>()
-  private let writer = Mutex(BusState())
+  let writer = Mutex(BusState())  // Internal, not private: BenchmarkSupport.swift reads it.
   let faultState = Mutex(FaultState())
   private let publishCount = Atomic<UInt64>(0)
   private let gracePeriodWaitCount = Atomic<UInt64>(0)
