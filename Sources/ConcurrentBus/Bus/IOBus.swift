@@ -226,7 +226,9 @@ public final class IOBus<Flavor: RCUFlavor>: Sendable {
     writer.withLock { state in
       SanitizerHandoff.acquire(self)
       defer { SanitizerHandoff.release(self) }
-      return state.handles[registration.id].flatMap { $0.registration == registration ? $0.device : nil }
+      return state.handles[registration.id].flatMap {
+        $0.registration == registration ? $0.device : nil
+      }
     }
   }
 
