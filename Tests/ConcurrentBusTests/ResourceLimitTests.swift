@@ -7,7 +7,7 @@ import Testing
 
 /// What happens when something runs out: descriptors, table size, registration churn.
 /// Every limit must surface as a typed error, never a crash, and nothing may leak.
-@Suite("Resource limits")
+@Suite("Resource limits", .serialized)
 struct ResourceLimitTests {
   static let environment = ProcessInfo.processInfo.environment
 
@@ -137,40 +137,47 @@ struct ResourceLimitTests {
     )
   }
 
-  /// CONCURRENTBUS_CYCLES overrides the count (Scripts/limits.sh runs 1,000,000 in release).
+  /// CONCURRENTBUS_CYCLES overrides the count (Scripts/limits.sh runs 1,000,000 in release,
+  /// with this suite alone in the process, which is when the RSS bound is checked: in the
+  /// full suite other tests allocate at the same time, and the exact counters suffice).
   @Test("register/unregister cycles: no leak of devices, snapshots or memory")
   func registerUnregisterCycles() throws {
-    let cycles = Self.environment["CONCURRENTBUS_CYCLES"].flatMap { Int($0) } ?? 100_000
+    let override = Self.environment["CONCURRENTBUS_CYCLES"].flatMap { Int($0) }
+    let cycles = override ?? 100_000
     let released = Counter()
     let bus = IOBus()
     let start = ContinuousClock.now
     var current = try bus.register(ReleaseCountingDevice(released), base: 0x1000, length: 8)
-    var rssAfterWarmup = 0
+    var rss: [Int] = []
     for cycle in 1..<cycles {
-      // One batch per cycle (unregister the last device, register the next), reclaimed in the
-      // background: one publish and no blocking grace period per cycle.
+      // One batch per cycle (unregister the last device, register the next), reclaimed in
+      // the background: one publish and no blocking grace period per cycle.
       current = try bus.update(reclaim: .deferred({})) {
         (tx: inout IOBusTransaction) throws(IOBusError) in
         try tx.unregister(current)
         return try tx.register(
           ReleaseCountingDevice(released), base: 0x1000 + UInt64(cycle % 64) * 8, length: 8)
       }
-      if cycle == cycles / 10 {
-        MembRCU.barrier()
-        rssAfterWarmup = residentBytes()
-      }
+      // Now and then let the callback thread catch up, as a VMM's hotplug rate would: the
+      // backlog is memory in use, not a leak. RSS is sampled at each tenth.
+      if cycle.isMultiple(of: 10_000) { MembRCU.barrier() }
+      if cycle.isMultiple(of: max(cycles / 10, 1)) { rss.append(residentBytes()) }
     }
     try bus.unregister(current)
     MembRCU.barrier()
-    let rssAtEnd = residentBytes()
+    rss.append(residentBytes())
     let elapsed = ContinuousClock.now - start
     #expect(released.value == cycles)
     #expect(bus.retiredSnapshots == 0)
     #expect(bus.publishes == UInt64(cycles + 1))
-    // Loose: other tests share this process.
-    #expect(rssAtEnd <= rssAfterWarmup + 64 << 20, "RSS grew from \(rssAfterWarmup) to \(rssAtEnd)")
+    let first = rss.first ?? 0
+    let last = rss.last ?? 0
+    if override != nil {
+      // Flat after the first tenth: within 10% (and 4 MiB of allocator slack).
+      #expect(last <= first + first / 10 + 4 << 20, "RSS grew from \(first) to \(last)")
+    }
     print(
-      "resource-limits: \(cycles) cycles in \(elapsed), RSS after 10% \(rssAfterWarmup >> 20) MiB, at end \(rssAtEnd >> 20) MiB"
+      "resource-limits: \(cycles) cycles in \(elapsed), RSS after the first tenth \(first >> 20) MiB, at end \(last >> 20) MiB (tenths: \(rss.map { $0 >> 20 }))"
     )
   }
 }
