@@ -83,6 +83,20 @@ public final class GuestRun: Sendable {
   /// Inlinable so the vCPU loops are specialized for the caller's handler type.
   @inlinable
   public func run<Handler: GuestIOHandler>(handler: Handler) throws(KVMError) -> [RunStatistics] {
+    try run(handlers: Array(repeating: handler, count: vcpus.count))
+  }
+
+  /// Like `run(handler:)`, but vCPU `i` delivers its exits to `handlers[i]` alone, so a
+  /// handler can keep per-vCPU state (tallies) that no other thread writes.
+  ///
+  /// Throws `KVMError.invalidArgument` unless there is exactly one handler per vCPU.
+  @inlinable
+  public func run<Handler: GuestIOHandler>(handlers: [Handler]) throws(KVMError)
+    -> [RunStatistics]
+  {
+    guard handlers.count == vcpus.count else {
+      throw .invalidArgument("\(handlers.count) handlers for \(vcpus.count) vCPUs")
+    }
     for (vcpu, guest) in zip(vcpus, assembled) {
       try vcpu.configureFlatProtectedMode(entry: guest.codeAddress)
     }
@@ -91,6 +105,7 @@ public final class GuestRun: Sendable {
     var threads: [HostThread] = []
     var startError: KVMError?
     for (index, vcpu) in vcpus.enumerated() {
+      let handler = handlers[index]
       do {
         threads.append(
           try HostThread {

@@ -41,6 +41,9 @@ public final class RCUPublished<Flavor: RCUFlavor, Payload: ~Copyable>: @uncheck
   public func withCurrent<Result>(_ body: (borrowing Payload) -> Result) -> Result {
     // Safe: inside a read-side section the published snapshot is not destroyed, and the
     // slot is never nil after init.
+    // Ordering: rcu_dereference is a consume load. Every later read of the snapshot goes
+    // through the loaded pointer (an address dependency), so it sees the contents the
+    // writer initialized before its release-ordered exchange in `publish`.
     let raw = curcu_dereference(slot).unsafelyUnwrapped
     return body(raw.assumingMemoryBound(to: Payload.self).pointee)
   }
@@ -58,6 +61,9 @@ public final class RCUPublished<Flavor: RCUFlavor, Payload: ~Copyable>: @uncheck
   /// the returned value must be reclaimed through one of its consuming methods.
   public func publish(_ next: consuming Payload) -> RetiredSnapshot<Flavor, Payload> {
     retired.add(1, ordering: .relaxed)
+    // Ordering: rcu_xchg_pointer is a full barrier, so the new snapshot's contents are
+    // visible before any reader can load its address; the old pointer it returns is the
+    // only one readers could still be using.
     let old = curcu_exchange(slot, UnsafeMutableRawPointer(Self.box(next)))!
     return RetiredSnapshot(pointer: old.assumingMemoryBound(to: Payload.self), owner: self)
   }

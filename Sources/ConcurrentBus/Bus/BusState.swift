@@ -131,8 +131,11 @@ struct BusState: Sendable {
     handles[entry.id]!.registration
   }
 
-  /// Builds the immutable snapshot readers will see.
-  func makeTable() -> DeviceTable {
-    DeviceTable(matched: matched, ranges: ranges)
+  /// Builds the immutable snapshot readers will see, leaving out `dropped` only when a
+  /// fault is being injected.
+  func makeTable(dropping dropped: RegistrationID? = nil) -> DeviceTable {
+    guard let dropped else { return DeviceTable(matched: matched, ranges: ranges) }
+    return DeviceTable(
+      matched: matched.filter { $0.id != dropped }, ranges: ranges.filter { $0.id != dropped })
   }
 }

@@ -1,5 +1,6 @@
 import CLinuxEvents
 import Glibc
+import Synchronization
 import SystemPackage
 
 /// A Linux `eventfd(2)` counter: a 64-bit kernel counter that writers add to and readers take from.
@@ -68,7 +69,18 @@ public final class EventFD: Sendable {
   deinit {
     // Not retried on EINTR: Linux releases the descriptor even then, and a retry could
     // close a number another thread has just been given.
-    _ = Glibc.close(descriptor)
+    if !closedEarly.load(ordering: .acquiring) { _ = Glibc.close(descriptor) }
+  }
+
+  /// Set only by the early-close fault, so that `deinit` does not close the number twice.
+  private let closedEarly = Atomic<Bool>(false)
+
+  /// Closes the descriptor now, while the object (and readers using it) live on: the
+  /// `early-close` fault of the stress tool. Signals after this fail, or reach whatever
+  /// file is given the number next.
+  @_spi(FaultInjection)
+  public func closeEarlyForFaultInjection() {
+    if !closedEarly.exchange(true, ordering: .acquiringAndReleasing) { _ = Glibc.close(descriptor) }
   }
 
   /// Adds `n` to the counter, waking readers and pollers.
@@ -117,7 +129,11 @@ public final class EventFD: Sendable {
   ///   would-block (``EventFDError/isWouldBlock``) when the counter is 0 in non-blocking mode.
   public func read() throws(EventFDError) -> UInt64 {
     while true {
-      if let value = readCounterOnce() { return value }
+      switch readCounterOnce() {
+      case .taken(let value): return value
+      case .failed(let failure): throw EventFDError(.read, Errno(rawValue: failure))
+      case .empty: break
+      }
       guard !options.contains(.nonBlocking) else { throw EventFDError(.read, .wouldBlock) }
       try awaitEvent(Int16(POLLIN), timeoutMilliseconds: -1)
     }
@@ -128,11 +144,14 @@ public final class EventFD: Sendable {
   /// In ``Options-swift.struct/semaphore`` mode this takes one unit per `read(2)` until the
   /// counter is empty, so it costs as many system calls as the count it returns.
   ///
-  /// - Returns: The amount taken; 0 when nothing was pending.
+  /// - Returns: The amount taken; 0 when nothing was pending (or the descriptor was closed
+  ///   behind this object's back).
   public func drain() -> UInt64 {
-    guard options.contains(.semaphore) else { return readCounterOnce() ?? 0 }
     var total: UInt64 = 0
-    while let unit = readCounterOnce() { total += unit }
+    while case .taken(let taken) = readCounterOnce() {
+      total += taken
+      if !options.contains(.semaphore) { break }
+    }
     return total
   }
 
@@ -152,22 +171,26 @@ public final class EventFD: Sendable {
     }
   }
 
+  /// What one `read(2)` of the counter found.
+  private enum ReadOutcome {
+    case taken(UInt64)
+    case empty
+    /// Only a descriptor closed behind this object's back gets here; it is reported, never
+    /// a crash.
+    case failed(Int32)
+  }
+
   /// One `read(2)` of the counter, repeated on `EINTR`.
-  ///
-  /// - Returns: The amount taken, or nil when the counter was 0.
-  private func readCounterOnce() -> UInt64? {
+  private func readCounterOnce() -> ReadOutcome {
     var value: UInt64 = 0
     while true {
       // The pointer to value is valid for the call; the kernel writes at most 8 bytes to it.
       if Glibc.read(descriptor, &value, MemoryLayout<UInt64>.size) == MemoryLayout<UInt64>.size {
-        return value
+        return .taken(value)
       }
       let failure = errno
       if failure == EINTR { continue }
-      // The descriptor is owned and non-blocking, and the buffer is 8 bytes: only an empty
-      // counter can make the read fail.
-      precondition(failure == EAGAIN, "eventfd read failed: \(Errno(rawValue: failure))")
-      return nil
+      return failure == EAGAIN ? .empty : .failed(failure)
     }
   }
 

@@ -1,0 +1,79 @@
+public import ConcurrentBus
+public import RCU
+
+/// Delivers one vCPU's exits to a port-I/O ``IOBus`` and an MMIO ``IOBus``, and tallies
+/// the writes neither bus claims, per (space, address, size, value).
+///
+/// Generic over the RCU flavor so `VCPU.run(handler:)` specializes down to the bus's
+/// inlined dispatch: no existential and no allocation per exit.
+///
+/// Use one handler per vCPU (`GuestRun.run(handlers:)`): the tally is a plain dictionary
+/// that only the running vCPU's thread writes, so counting an unclaimed write never
+/// touches a cache line another vCPU writes. Read ``unclaimedWrites`` only after the run
+/// has returned (joining the vCPU thread orders its writes before the read).
+///
+/// Unclaimed reads return all ones (truncated to the access size), as an unclaimed bus
+/// does on real hardware.
+///
+/// @unchecked Sendable: `tally` is written only by the one thread running the vCPU that
+/// owns this handler, and read only after that thread has been joined.
+public final class BusExitHandler<Flavor: RCUFlavor>: GuestIOHandler, @unchecked Sendable {
+  /// The bus that port accesses (`in`/`out`) are dispatched to.
+  public let portBus: IOBus<Flavor>
+  /// The bus that MMIO accesses are dispatched to.
+  public let mmioBus: IOBus<Flavor>
+  @usableFromInline var tally: [GuestWrite: Int] = [:]
+
+  /// The value an unclaimed read returns before truncation to the access size.
+  public static var unclaimedReadValue: UInt64 { .max }
+
+  /// Creates a handler with an empty tally over the two buses.
+  public init(portBus: IOBus<Flavor>, mmioBus: IOBus<Flavor>) {
+    self.portBus = portBus
+    self.mmioBus = mmioBus
+  }
+
+  /// Writes that no registration on either bus claimed, by (space, address, size, value).
+  public var unclaimedWrites: [GuestWrite: Int] { tally }
+
+  /// Forgets the tally, for reuse across runs.
+  public func resetTally() { tally = [:] }
+
+  /// Offers the write to the port bus; tallies it when unclaimed.
+  @inlinable
+  public func portWrite(port: UInt16, size: Int, value: UInt64) {
+    if portBus.write(address: UInt64(port), size: size, value: value) == .unclaimed {
+      tally[GuestWrite(space: .pio, address: UInt64(port), size: size, value: value), default: 0] +=
+        1
+    }
+  }
+
+  /// Reads through the port bus; all ones when unclaimed.
+  @inlinable
+  public func portRead(port: UInt16, size: Int) -> UInt64 {
+    portBus.read(address: UInt64(port), size: size) ?? Self.unclaimedReadValue
+  }
+
+  /// Offers the write to the MMIO bus; tallies it when unclaimed.
+  @inlinable
+  public func mmioWrite(address: UInt64, size: Int, value: UInt64) {
+    if mmioBus.write(address: address, size: size, value: value) == .unclaimed {
+      tally[GuestWrite(space: .mmio, address: address, size: size, value: value), default: 0] += 1
+    }
+  }
+
+  /// Reads through the MMIO bus; all ones when unclaimed.
+  @inlinable
+  public func mmioRead(address: UInt64, size: Int) -> UInt64 {
+    mmioBus.read(address: address, size: size) ?? Self.unclaimedReadValue
+  }
+}
+
+/// Sums the unclaimed-write tallies of several per-vCPU handlers.
+public func mergedUnclaimedWrites<Flavor: RCUFlavor>(_ handlers: [BusExitHandler<Flavor>])
+  -> [GuestWrite: Int]
+{
+  var merged: [GuestWrite: Int] = [:]
+  for handler in handlers { merged.merge(handler.unclaimedWrites, uniquingKeysWith: +) }
+  return merged
+}
