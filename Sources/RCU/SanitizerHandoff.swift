@@ -1,4 +1,5 @@
 import CURCU
+import Synchronization
 
 /// Happens-before edges for ThreadSanitizer where it cannot see them itself; compiled away
 /// unless the package is built by Scripts/tsan.sh.
@@ -19,5 +20,21 @@ public enum SanitizerHandoff {
   @inlinable @inline(__always)
   public static func release(_ owner: AnyObject) {
     curcu_tsan_release(UnsafeRawPointer(Unmanaged.passUnretained(owner).toOpaque()))
+  }
+}
+
+extension Mutex where Value: ~Copyable {
+  /// `withLock`, plus the ``SanitizerHandoff`` edges around `body`, named after `owner` (the
+  /// object that holds this Mutex): for Mutexes that several threads contend for.
+  @inlinable
+  public borrowing func withAnnotatedLock<Result: ~Copyable, E: Error>(
+    owner: AnyObject,
+    _ body: (inout sending Value) throws(E) -> sending Result
+  ) throws(E) -> sending Result {
+    try withLock { (value: inout sending Value) throws(E) -> sending Result in
+      SanitizerHandoff.acquire(owner)
+      defer { SanitizerHandoff.release(owner) }
+      return try body(&value)
+    }
   }
 }
