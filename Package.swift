@@ -33,7 +33,8 @@ let package = Package(
     .target(
       name: "ConcurrentBus",
       dependencies: [
-        "RCU", "CLinuxEvents", .product(name: "SystemPackage", package: "swift-system"),
+        "RCU", "CURCU", "CLinuxEvents",
+        .product(name: "SystemPackage", package: "swift-system"),
       ]
     ),
     // Layer 4: the KVM harness.

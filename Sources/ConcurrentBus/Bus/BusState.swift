@@ -1,8 +1,8 @@
 /// The writer's view of a bus: the sorted entries the next snapshot is built from, and the
 /// strong references that keep every registered device alive.
 ///
-/// Only ever touched under the bus's writer lock. A batch works on a copy (arrays are
-/// copy-on-write), so a failed batch is simply dropped and the bus is unchanged.
+/// Only ever touched under the bus's writer lock. A batch changes it in place and logs each
+/// step; a failed batch is rolled back step by step, so the bus is unchanged.
 struct BusState: Sendable {
   /// Value-matched entries, sorted by address then registration order.
   var matched: [TableEntry] = []
@@ -125,6 +125,43 @@ struct BusState: Sendable {
       matched.remove(at: index)
     }
     return handle
+  }
+
+  // MARK: - Rolling back a failed batch
+
+  /// One change a batch made, in the order it made them.
+  enum Step {
+    case added(Registration)
+    case removed(DeviceHandle)
+  }
+
+  /// Undoes `steps`, newest first. Identifiers stay used: the batch may have handed them out.
+  mutating func rollBack(_ steps: [Step]) {
+    for step in steps.reversed() {
+      switch step {
+      case .added(let registration):
+        _ = try? remove(registration)
+      case .removed(let handle):
+        restore(handle)
+      }
+    }
+  }
+
+  /// Puts a removed handle back where it was: ranges by base; value-matched entries by
+  /// address, then registration order (identifiers grow with registration order).
+  private mutating func restore(_ handle: DeviceHandle) {
+    let entry = TableEntry(handle: handle)
+    switch handle.registration.kind {
+    case .range(let base, _):
+      ranges.insert(entry, at: firstRange(after: base))
+    case .valueMatch(let address, _, _):
+      var index = firstMatched(atOrAfter: address)
+      while index < matched.count, matched[index].first == address, matched[index].id < entry.id {
+        index += 1
+      }
+      matched.insert(entry, at: index)
+    }
+    handles[handle.registration.id] = handle
   }
 
   private func registration(of entry: TableEntry) -> Registration {

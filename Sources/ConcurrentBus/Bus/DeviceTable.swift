@@ -1,3 +1,5 @@
+import CURCU
+
 /// One immutable snapshot of a bus: a single contiguous array, sorted, searched with binary
 /// search.
 ///
@@ -73,26 +75,42 @@ struct DeviceTable: ~Copyable {
   /// The index of the first value-matched entry whose address is >= `address`.
   @inlinable @inline(__always)
   func firstMatched(atOrAfter address: UInt64) -> Int {
+    // Branch-free on the comparison (see rangeIndex): only the trip count branches.
+    var length = matchedCount
+    guard length > 0 else { return 0 }
     var low = 0
-    var high = matchedCount
-    while low < high {
-      let middle = (low &+ high) &>> 1
-      if entries[middle].first < address { low = middle &+ 1 } else { high = middle }
+    while length > 1 {
+      let half = length &>> 1
+      low &+= half & allOnes(if: entries[low &+ half].first < address)
+      length &-= half
     }
-    return low
+    return entries[low].first < address ? low &+ 1 : low
   }
 
   /// The index of the range entry that contains the whole access, if any.
   @inlinable @inline(__always)
   func rangeIndex(containing access: GuestAccess) -> Int? {
     // Find the last range whose base is <= the address: the only one that can contain it.
+    // Each step adds through a mask instead of branching: guest addresses are as good as
+    // random to the branch predictor, and a mispredicted step costs more than the load.
+    var length = count &- matchedCount
+    guard length > 0 else { return nil }
     var low = matchedCount
-    var high = count
-    while low < high {
-      let middle = (low &+ high) &>> 1
-      if entries[middle].first <= access.address { low = middle &+ 1 } else { high = middle }
+    while length > 1 {
+      let half = length &>> 1
+      low &+= half & allOnes(if: entries[low &+ half].first <= access.address)
+      length &-= half
     }
-    guard low > matchedCount, access.last <= entries[low &- 1].last else { return nil }
-    return low &- 1
+    let entry = entries[low]
+    guard entry.first <= access.address, access.last <= entry.last else { return nil }
+    return low
   }
+}
+
+/// -1 (all bits set) when `condition` holds, else 0: a select without a branch (see
+/// `curcu_opaque_word` for why the mask has to be hidden from the optimizer).
+@inlinable @inline(__always)
+func allOnes(if condition: Bool) -> Int {
+  // Safe: a Bool is one byte holding exactly 0 or 1.
+  curcu_opaque_word(0 &- Int(unsafeBitCast(condition, to: UInt8.self)))
 }

@@ -13,7 +13,7 @@ import Synchronization
 public final class IOBus<Flavor: RCUFlavor>: Sendable {
   @usableFromInline let published: RCUPublished<Flavor, DeviceTable>
   @usableFromInline let counters = ShardedCounters<BusCounter>()
-  private let writer = Mutex(BusState())
+  let writer = Mutex(BusState())  // Internal, not private: BenchmarkSupport.swift reads it.
   let faultState = Mutex(FaultState())
   private let publishCount = Atomic<UInt64>(0)
   private let gracePeriodWaitCount = Atomic<UInt64>(0)
@@ -156,25 +156,28 @@ public final class IOBus<Flavor: RCUFlavor>: Sendable {
     let commit = try writer.withLock { (state: inout BusState) throws(IOBusError) in
       SanitizerHandoff.acquire(self)
       defer { SanitizerHandoff.release(self) }
-      var tx = IOBusTransaction(state: state, counters: counters)
+      let firstNewID = state.nextID
+      var tx = IOBusTransaction(state: BusState(), counters: counters)
+      swap(&tx.state, &state)
       let result: Result
       do throws(IOBusError) {
         result = try body(&tx)
       } catch {
-        // The batch is dropped, but identifiers it handed out stay used: a caller may
+        // Identifiers the batch handed out stay used (rollBack keeps nextID): a caller may
         // still hold one, and it must never name a later registration.
-        state.nextID = tx.state.nextID
+        tx.state.rollBack(tx.log)
+        swap(&tx.state, &state)
         throw error
       }
       let dropped = faultState.withLock {
-        $0.entryToDrop(from: tx.state, firstNewID: state.nextID)
+        $0.entryToDrop(from: tx.state, firstNewID: firstNewID)
       }
       if faultState.withLock({ $0.faults.closeEventFDsEarly }) {
         for handle in tx.removed { (handle.device as? IOEventFD)?.eventFD.closeEarlyForFaultInjection() }
       }
       let retired = published.publish(tx.state.makeTable(dropping: dropped))
       publishCount.add(1, ordering: .relaxed)
-      state = tx.state
+      swap(&tx.state, &state)
       return Commit(result: result, retired: retired, removed: tx.removed)
     }
     let result = commit.result

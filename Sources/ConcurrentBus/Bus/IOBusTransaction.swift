@@ -7,8 +7,11 @@ import RCU
 /// register another in its place); if any operation throws, or the body throws, nothing of
 /// the batch reaches the bus.
 public struct IOBusTransaction: ~Copyable {
+  /// The bus's own writer state, moved in for the batch: changed in place (no copy of the
+  /// table or of the handles), and rolled back from `log` if the batch fails.
   var state: BusState
   var removed: [DeviceHandle] = []
+  private(set) var log: [BusState.Step] = []
   let counters: ShardedCounters<BusCounter>
 
   init(state: BusState, counters: ShardedCounters<BusCounter>) {
@@ -23,7 +26,9 @@ public struct IOBusTransaction: ~Copyable {
   public mutating func register(
     _ device: any IODevice, base: UInt64, length: UInt64
   ) throws(IOBusError) -> Registration {
-    try state.addRange(device, base: base, length: length)
+    let registration = try state.addRange(device, base: base, length: length)
+    log.append(.added(registration))
+    return registration
   }
 
   /// Registers `device` for writes at exactly `address` whose size and value match, as KVM's
@@ -35,7 +40,9 @@ public struct IOBusTransaction: ~Copyable {
   public mutating func register(
     _ device: any IODevice, address: UInt64, size: Int, match: ValueMatch
   ) throws(IOBusError) -> Registration {
-    try state.addValueMatch(device, address: address, size: size, match: match)
+    let registration = try state.addValueMatch(device, address: address, size: size, match: match)
+    log.append(.added(registration))
+    return registration
   }
 
   /// Registers `eventFD` to be signalled (with 1) by every write at `address` that matches
@@ -50,13 +57,17 @@ public struct IOBusTransaction: ~Copyable {
     _ eventFD: EventFD, address: UInt64, size: Int, match: ValueMatch
   ) throws(IOBusError) -> Registration {
     let device = IOEventFD(eventFD: eventFD, busCounters: counters)
-    return try state.addValueMatch(device, address: address, size: size, match: match)
+    let registration = try state.addValueMatch(device, address: address, size: size, match: match)
+    log.append(.added(registration))
+    return registration
   }
 
   /// Removes a registration. Its device is released after the batch's grace period.
   ///
   /// - Throws: ``IOBusError/unknownRegistration(_:)``.
   public mutating func unregister(_ registration: Registration) throws(IOBusError) {
-    removed.append(try state.remove(registration))
+    let handle = try state.remove(registration)
+    removed.append(handle)
+    log.append(.removed(handle))
   }
 }

@@ -58,16 +58,7 @@ struct ChurnReport: Codable {
             Double(rssAtEndBytes) / 1_048_576, (Double(rssAtEndBytes) / Double($0) - 1) * 100)
         } ?? ""),
     ]
-    if violations.isEmpty {
-      lines.append("  violations: none")
-    } else {
-      lines.append("  VIOLATIONS:")
-      for summary in violations {
-        lines.append("    \(summary.kind.rawValue): \(summary.count)")
-        lines += summary.examples.map { "      e.g. \($0)" }
-      }
-    }
-    lines.append(clean ? "result: clean" : "result: VIOLATIONS FOUND")
+    lines += violations.reportLines
     return lines.joined(separator: "\n")
   }
 }

@@ -23,6 +23,10 @@ final class ChurnRun<Flavor: RCUFlavor>: Sendable {
   private let stopConsumers = StopFlag()
   private let gracePeriodWaits = Mutex(Histogram<UInt64>(highestTrackableValue: 120_000_000_000))
   private let vcpuResults = Mutex<[VCPUTally]>([])
+  /// For each consumer, when its last completed poll cycle began. A retired eventfd left
+  /// its poller before being drained at retirement, so once every consumer has completed a
+  /// cycle that began after that, no consumer can still hold a count for it.
+  private let consumerCycles: Mutex<[UInt64]>
 
   /// What one vCPU thread saw (churned claims go to the ledger as it runs).
   struct VCPUTally {
@@ -33,6 +37,7 @@ final class ChurnRun<Flavor: RCUFlavor>: Sendable {
   init(_ configuration: ChurnConfiguration) throws {
     self.configuration = configuration
     ledger = ClaimLedger(vcpus: configuration.vcpus)
+    consumerCycles = Mutex(Array(repeating: 0, count: configuration.consumers))
     do {
       pollers = try (0..<configuration.consumers).map { _ throws(EventFDError) in try EventPoller() }
     } catch {
@@ -82,8 +87,9 @@ final class ChurnRun<Flavor: RCUFlavor>: Sendable {
       let dispatches = Double(self.counters[.dispatches])
       let updates = Double(self.counters[.singleUpdates] + self.counters[.batchedUpdates])
       return String(
-        format: "churn %.0fs: %.2fM dispatches/s, %.0f updates/s, %d violations",
-        elapsed, dispatches / elapsed / 1e6, updates / elapsed, self.violations.count)
+        format: "churn %.0fs: %.2fM dispatches/s, %.0f updates/s, RSS %.1f MiB, %d violations",
+        elapsed, dispatches / elapsed / 1e6, updates / elapsed,
+        Double(currentResidentBytes()) / 1_048_576, self.violations.count)
     }
     let deadline = started + UInt64(c.duration * 1e9)
     var residentAfter30s: UInt64?
@@ -364,10 +370,16 @@ final class ChurnRun<Flavor: RCUFlavor>: Sendable {
   private func consume(_ index: Int) {
     let poller = pollers[index]
     while !stopConsumers.isSet {
-      guard let ready = try? poller.wait(timeout: .milliseconds(20)) else { continue }
+      let cycle = monotonicNanoseconds()
+      let ready = (try? poller.wait(timeout: .milliseconds(20))) ?? []
       for (eventFD, count) in ready {
-        records.record(for: eventFD)?.addDrained(count)
+        guard let record = records.record(for: eventFD) else {
+          violations.record(.lostSignal, "consumer \(index) drained \(count) signal(s) from an eventfd with no record")
+          continue
+        }
+        record.addDrained(count)
       }
+      consumerCycles.withLock { $0[index] = cycle }
     }
   }
 
@@ -377,7 +389,7 @@ final class ChurnRun<Flavor: RCUFlavor>: Sendable {
   /// they retired (and that have been retired for `settledFor` nanoseconds), then lets go of
   /// them, so a long run holds a bounded number of records and descriptors.
   private func reconcileRetired(settledFor: UInt64) {
-    let flushedBy = ledger.everyoneFlushedBy
+    let flushedBy = min(ledger.everyoneFlushedBy, consumerCycles.withLock { $0.min() ?? 0 })
     let now = monotonicNanoseconds()
     let ready = records.takeRetired { record in
       settledFor == 0 || (record.retiredTime < flushedBy && record.retiredTime + settledFor < now)

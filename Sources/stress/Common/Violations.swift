@@ -70,3 +70,16 @@ struct ViolationSummary: Codable {
   let count: Int
   let examples: [String]
 }
+
+extension [ViolationSummary] {
+  /// The violations section and verdict line every report ends with.
+  var reportLines: [String] {
+    guard !isEmpty else { return ["  violations: none", "result: clean"] }
+    var lines = ["  VIOLATIONS:"]
+    for summary in self {
+      lines.append("    \(summary.kind.rawValue): \(summary.count)")
+      lines += summary.examples.map { "      e.g. \($0)" }
+    }
+    return lines + ["result: VIOLATIONS FOUND"]
+  }
+}

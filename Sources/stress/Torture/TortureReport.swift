@@ -31,16 +31,7 @@ struct TortureReport: Codable {
       "  reclamation: \(retiredSnapshotsOutstanding) retired snapshots outstanding",
       String(format: "  peak RSS: %.1f MiB", Double(peakRSSBytes) / 1_048_576),
     ]
-    if violations.isEmpty {
-      lines.append("  violations: none")
-    } else {
-      lines.append("  VIOLATIONS:")
-      for summary in violations {
-        lines.append("    \(summary.kind.rawValue): \(summary.count)")
-        lines += summary.examples.map { "      e.g. \($0)" }
-      }
-    }
-    lines.append(clean ? "result: clean" : "result: VIOLATIONS FOUND")
+    lines += violations.reportLines
     return lines.joined(separator: "\n")
   }
 }
