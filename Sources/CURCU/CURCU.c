@@ -7,6 +7,14 @@
 char curcu_tsan_token;
 #endif
 
+bool curcu_tsan_in_library(void) {
+#ifdef CURCU_TSAN
+  return true;
+#else
+  return false;
+#endif
+}
+
 // MARK: - Lazy memb registration
 
 // A thread that reads without registering (a Dispatch or Swift concurrency worker) is
@@ -47,6 +55,8 @@ struct curcu_deferred {
 
 static void run_deferred(struct rcu_head *head) {
   struct curcu_deferred *node = caa_container_of(head, struct curcu_deferred, head);
+  // The enqueue in curcu_*_defer happens before this (liburcu's queue is not instrumented).
+  curcu_tsan_acquire(node);
   CURCU_TSAN_GRACE_PERIOD_END();
   node->callback(node->context);
   free(node);
@@ -70,6 +80,7 @@ bool curcu_memb_defer(curcu_callback callback, void *context) {
   if (!URCU_TLS(urcu_memb_reader).registered) {
     curcu_memb_register_lazily();
   }
+  curcu_tsan_release(node);
   urcu_memb_call_rcu(&node->head, run_deferred);
   return true;
 }
@@ -79,6 +90,7 @@ bool curcu_bp_defer(curcu_callback callback, void *context) {
   if (node == NULL) {
     return false;
   }
+  curcu_tsan_release(node);
   urcu_bp_call_rcu(&node->head, run_deferred);
   return true;
 }

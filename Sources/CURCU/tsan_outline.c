@@ -1,8 +1,12 @@
 // Out-of-line read-side entry points for ThreadSanitizer builds. This file deliberately does
 // not define _LGPL_SOURCE, so the names below resolve to liburcu's exported functions
 // rather than to its inline fast paths.
-#if defined(__has_feature)
+#if !defined(CURCU_TSAN) && defined(__has_feature)
 #if __has_feature(thread_sanitizer)
+#define CURCU_TSAN 1
+#endif
+#endif
+#ifdef CURCU_TSAN
 #include <urcu/urcu-memb.h>
 #include <urcu/urcu-bp.h>
 
@@ -10,5 +14,4 @@ void curcu_memb_read_lock_outline(void) { urcu_memb_read_lock(); }
 void curcu_memb_read_unlock_outline(void) { urcu_memb_read_unlock(); }
 void curcu_bp_read_lock_outline(void) { urcu_bp_read_lock(); }
 void curcu_bp_read_unlock_outline(void) { urcu_bp_read_unlock(); }
-#endif
 #endif

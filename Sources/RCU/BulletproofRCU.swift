@@ -18,9 +18,13 @@ public enum BulletproofRCU: RCUFlavor {
 
   public static var isInReadSection: Bool { curcu_bp_read_ongoing() }
 
-  public static func synchronize() { curcu_bp_synchronize() }
+  public static func synchronize() {
+    checkTSanConfiguration()
+    curcu_bp_synchronize()
+  }
 
   public static func deferUntilGracePeriod(_ work: @escaping @Sendable () -> Void) {
+    checkTSanConfiguration()
     deferWork(work, enqueue: { curcu_bp_defer($0, $1) }, synchronize: synchronize)
   }
 

@@ -20,9 +20,13 @@ public enum MembRCU: RCUFlavor {
 
   public static var isInReadSection: Bool { curcu_memb_read_ongoing() }
 
-  public static func synchronize() { curcu_memb_synchronize() }
+  public static func synchronize() {
+    checkTSanConfiguration()
+    curcu_memb_synchronize()
+  }
 
   public static func deferUntilGracePeriod(_ work: @escaping @Sendable () -> Void) {
+    checkTSanConfiguration()
     deferWork(work, enqueue: { curcu_memb_defer($0, $1) }, synchronize: synchronize)
   }
 

@@ -1,5 +1,6 @@
 import ConcurrentBus
 import Foundation
+import RCU
 import Synchronization
 
 /// A small, seedable generator (SplitMix64) so that every random test can be replayed.
@@ -34,7 +35,13 @@ final class RecordingDevice: IODevice {
 
   var writeCount: Int { writes.load(ordering: .relaxed) }
   var readCount: Int { reads.load(ordering: .relaxed) }
-  var lastWriteSeen: (offset: UInt64, size: Int, value: UInt64)? { lastWrite.withLock { $0 } }
+  var lastWriteSeen: (offset: UInt64, size: Int, value: UInt64)? {
+    lastWrite.withLock {
+      SanitizerHandoff.acquire(self)
+      defer { SanitizerHandoff.release(self) }
+      return $0
+    }
+  }
 
   func read(offset: UInt64, size: Int) -> UInt64? {
     reads.add(1, ordering: .relaxed)
@@ -43,7 +50,11 @@ final class RecordingDevice: IODevice {
 
   func write(offset: UInt64, size: Int, value: UInt64) -> Bool {
     writes.add(1, ordering: .relaxed)
-    lastWrite.withLock { $0 = (offset, size, value) }
+    lastWrite.withLock {
+      SanitizerHandoff.acquire(self)
+      defer { SanitizerHandoff.release(self) }
+      $0 = (offset, size, value)
+    }
     return acceptsWrites
   }
 }

@@ -1,6 +1,7 @@
 import CKVM
 import Glibc
 import KVM
+import RCU
 import Synchronization
 import Testing
 
@@ -28,6 +29,8 @@ final class RecordingHandler: GuestIOHandler {
 
   func portWrite(port: UInt16, size: Int, value: UInt64) {
     writes.withLock {
+      SanitizerHandoff.acquire(self)
+      defer { SanitizerHandoff.release(self) }
       $0[GuestWrite(space: .pio, address: UInt64(port), size: size, value: value), default: 0] += 1
     }
   }
@@ -38,6 +41,8 @@ final class RecordingHandler: GuestIOHandler {
 
   func mmioWrite(address: UInt64, size: Int, value: UInt64) {
     writes.withLock {
+      SanitizerHandoff.acquire(self)
+      defer { SanitizerHandoff.release(self) }
       $0[GuestWrite(space: .mmio, address: address, size: size, value: value), default: 0] += 1
     }
   }
@@ -48,6 +53,8 @@ final class RecordingHandler: GuestIOHandler {
 
   private func nextRead(_ key: GuestWrite) -> UInt64 {
     let count = reads.withLock { counts in
+      SanitizerHandoff.acquire(self)
+      defer { SanitizerHandoff.release(self) }
       counts[key, default: 0] += 1
       return counts[key]!
     }

@@ -24,7 +24,12 @@
 void urcu_bp_call_rcu(struct rcu_head *head, void (*func)(struct rcu_head *head));
 void urcu_bp_barrier(void);
 
-#if defined(__has_feature)
+// Swift's clang importer compiles the static inline functions below without telling clang
+// about `swift build --sanitize=thread` (__has_feature(thread_sanitizer) is false there,
+// checked with Swift 6.3), so a TSan build must also pass -Xcc -DCURCU_TSAN=1 (see
+// Scripts/tsan.sh): otherwise Swift code inlines the unannotated paths while the C files
+// use the annotated ones. curcu_tsan_mismatch() below lets Swift detect that.
+#if !defined(CURCU_TSAN) && defined(__has_feature)
 #if __has_feature(thread_sanitizer)
 #define CURCU_TSAN 1
 #endif
@@ -51,6 +56,40 @@ void curcu_bp_read_unlock_outline(void);
 #define CURCU_TSAN_READER_EXIT() ((void)0)
 #define CURCU_TSAN_GRACE_PERIOD_END() ((void)0)
 #endif
+
+/// Tells ThreadSanitizer that everything this thread did so far happens before whatever a
+/// later `curcu_tsan_acquire` of the same address does. For hand-overs TSan cannot see:
+/// liburcu's call_rcu queue, and a contended Swift `Mutex` (passed on in the kernel by
+/// FUTEX_LOCK_PI). No-ops unless CURCU_TSAN.
+static inline void curcu_tsan_release(const void *address) {
+#ifdef CURCU_TSAN
+  __tsan_release((void *)address);
+#else
+  (void)address;
+#endif
+}
+
+/// The other end of `curcu_tsan_release`.
+static inline void curcu_tsan_acquire(const void *address) {
+#ifdef CURCU_TSAN
+  __tsan_acquire((void *)address);
+#else
+  (void)address;
+#endif
+}
+
+/// Whether the C files were built with TSan annotations (defined in CURCU.c).
+bool curcu_tsan_in_library(void);
+
+/// True when the code including this header and the C files disagree about TSan
+/// annotations: a sanitizer build that forgot -Xcc -DCURCU_TSAN=1.
+static inline bool curcu_tsan_mismatch(void) {
+#ifdef CURCU_TSAN
+  return !curcu_tsan_in_library();
+#else
+  return curcu_tsan_in_library();
+#endif
+}
 
 /// A deferred-reclamation callback: runs once, on liburcu's call_rcu worker thread, after a
 /// grace period.

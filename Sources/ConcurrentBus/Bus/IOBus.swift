@@ -154,6 +154,8 @@ public final class IOBus<Flavor: RCUFlavor>: Sendable {
   ) throws(IOBusError) -> Result {
     guard !Flavor.isInReadSection else { throw .insideReadSection }
     let commit = try writer.withLock { (state: inout BusState) throws(IOBusError) in
+      SanitizerHandoff.acquire(self)
+      defer { SanitizerHandoff.release(self) }
       let firstNewID = state.nextID
       var tx = IOBusTransaction(state: BusState(), counters: counters)
       swap(&tx.state, &state)
@@ -210,7 +212,9 @@ public final class IOBus<Flavor: RCUFlavor>: Sendable {
   /// The registrations currently on the bus, in table order (value-matched, then ranges).
   public var registrations: [Registration] {
     writer.withLock { state in
-      (state.matched + state.ranges).map { state.handles[$0.id]!.registration }
+      SanitizerHandoff.acquire(self)
+      defer { SanitizerHandoff.release(self) }
+      return (state.matched + state.ranges).map { state.handles[$0.id]!.registration }
     }
   }
 
@@ -234,7 +238,11 @@ public final class IOBus<Flavor: RCUFlavor>: Sendable {
   /// registration an ``IOEventFD``, whose ``IOEventFD/hits`` count its signals.
   public func device(of registration: Registration) -> (any IODevice)? {
     writer.withLock { state in
-      state.handles[registration.id].flatMap { $0.registration == registration ? $0.device : nil }
+      SanitizerHandoff.acquire(self)
+      defer { SanitizerHandoff.release(self) }
+      return state.handles[registration.id].flatMap {
+        $0.registration == registration ? $0.device : nil
+      }
     }
   }
 

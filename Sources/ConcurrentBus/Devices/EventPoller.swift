@@ -1,6 +1,7 @@
 // sys/epoll.h is not in the Glibc module; swift-system's C shim module exports it.
 import CLinuxEvents
 import Glibc
+import RCU
 import Synchronization
 import SystemPackage
 
@@ -45,6 +46,8 @@ public final class EventPoller: Sendable {
   ///   `EEXIST` when it is already registered, or what `epoll_ctl(2)` reports.
   public func add(_ eventFD: EventFD) throws(EventFDError) {
     try registrations.withLock { (state) throws(EventFDError) in
+      SanitizerHandoff.acquire(self)
+      defer { SanitizerHandoff.release(self) }
       let id = ObjectIdentifier(eventFD)
       guard state.tokenByEventFD[id] == nil else { throw EventFDError(.epollAdd, .fileExists) }
       let token = state.nextToken
@@ -68,6 +71,8 @@ public final class EventPoller: Sendable {
   ///   `ENOENT` when it is not registered, or what `epoll_ctl(2)` reports.
   public func remove(_ eventFD: EventFD) throws(EventFDError) {
     try registrations.withLock { (state) throws(EventFDError) in
+      SanitizerHandoff.acquire(self)
+      defer { SanitizerHandoff.release(self) }
       let id = ObjectIdentifier(eventFD)
       guard let token = state.tokenByEventFD[id] else {
         throw EventFDError(.epollRemove, .noSuchFileOrDirectory)
@@ -119,7 +124,9 @@ public final class EventPoller: Sendable {
     // Look up under the lock, drain outside it: the references taken here keep each eventfd
     // open even if another thread removes it meanwhile, and adds and removes never wait on reads.
     let ready = registrations.withLock { state in
-      events.prefix(Int(readyCount)).compactMap { state.byToken[$0.data.u64] }
+      SanitizerHandoff.acquire(self)
+      defer { SanitizerHandoff.release(self) }
+      return events.prefix(Int(readyCount)).compactMap { state.byToken[$0.data.u64] }
     }
     return ready.compactMap { eventFD in
       let count = eventFD.drain()

@@ -1,4 +1,5 @@
 import ConcurrentBus
+import RCU
 import Synchronization
 
 /// The tool's own bookkeeping for one eventfd registration: everything drained from it,
@@ -55,25 +56,25 @@ final class EventRecords: Sendable {
   private let tables = Mutex(Tables())
 
   func insert(_ record: EventRecord) {
-    tables.withLock {
+    tables.withAnnotatedLock(owner: self) {
       $0.byID[record.registration.id] = record
       $0.byEventFD[ObjectIdentifier(record.eventFD)] = record
     }
   }
 
   func record(for eventFD: EventFD) -> EventRecord? {
-    tables.withLock { $0.byEventFD[ObjectIdentifier(eventFD)] }
+    tables.withAnnotatedLock(owner: self) { $0.byEventFD[ObjectIdentifier(eventFD)] }
   }
 
   /// Queues a retired record for reconciliation.
   func queueRetired(_ record: EventRecord) {
-    tables.withLock { $0.retired.append(record) }
+    tables.withAnnotatedLock(owner: self) { $0.retired.append(record) }
   }
 
   /// Takes the retired records that `isReady` accepts out of every table: the caller
   /// reconciles them and they are gone after that.
   func takeRetired(where isReady: (EventRecord) -> Bool) -> [EventRecord] {
-    tables.withLock { tables in
+    tables.withAnnotatedLock(owner: self) { tables in
       let ready = tables.retired.filter(isReady)
       guard !ready.isEmpty else { return [] }
       tables.retired.removeAll(where: isReady)
@@ -88,11 +89,11 @@ final class EventRecords: Sendable {
 
   /// Whether `id` belonged to a record that was reconciled and let go.
   func wasReconciled(_ id: RegistrationID) -> Bool {
-    tables.withLock { $0.byID[id] == nil && id.rawValue <= $0.highestReconciled }
+    tables.withAnnotatedLock(owner: self) { $0.byID[id] == nil && id.rawValue <= $0.highestReconciled }
   }
 
   /// Every record not yet reconciled.
-  var all: [EventRecord] { tables.withLock { Array($0.byID.values) } }
+  var all: [EventRecord] { tables.withAnnotatedLock(owner: self) { Array($0.byID.values) } }
 }
 
 /// Claims the vCPUs saw per churned registration, flushed from each vCPU's own tally now
@@ -115,23 +116,23 @@ final class ClaimLedger: Sendable {
 
   func flush(_ claims: [RegistrationID: UInt64], vcpu: Int) {
     let now = monotonicNanoseconds()
-    state.withLock { state in
+    state.withAnnotatedLock(owner: self) { state in
       state.claims.merge(claims, uniquingKeysWith: +)
       state.lastFlush[vcpu] = now
     }
   }
 
   /// The time by which every vCPU has flushed at least once.
-  var everyoneFlushedBy: UInt64 { state.withLock { $0.lastFlush.min() ?? 0 } }
+  var everyoneFlushedBy: UInt64 { state.withAnnotatedLock(owner: self) { $0.lastFlush.min() ?? 0 } }
 
   /// Removes and returns the claims for `id`.
   func take(_ id: RegistrationID) -> UInt64 {
-    state.withLock { $0.claims.removeValue(forKey: id) ?? 0 }
+    state.withAnnotatedLock(owner: self) { $0.claims.removeValue(forKey: id) ?? 0 }
   }
 
   /// Removes and returns every claim left.
   func takeAll() -> [RegistrationID: UInt64] {
-    state.withLock { state in
+    state.withAnnotatedLock(owner: self) { state in
       defer { state.claims = [:] }
       return state.claims
     }

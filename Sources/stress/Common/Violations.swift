@@ -1,3 +1,4 @@
+import RCU
 import Synchronization
 
 /// The kinds of broken invariant the checks report.
@@ -39,7 +40,7 @@ final class Violations: Sendable {
   /// Records one violation with a human-readable description.
   func record(_ kind: ViolationKind, _ example: @autoclosure () -> String) {
     total.add(1, ordering: .relaxed)
-    tally.withLock { tally in
+    tally.withAnnotatedLock(owner: self) { tally in
       tally.counts[kind, default: 0] += 1
       if tally.examples[kind, default: []].count < Self.examplesKept {
         tally.examples[kind, default: []].append(example())
@@ -55,7 +56,7 @@ final class Violations: Sendable {
 
   /// Counts and examples by kind, for reports.
   var summary: [ViolationSummary] {
-    tally.withLock { tally in
+    tally.withAnnotatedLock(owner: self) { tally in
       tally.counts.keys.sorted().map { kind in
         ViolationSummary(kind: kind, count: tally.counts[kind]!, examples: tally.examples[kind] ?? [])
       }

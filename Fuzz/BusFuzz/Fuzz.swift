@@ -1,0 +1,274 @@
+import ConcurrentBus
+import RCU
+
+/// libFuzzer entry point: the input is a program of bus operations, run on a fresh bus and on
+/// ``BusModel``; any disagreement traps, which libFuzzer records as a crash with the input.
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzzOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
+  guard let data, size > 0 else { return 0 }
+  var input = FuzzInput(UnsafeBufferPointer(start: data, count: size))
+  var harness = Harness()
+  var steps = 0
+  while !input.isEmpty, steps < 256 {
+    harness.step(&input)
+    steps += 1
+  }
+  harness.check()
+  LeakCheck.add(harness.bus)
+  return 0
+}
+
+/// Every retired snapshot must be reclaimed once deferred work has run. Waiting for that
+/// (an rcu_barrier, about 10 ms: liburcu's callback thread naps between batches) after
+/// every input would cap the fuzzer near 100 inputs/s, so buses are checked in groups; a
+/// failure names the group, and the inputs are in the crash's libFuzzer log.
+enum LeakCheck {
+  nonisolated(unsafe) static var pending: [IOBus<MembRCU>] = []
+
+  static func add(_ bus: IOBus<MembRCU>) {
+    pending.append(bus)
+    if pending.count >= 128 { drain() }
+  }
+
+  static func drain() {
+    MembRCU.barrier()
+    for bus in pending where bus.retiredSnapshots != 0 {
+      mismatch(
+        "\(bus.retiredSnapshots) snapshots never reclaimed (in the last \(pending.count) inputs)")
+    }
+    pending.removeAll()
+  }
+}
+
+/// Reads fixed-width values from the fuzzer's bytes; past the end everything is zero.
+struct FuzzInput {
+  let bytes: UnsafeBufferPointer<UInt8>
+  var offset = 0
+
+  init(_ bytes: UnsafeBufferPointer<UInt8>) { self.bytes = bytes }
+
+  var isEmpty: Bool { offset >= bytes.count }
+
+  mutating func byte() -> UInt8 {
+    guard offset < bytes.count else { return 0 }
+    defer { offset += 1 }
+    return bytes[offset]
+  }
+
+  mutating func u64() -> UInt64 {
+    var value: UInt64 = 0
+    for _ in 0..<8 { value = value << 8 | UInt64(byte()) }
+    return value
+  }
+
+  /// Addresses that collide often: a small window, the top of the address space, or raw.
+  mutating func address() -> UInt64 {
+    let b = byte()
+    switch b >> 6 {
+    case 0, 1: return UInt64(b & 0x7f)
+    case 2: return UInt64.max - UInt64(b & 0x0f)
+    default: return u64()
+    }
+  }
+
+  mutating func length() -> UInt64 {
+    let b = byte()
+    switch b >> 5 {
+    case 0: return 0
+    case 1...5: return UInt64(b & 0x1f)
+    case 6: return UInt64.max - UInt64(b & 0x1f)
+    default: return u64()
+    }
+  }
+
+  /// Any Int, weighted towards the interesting ones.
+  mutating func size() -> Int {
+    let b = byte()
+    let table = [1, 2, 4, 8, 0, 3, 5, 16, -1, -8, Int.max, Int.min]
+    return b < 0xf0 ? table[Int(b) % table.count] : Int(truncatingIfNeeded: u64())
+  }
+
+  mutating func value() -> UInt64 {
+    let b = byte()
+    let table: [UInt64] = [
+      0, 1, 2, 0xff, 0x100, 0xffff, 0x1_0000, 0xffff_ffff, 0x1_0000_0000, .max,
+    ]
+    return b < 0xf0 ? table[Int(b) % table.count] : u64()
+  }
+}
+
+/// A device whose answers the model can predict.
+final class FuzzDevice: IODevice {
+  let acceptsWrites: Bool
+  let readValue: UInt64?
+
+  init(_ model: ModelDevice) {
+    acceptsWrites = model.acceptsWrites
+    readValue = model.readValue
+  }
+
+  func read(offset: UInt64, size: Int) -> UInt64? { readValue }
+
+  func write(offset: UInt64, size: Int, value: UInt64) -> Bool { acceptsWrites }
+}
+
+/// The model's view of a device.
+struct ModelDevice {
+  let acceptsWrites: Bool
+  let readValue: UInt64?
+  /// Set for ioeventfd registrations: each claimed write must add exactly 1 to it.
+  let eventFD: EventFD?
+}
+
+func mismatch(_ message: @autoclosure () -> String) -> Never {
+  fatalError("bus and model disagree: \(message())")
+}
+
+struct Harness {
+  let bus = IOBus()
+  var model = BusModel()
+  var removed: [Registration] = []
+
+  mutating func step(_ input: inout FuzzInput) {
+    let op = input.byte()
+    switch op % 8 {
+    case 0...3:
+      single(&input, op: op)
+    case 4:
+      batch(&input)
+    default:
+      dispatch(&input)
+    }
+  }
+
+  /// One operation in its own update, like register/unregister do.
+  mutating func single(_ input: inout FuzzInput, op: UInt8) {
+    var staged = model
+    do {
+      let deferred = op & 0x80 != 0
+      try bus.update(reclaim: deferred ? .deferred({}) : .synchronous) {
+        (tx: inout IOBusTransaction) throws(IOBusError) in
+        try apply(&input, op: op % 4, tx: &tx, model: &staged)
+      }
+      model = staged
+    } catch {
+      model.abandon(batch: staged)
+    }
+  }
+
+  /// Up to four operations in one batch; with the low bit of the count byte set, the batch
+  /// throws at the end on purpose, so nothing of it may reach the bus.
+  mutating func batch(_ input: inout FuzzInput) {
+    let control = input.byte()
+    let count = Int(control >> 1) % 4 + 1
+    let failOnPurpose = control & 1 == 1
+    var staged = model
+    do {
+      try bus.update { (tx: inout IOBusTransaction) throws(IOBusError) in
+        for _ in 0..<count {
+          try apply(&input, op: input.byte() % 4, tx: &tx, model: &staged)
+        }
+        if failOnPurpose { throw IOBusError.emptyRange }
+      }
+      if failOnPurpose { mismatch("a batch that threw was applied") }
+      model = staged
+    } catch {
+      model.abandon(batch: staged)
+    }
+    check()
+  }
+
+  /// Applies one operation to the transaction and the staged model; both must agree, and
+  /// a failure of either aborts the batch.
+  mutating func apply(
+    _ input: inout FuzzInput, op: UInt8, tx: inout IOBusTransaction, model staged: inout BusModel
+  ) throws(IOBusError) {
+    let busResult: Result<Registration?, IOBusError>
+    let modelResult: Result<Registration?, IOBusError>
+    switch op {
+    case 0:
+      let base = input.address()
+      let length = input.length()
+      let flags = input.byte()
+      let device = ModelDevice(
+        acceptsWrites: flags & 1 == 0, readValue: flags & 2 == 0 ? input.value() : nil, eventFD: nil
+      )
+      busResult = Result { () throws(IOBusError) in
+        try tx.register(FuzzDevice(device), base: base, length: length)
+      }
+      modelResult = Result { () throws(IOBusError) in
+        try staged.register(device, base: base, length: length)
+      }
+    case 1, 2:
+      let address = input.address()
+      let size = input.size()
+      let match: ValueMatch = input.byte() & 1 == 0 ? .any : .value(input.value())
+      if op == 1 {
+        let device = ModelDevice(acceptsWrites: input.byte() & 1 == 0, readValue: nil, eventFD: nil)
+        busResult = Result { () throws(IOBusError) in
+          try tx.register(FuzzDevice(device), address: address, size: size, match: match)
+        }
+        modelResult = Result { () throws(IOBusError) in
+          try staged.register(device, address: address, size: size, match: match)
+        }
+      } else {
+        guard let eventFD = try? EventFD() else { return }
+        let device = ModelDevice(acceptsWrites: true, readValue: nil, eventFD: eventFD)
+        busResult = Result { () throws(IOBusError) in
+          try tx.registerEventFD(eventFD, address: address, size: size, match: match)
+        }
+        modelResult = Result { () throws(IOBusError) in
+          try staged.register(device, address: address, size: size, match: match)
+        }
+      }
+    default:
+      let pick = Int(input.byte())
+      let useRemoved = pick & 0x80 != 0 && !removed.isEmpty
+      let candidates = useRemoved ? removed : staged.registrations
+      guard !candidates.isEmpty else { return }
+      let registration = candidates[pick % candidates.count]
+      busResult = Result { () throws(IOBusError) in
+        try tx.unregister(registration)
+        return nil
+      }
+      modelResult = Result { () throws(IOBusError) in
+        try staged.unregister(registration)
+        return nil
+      }
+      if case .success = modelResult { removed.append(registration) }
+    }
+    if busResult != modelResult { mismatch("\(busResult) vs model \(modelResult)") }
+    if case .failure(let error) = modelResult { throw error }
+  }
+
+  /// A guest write and read at any address, size and value.
+  mutating func dispatch(_ input: inout FuzzInput) {
+    let address = input.address()
+    let size = input.size()
+    let value = input.value() ^ (input.byte() == 0 ? 0 : input.u64())
+    let expected = model.write(address: address, size: size, value: value)
+    let written = bus.write(address: address, size: size, value: value)
+    if written != expected {
+      mismatch("write(\(address), \(size), \(value)): \(written) vs model \(expected)")
+    }
+    if case .claimed(let id) = written,
+      let eventFD = model.device(of: id)?.eventFD,
+      eventFD.drain() != 1
+    {
+      mismatch("ioeventfd \(id) was not signalled exactly once")
+    }
+    let read = bus.read(address: address, size: size)
+    let expectedRead = model.read(address: address, size: size)
+    if read != expectedRead {
+      mismatch(
+        "read(\(address), \(size)): \(String(describing: read)) vs model \(String(describing: expectedRead))"
+      )
+    }
+  }
+
+  func check() {
+    if bus.registrations != model.registrations {
+      mismatch("registrations \(bus.registrations) vs model \(model.registrations)")
+    }
+  }
+}
