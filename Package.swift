@@ -52,7 +52,8 @@ let package = Package(
     // Not a product: the dispatch path in a binary of its own, for Scripts/check-hot-path.sh.
     .executableTarget(name: "HotPathProbe", dependencies: ["ConcurrentBus", "RCU"]),
     .testTarget(name: "RCUTests", dependencies: ["RCU"]),
-    .testTarget(name: "ConcurrentBusTests", dependencies: ["ConcurrentBus", "RCU", "CLinuxEvents"]),
+    .testTarget(
+      name: "ConcurrentBusTests", dependencies: ["ConcurrentBus", "RCU", "CLinuxEvents"]),
     .testTarget(name: "KVMTests", dependencies: ["KVM", "CKVM", "ConcurrentBus", "RCU"]),
   ],
   swiftLanguageModes: [.v6]

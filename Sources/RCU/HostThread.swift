@@ -44,7 +44,8 @@ private final class ThreadBody {
 
 // Nonisolated on purpose: a closure created in main-actor code and run on a foreign
 // pthread traps on Swift 6's isolation check.
-private nonisolated func startThread(_ body: @escaping @Sendable () -> Void) throws(ThreadStartError)
+private nonisolated func startThread(_ body: @escaping @Sendable () -> Void)
+  throws(ThreadStartError)
   -> pthread_t
 {
   let context = Unmanaged.passRetained(ThreadBody(body)).toOpaque()

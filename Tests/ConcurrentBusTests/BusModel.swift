@@ -14,7 +14,9 @@ struct BusModel {
   /// Table order: value-matched entries by address then registration order, then ranges by
   /// base.
   var registrations: [Registration] {
-    let matched = entries.filter { if case .valueMatch = $0.registration.kind { true } else { false } }
+    let matched = entries.filter {
+      if case .valueMatch = $0.registration.kind { true } else { false }
+    }
     let ranges = entries.filter { if case .range = $0.registration.kind { true } else { false } }
     return matched.sorted { address($0) < address($1) }.map(\.registration)
       + ranges.sorted { address($0) < address($1) }.map(\.registration)
@@ -38,10 +40,14 @@ struct BusModel {
     _ device: RecordingDevice, base: UInt64, length: UInt64
   ) throws(IOBusError) -> Registration {
     guard length > 0 else { throw .emptyRange }
-    guard UInt64.max - base >= length - 1 else { throw .rangeWrapsAround(base: base, length: length) }
+    guard UInt64.max - base >= length - 1 else {
+      throw .rangeWrapsAround(base: base, length: length)
+    }
     let last = base + (length - 1)
     let overlapping = entries.filter { entry in
-      guard case .range(let otherBase, let otherLength) = entry.registration.kind else { return false }
+      guard case .range(let otherBase, let otherLength) = entry.registration.kind else {
+        return false
+      }
       return otherBase <= last && base <= otherBase + (otherLength - 1)
     }
     if let lowest = overlapping.min(by: { address($0) < address($1) }) {
@@ -56,13 +62,16 @@ struct BusModel {
     guard [0, 1, 2, 4, 8].contains(size) else { throw .invalidSize(size) }
     if case .value(let value) = match {
       if size == 0 { throw .valueMatchNeedsSize }
-      if size < 8, value >= (1 << UInt64(size * 8)) { throw .valueTooWide(value: value, size: size) }
+      if size < 8, value >= (1 << UInt64(size * 8)) {
+        throw .valueTooWide(value: value, size: size)
+      }
     }
     if size > 0, UInt64.max - address < UInt64(size - 1) {
       throw .rangeWrapsAround(base: address, length: UInt64(size))
     }
     for entry in entries {
-      guard case .valueMatch(let otherAddress, let otherSize, let otherMatch) = entry.registration.kind,
+      guard
+        case .valueMatch(let otherAddress, let otherSize, let otherMatch) = entry.registration.kind,
         otherAddress == address
       else { continue }
       let collides =

@@ -44,9 +44,15 @@ final class Counter: Sendable {
 
 @Suite("IOBus under concurrency")
 struct IOBusConcurrencyTests {
-  @Test("no write to a stable device is lost and no device is entered after unregister", arguments: ["memb", "bp"])
+  @Test(
+    "no write to a stable device is lost and no device is entered after unregister",
+    arguments: ["memb", "bp"])
   func churnWhileDispatching(flavor: String) throws {
-    if flavor == "memb" { try churn(IOBus(flavor: MembRCU.self)) } else { try churn(IOBus(flavor: BulletproofRCU.self)) }
+    if flavor == "memb" {
+      try churn(IOBus(flavor: MembRCU.self))
+    } else {
+      try churn(IOBus(flavor: BulletproofRCU.self))
+    }
   }
 
   func churn<F: RCUFlavor>(_ bus: IOBus<F>) throws {
@@ -101,7 +107,9 @@ struct IOBusConcurrencyTests {
       }
       F.registerCurrentThread()
       for i in 0..<writesPerVCPU {
-        if bus.write(address: 0x1000 + UInt64(i % 0x100), size: 1, value: UInt64(i)) != .claimed(range.id) {
+        if bus.write(address: 0x1000 + UInt64(i % 0x100), size: 1, value: UInt64(i))
+          != .claimed(range.id)
+        {
           lost.add(1, ordering: .relaxed)
         }
         if bus.write(address: 0x2000, size: 4, value: 1) != .claimed(match.id) {
@@ -127,7 +135,9 @@ struct IOBusConcurrencyTests {
     #expect(entered == 0, "devices entered after their unregister returned")
     #expect(bus.retiredSnapshots == 0)
     poisonedDevices.withLock { $0 = [] }
-    #expect(released.value == created.load(ordering: .relaxed), "the bus released every unregistered device")
+    #expect(
+      released.value == created.load(ordering: .relaxed),
+      "the bus released every unregistered device")
     #expect(bus.registrations == [match, range])
   }
 
@@ -148,7 +158,9 @@ struct IOBusConcurrencyTests {
   /// reports whether the unregister returned while the vCPU was still inside. With
   /// `poisonEarly`, the device is poisoned as if unregister had returned at once (what a
   /// missing grace period looks like), to show the check notices.
-  func parkReaderThenUnregister(poisonEarly: Bool) throws -> (unregisterReturnedWhileInside: Bool, violations: Int) {
+  func parkReaderThenUnregister(poisonEarly: Bool) throws -> (
+    unregisterReturnedWhileInside: Bool, violations: Int
+  ) {
     let bus = IOBus()
     let parked = ParkingDevice()
     let registration = try bus.register(parked, base: 0x10, length: 4)

@@ -17,16 +17,23 @@ struct IOBusPropertyTests {
     let accepts = Int.random(in: 0..<5, using: &rng) != 0
     switch Int.random(in: 0..<10, using: &rng) {
     case 0..<3:
-      let base: UInt64 = Bool.random(using: &rng) ? .random(in: 0..<96, using: &rng) : .max - .random(in: 0..<8, using: &rng)
+      let base: UInt64 =
+        Bool.random(using: &rng)
+        ? .random(in: 0..<96, using: &rng) : .max - .random(in: 0..<8, using: &rng)
       let length: UInt64 = [0, 1, 2, 4, 8, 16, 24, .max].randomElement(using: &rng)!
       return .range(base: base, length: length, accepts: accepts)
     case 3..<7:
-      let address: UInt64 = Bool.random(using: &rng) ? .random(in: 0..<96, using: &rng) : .max - .random(in: 0..<4, using: &rng)
+      let address: UInt64 =
+        Bool.random(using: &rng)
+        ? .random(in: 0..<96, using: &rng) : .max - .random(in: 0..<4, using: &rng)
       let size = [0, 1, 2, 4, 8, 3].randomElement(using: &rng)!
-      let match: ValueMatch = Bool.random(using: &rng) ? .any : .value([0, 1, 2, 0xFF, 0x1_0000, .max].randomElement(using: &rng)!)
+      let match: ValueMatch =
+        Bool.random(using: &rng)
+        ? .any : .value([0, 1, 2, 0xFF, 0x1_0000, .max].randomElement(using: &rng)!)
       return .valueMatch(address: address, size: size, match: match, accepts: accepts)
     default:
-      return .unregister(pick: .random(in: 0..<1000, using: &rng), stale: Int.random(in: 0..<6, using: &rng) == 0)
+      return .unregister(
+        pick: .random(in: 0..<1000, using: &rng), stale: Int.random(in: 0..<6, using: &rng) == 0)
     }
   }
 
@@ -35,10 +42,14 @@ struct IOBusPropertyTests {
     var model = BusModel()
     var stale: [Registration] = []
 
-    mutating func apply(_ operation: IOBusPropertyTests.Operation, in tx: inout IOBusTransaction, model: inout BusModel) -> (Result<Registration?, IOBusError>, Result<Registration?, IOBusError>) {
+    mutating func apply(
+      _ operation: IOBusPropertyTests.Operation, in tx: inout IOBusTransaction,
+      model: inout BusModel
+    ) -> (Result<Registration?, IOBusError>, Result<Registration?, IOBusError>) {
       switch operation {
       case .range(let base, let length, let accepts):
-        let device = RecordingDevice("range", acceptsWrites: accepts, readValue: base &* 31 &+ length)
+        let device = RecordingDevice(
+          "range", acceptsWrites: accepts, readValue: base &* 31 &+ length)
         return (
           Result { () throws(IOBusError) in try tx.register(device, base: base, length: length) },
           Result { () throws(IOBusError) in try model.register(device, base: base, length: length) }
@@ -46,15 +57,25 @@ struct IOBusPropertyTests {
       case .valueMatch(let address, let size, let match, let accepts):
         let device = RecordingDevice("match", acceptsWrites: accepts)
         return (
-          Result { () throws(IOBusError) in try tx.register(device, address: address, size: size, match: match) },
-          Result { () throws(IOBusError) in try model.register(device, address: address, size: size, match: match) }
+          Result { () throws(IOBusError) in
+            try tx.register(device, address: address, size: size, match: match)
+          },
+          Result { () throws(IOBusError) in
+            try model.register(device, address: address, size: size, match: match)
+          }
         )
       case .unregister(let pick, let useStale):
         let candidates = useStale ? stale : model.registrations
         guard !candidates.isEmpty else { return (.success(nil), .success(nil)) }
         let registration = candidates[pick % candidates.count]
-        let busResult = Result { () throws(IOBusError) -> Registration? in try tx.unregister(registration); return nil }
-        let modelResult = Result { () throws(IOBusError) -> Registration? in try model.unregister(registration); return nil }
+        let busResult = Result { () throws(IOBusError) -> Registration? in
+          try tx.unregister(registration)
+          return nil
+        }
+        let modelResult = Result { () throws(IOBusError) -> Registration? in
+          try model.unregister(registration)
+          return nil
+        }
         if case .success = modelResult { stale.append(registration) }
         return (busResult, modelResult)
       }
@@ -69,7 +90,9 @@ struct IOBusPropertyTests {
         try bus.update { (tx: inout IOBusTransaction) throws(IOBusError) in
           for operation in operations {
             let (busResult, modelResult) = apply(operation, in: &tx, model: &staged)
-            if "\(busResult)" != "\(modelResult)" { mismatch = "\(operation): bus \(busResult), model \(modelResult)" }
+            if "\(busResult)" != "\(modelResult)" {
+              mismatch = "\(operation): bus \(busResult), model \(modelResult)"
+            }
             if case .failure(let error) = modelResult {
               firstFailure = error
               throw error
@@ -87,13 +110,19 @@ struct IOBusPropertyTests {
     func check(_ rng: inout SeededGenerator, step: Int, seed: UInt64) {
       #expect(bus.registrations == model.registrations, "seed \(seed) step \(step)")
       for _ in 0..<48 {
-        let address: UInt64 = Bool.random(using: &rng) ? .random(in: 0..<112, using: &rng) : .max - .random(in: 0..<9, using: &rng)
+        let address: UInt64 =
+          Bool.random(using: &rng)
+          ? .random(in: 0..<112, using: &rng) : .max - .random(in: 0..<9, using: &rng)
         let size = [1, 2, 4, 8, 0, 3, -1].randomElement(using: &rng)!
         let value: UInt64 = [0, 1, 2, 0xFF, 0x1FF, 0x1_0000, .max].randomElement(using: &rng)!
         let written = bus.write(address: address, size: size, value: value)
         let expected = model.write(address: address, size: size, value: value)
-        #expect(written == expected, "seed \(seed) step \(step): write(0x\(String(address, radix: 16)), \(size), \(value))")
-        #expect(bus.read(address: address, size: size) == model.read(address: address, size: size), "seed \(seed) step \(step): read")
+        #expect(
+          written == expected,
+          "seed \(seed) step \(step): write(0x\(String(address, radix: 16)), \(size), \(value))")
+        #expect(
+          bus.read(address: address, size: size) == model.read(address: address, size: size),
+          "seed \(seed) step \(step): read")
       }
     }
   }
@@ -103,7 +132,8 @@ struct IOBusPropertyTests {
     var rng = SeededGenerator(seed: seed)
     var harness = Harness()
     for step in 0..<120 {
-      let batchSize = Int.random(in: 0..<8, using: &rng) == 0 ? Int.random(in: 2...5, using: &rng) : 1
+      let batchSize =
+        Int.random(in: 0..<8, using: &rng) == 0 ? Int.random(in: 2...5, using: &rng) : 1
       harness.batch((0..<batchSize).map { _ in Self.randomOperation(&rng) })
       harness.check(&rng, step: step, seed: seed)
     }

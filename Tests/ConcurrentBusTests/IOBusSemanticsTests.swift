@@ -75,7 +75,8 @@ struct IOBusSemanticsTests {
     for size in [1, 2, 4, 8] {
       #expect(bus.write(address: 0x10, size: size, value: 5) == .claimed(registration.id))
     }
-    let narrow = try bus.register(RecordingDevice("byte"), address: 0x20, size: 1, match: .value(0x7F))
+    let narrow = try bus.register(
+      RecordingDevice("byte"), address: 0x20, size: 1, match: .value(0x7F))
     #expect(bus.write(address: 0x20, size: 1, value: 0x1_7F) == .claimed(narrow.id), "truncated")
   }
 

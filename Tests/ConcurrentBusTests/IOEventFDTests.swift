@@ -13,7 +13,8 @@ struct IOEventFDTests {
     let bus = IOBus()
     let eventFD = try EventFD()
     let value: UInt64 = size == 8 ? 0x0102_0304_0506_0708 : (1 << UInt64(size * 8)) - 2
-    let registration = try bus.registerEventFD(eventFD, address: 0x40, size: size, match: .value(value))
+    let registration = try bus.registerEventFD(
+      eventFD, address: 0x40, size: size, match: .value(value))
     #expect(bus.write(address: 0x40, size: size, value: value ^ 1) == .unclaimed)
     #expect(eventFD.drain() == 0, "a value mismatch leaves the eventfd untouched")
     for other in [1, 2, 4, 8] where other != size {
@@ -75,10 +76,12 @@ struct IOEventFDTests {
   @Test("the collision matrix, row by row", arguments: collisionMatrix)
   func collisions(row: CollisionRow) throws {
     let bus = IOBus()
-    let existing = try bus.registerEventFD(try EventFD(), address: 0x10, size: row.existing.size, match: row.existing.match)
+    let existing = try bus.registerEventFD(
+      try EventFD(), address: 0x10, size: row.existing.size, match: row.existing.match)
     let before = bus.registrations
     do {
-      _ = try bus.registerEventFD(try EventFD(), address: row.new.address, size: row.new.size, match: row.new.match)
+      _ = try bus.registerEventFD(
+        try EventFD(), address: row.new.address, size: row.new.size, match: row.new.match)
       #expect(!row.collides, "registered, but KVM would refuse it")
     } catch let error as IOBusError {
       #expect(row.collides, "refused: \(error)")
@@ -94,7 +97,9 @@ struct IOEventFDTests {
     #expect(throws: IOBusError.valueMatchNeedsSize) {
       try bus.registerEventFD(eventFD, address: 0, size: 0, match: .value(0))
     }
-    #expect(throws: IOBusError.invalidSize(3)) { try bus.registerEventFD(eventFD, address: 0, size: 3, match: .any) }
+    #expect(throws: IOBusError.invalidSize(3)) {
+      try bus.registerEventFD(eventFD, address: 0, size: 3, match: .any)
+    }
     #expect(throws: IOBusError.rangeWrapsAround(base: .max - 2, length: 4)) {
       try bus.registerEventFD(eventFD, address: .max - 2, size: 4, match: .any)
     }
@@ -108,10 +113,15 @@ struct IOEventFDTests {
     let window = try bus.register(model, base: 0x1000_0000, length: 0x200)
     let notifiers = try (0..<4).map { queue in
       let eventFD = try EventFD()
-      return (eventFD, try bus.registerEventFD(eventFD, address: 0x1000_0050, size: 4, match: .value(UInt64(queue))))
+      return (
+        eventFD,
+        try bus.registerEventFD(
+          eventFD, address: 0x1000_0050, size: 4, match: .value(UInt64(queue)))
+      )
     }
     #expect(bus.write(address: 0x1000_0050, size: 4, value: 2) == .claimed(notifiers[2].1.id))
-    #expect(bus.write(address: 0x1000_0050, size: 4, value: 9) == .claimed(window.id), "falls through")
+    #expect(
+      bus.write(address: 0x1000_0050, size: 4, value: 9) == .claimed(window.id), "falls through")
     #expect(bus.write(address: 0x1000_0054, size: 4, value: 2) == .claimed(window.id))
     #expect(notifiers.map { $0.0.drain() } == [0, 0, 1, 0])
     #expect(model.writeCount == 2)
@@ -144,7 +154,9 @@ struct IOEventFDTests {
     #expect(bus.publishes == publishesBefore + 1)
     #expect(bus.gracePeriodWaits == 0, "registering never waits")
     for queue in 0..<64 {
-      #expect(bus.write(address: 0xFE00_3000, size: 2, value: UInt64(queue)) == .claimed(registrations[queue].id))
+      #expect(
+        bus.write(address: 0xFE00_3000, size: 2, value: UInt64(queue))
+          == .claimed(registrations[queue].id))
     }
     #expect(eventFDs.allSatisfy { $0.drain() == 1 })
     try bus.update { (tx: inout IOBusTransaction) throws(IOBusError) in
@@ -192,7 +204,12 @@ struct IOEventFDTests {
     let bus = IOBus()
     let stable = try (0..<8).map { index in
       let eventFD = try EventFD()
-      return (eventFD, try bus.registerEventFD(eventFD, address: 0x5000 + UInt64(index / 4) * 8, size: 4, match: .value(UInt64(index % 4))))
+      return (
+        eventFD,
+        try bus.registerEventFD(
+          eventFD, address: 0x5000 + UInt64(index / 4) * 8, size: 4,
+          match: .value(UInt64(index % 4)))
+      )
     }
     let vcpus = 2
     let claims = Mutex([Int](repeating: 0, count: 8))
@@ -204,7 +221,8 @@ struct IOEventFDTests {
         while finished.load(ordering: .acquiring) < vcpus {
           do {
             let churned = try EventFD()
-            let registration = try bus.registerEventFD(churned, address: 0x5000, size: 4, match: .value(7))
+            let registration = try bus.registerEventFD(
+              churned, address: 0x5000, size: 4, match: .value(7))
             try bus.unregister(registration)
             // After unregister returned, nothing may signal it any more.
             _ = churned.drain()

@@ -34,8 +34,10 @@ func readmeExample() throws {
   #expect(pio.read(address: 0x3FD, size: 1) == 0x60)
   #expect(mmio.write(address: 0xFEB0_0050, size: 4, value: 2) == .claimed(notifiers[2].id))
   #expect(queues[2].drain() == 1)
-  #expect(mmio.write(address: 0xFEB0_0050, size: 4, value: 9) == .claimed(window.id))  // falls through
-  #expect(mmio.write(address: 0xFFFF_FFFF_FFFF_FFFF, size: 8, value: 0) == .unclaimed)  // hostile: no crash
+  // A value no eventfd matches falls through to the device model.
+  #expect(mmio.write(address: 0xFEB0_0050, size: 4, value: 9) == .claimed(window.id))
+  // Hostile input is unclaimed, never a crash.
+  #expect(mmio.write(address: 0xFFFF_FFFF_FFFF_FFFF, size: 8, value: 0) == .unclaimed)
 
   // Mistakes are typed errors and change nothing.
   #expect(throws: IOBusError.overlapsExisting(uart)) {

@@ -18,7 +18,6 @@ final class Counter: Sendable {
   var value: Int { count.load(ordering: .relaxed) }
 }
 
-
 @Suite("RCUPublished")
 struct RCUPublishedTests {
   @Test("readers see the latest published snapshot")
@@ -70,7 +69,8 @@ struct RCUPublishedTests {
 
   @Test("a grace period waits for a reader parked in its section", arguments: ["memb", "bp"])
   func gracePeriodWaitsForReader(flavor: String) {
-    let violated = flavor == "memb"
+    let violated =
+      flavor == "memb"
       ? reclaimWhileReaderParked(MembRCU.self) : reclaimWhileReaderParked(BulletproofRCU.self)
     #expect(!violated)
   }

@@ -110,7 +110,8 @@ public final class IOBus<Flavor: RCUFlavor>: Sendable {
   public func unregister(
     _ registration: Registration, whenReleased: @escaping @Sendable () -> Void
   ) throws(IOBusError) {
-    try update(reclaim: .deferred(whenReleased)) { (tx: inout IOBusTransaction) throws(IOBusError) in
+    try update(reclaim: .deferred(whenReleased)) {
+      (tx: inout IOBusTransaction) throws(IOBusError) in
       try tx.unregister(registration)
     }
   }
@@ -173,7 +174,9 @@ public final class IOBus<Flavor: RCUFlavor>: Sendable {
         $0.entryToDrop(from: tx.state, firstNewID: firstNewID)
       }
       if faultState.withLock({ $0.faults.closeEventFDsEarly }) {
-        for handle in tx.removed { (handle.device as? IOEventFD)?.eventFD.closeEarlyForFaultInjection() }
+        for handle in tx.removed {
+          (handle.device as? IOEventFD)?.eventFD.closeEarlyForFaultInjection()
+        }
       }
       let retired = published.publish(tx.state.makeTable(dropping: dropped))
       publishCount.add(1, ordering: .relaxed)

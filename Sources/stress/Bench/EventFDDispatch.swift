@@ -32,7 +32,7 @@ func measureEventFDDispatch(registrations: Int, operations: Int, rounds: Int) th
   for _ in 0..<rounds {
     busNanos.append(timeBusDispatch(bus, addresses: addresses, operations: operations))
     bareNanos.append(timeBareWrites(eventFDs, picks: picks, operations: operations))
-    eventFDs.forEach { _ = $0.drain() }
+    for eventFD in eventFDs { _ = eventFD.drain() }
   }
   return EventFDResults(
     registrations: registrations, operationsPerRound: operations,

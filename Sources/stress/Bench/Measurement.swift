@@ -66,4 +66,3 @@ struct SampleSummary: Codable, Sendable {
     self.max = sorted.last ?? .nan
   }
 }
-

@@ -63,7 +63,7 @@ private final class AddressTable: @unchecked Sendable {
     }
   }
 
-  deinit { pointers.forEach { $0.deallocate() } }
+  deinit { for pointer in pointers { pointer.deallocate() } }
 }
 
 /// Runs `threads` readers on `target` for `seconds`, with a writer when `churn` says so.
@@ -95,7 +95,7 @@ func measureReads<Target: ReadTarget>(
   } catch {
     control.started.store(true, ordering: .releasing)
     control.stopped.store(true, ordering: .releasing)
-    workers.forEach { $0.join() }
+    for worker in workers { worker.join() }
     throw SetupFailure(message: "cannot start a benchmark thread: errno \(error.errno)")
   }
   while control.ready.load(ordering: .acquiring) < workers.count { sched_yield() }
@@ -103,7 +103,7 @@ func measureReads<Target: ReadTarget>(
   control.started.store(true, ordering: .releasing)
   sleep(untilNanos: start + UInt64(seconds * 1e9))
   control.stopped.store(true, ordering: .releasing)
-  workers.forEach { $0.join() }
+  for worker in workers { worker.join() }
   let elapsed = Double(monotonicNanos() - start) / 1e9
 
   let readers = samples.values

@@ -30,7 +30,9 @@ struct ChurnCommand: ParsableCommand {
   @Option(help: "Churned slots, each an eventfd and a range device that come and go.")
   var churnDevices: Int = 16
 
-  @Option(help: "A deliberate bug to inject: \(ChurnFault.allCases.map(\.rawValue).joined(separator: "|")).")
+  @Option(
+    help:
+      "A deliberate bug to inject: \(ChurnFault.allCases.map(\.rawValue).joined(separator: "|")).")
   var fault: ChurnFault = .none
 
   func validate() throws {

@@ -47,6 +47,7 @@ final class PoisonDevice: IODevice {
     let late = monotonicNanoseconds() &- poisoned
     violations.record(
       .useAfterUnregister,
-      "range registration #\(registration.load(ordering: .relaxed)): \(place) \(late / 1000) us after its unregister returned")
+      "range registration #\(registration.load(ordering: .relaxed)): \(place) \(late / 1000) us after its unregister returned"
+    )
   }
 }

@@ -43,18 +43,23 @@ struct ChurnReport: Codable {
       String(format: "  ran %.2f s", elapsedSeconds),
       String(
         format: "  dispatches: %llu total, %@ per second per vCPU; claimed %llu, unclaimed %llu",
-        dispatches, dispatchesPerSecondPerVCPU.map { String(format: "%.2fM", $0 / 1e6) }.joined(separator: " / "),
+        dispatches,
+        dispatchesPerSecondPerVCPU.map { String(format: "%.2fM", $0 / 1e6) }.joined(
+          separator: " / "),
         claimed, unclaimed),
       String(
-        format: "  updates: %.0f single/s, %.0f batches/s; %llu registrations; unregisters %llu synchronous, %llu deferred",
-        singleUpdatesPerSecond, batchedUpdatesPerSecond, registrations, synchronousUnregisters, deferredUnregisters),
+        format:
+          "  updates: %.0f single/s, %.0f batches/s; %llu registrations; unregisters %llu synchronous, %llu deferred",
+        singleUpdatesPerSecond, batchedUpdatesPerSecond, registrations, synchronousUnregisters,
+        deferredUnregisters),
       "  grace-period wait: \(gracePeriodWait.text)",
       "  bus statistics: \(busUnclaimedWrites) unclaimed writes, \(busFailedSignals) failed signals",
       "  reclamation: \(retiredSnapshotsOutstanding) retired snapshots outstanding; \(eventFDsReleased) eventfds released, \(eventFDsStillHeld) still held",
       String(format: "  peak RSS: %.1f MiB", Double(peakRSSBytes) / 1_048_576)
         + (rssAfter30sBytes.map {
           String(
-            format: "; RSS after 30 s %.1f MiB, at the end %.1f MiB (%+.1f%%)", Double($0) / 1_048_576,
+            format: "; RSS after 30 s %.1f MiB, at the end %.1f MiB (%+.1f%%)",
+            Double($0) / 1_048_576,
             Double(rssAtEndBytes) / 1_048_576, (Double(rssAtEndBytes) / Double($0) - 1) * 100)
         } ?? ""),
     ]

@@ -39,7 +39,8 @@ final class ChurnRun<Flavor: RCUFlavor>: Sendable {
     ledger = ClaimLedger(vcpus: configuration.vcpus)
     consumerCycles = Mutex(Array(repeating: 0, count: configuration.consumers))
     do {
-      pollers = try (0..<configuration.consumers).map { _ throws(EventFDError) in try EventPoller() }
+      pollers = try (0..<configuration.consumers).map { _ throws(EventFDError) in try EventPoller()
+      }
     } catch {
       throw SetupFailure(message: "cannot create an epoll poller: \(error)")
     }
@@ -51,8 +52,10 @@ final class ChurnRun<Flavor: RCUFlavor>: Sendable {
     do {
       let eventFDs = try (0..<configuration.devices).map { _ throws(EventFDError) in try EventFD() }
       let bus = self.bus
-      let (model, registrations) = try bus.update { (tx: inout IOBusTransaction) throws(IOBusError) in
-        let model = try tx.register(ModelDevice(), base: ChurnLayout.modelBase, length: ChurnLayout.modelLength)
+      let (model, registrations) = try bus.update {
+        (tx: inout IOBusTransaction) throws(IOBusError) in
+        let model = try tx.register(
+          ModelDevice(), base: ChurnLayout.modelBase, length: ChurnLayout.modelLength)
         let stable = try eventFDs.enumerated().map { index, eventFD throws(IOBusError) in
           try tx.registerEventFD(
             eventFD, address: ChurnLayout.stableAddress(index), size: ChurnLayout.accessSize,
@@ -101,7 +104,8 @@ final class ChurnRun<Flavor: RCUFlavor>: Sendable {
       reconcileRetired(settledFor: 200_000_000)
       let failed = bus.statistics.failedSignals
       if failed > 0 {
-        violations.record(.failedSignal, "the bus failed to signal \(failed) matched write(s) during the run")
+        violations.record(
+          .failedSignal, "the bus failed to signal \(failed) matched write(s) during the run")
       }
     }
     let residentAtEnd = currentResidentBytes()
@@ -149,35 +153,43 @@ final class ChurnRun<Flavor: RCUFlavor>: Sendable {
           } else {
             violations.record(
               .lostSignal,
-              "vCPU \(vcpu): matching write to stable registration \(stableIDs[index]) answered \(result)")
+              "vCPU \(vcpu): matching write to stable registration \(stableIDs[index]) answered \(result)"
+            )
           }
         case 8..<11:
           let index = pick % c.devices
           result = bus.write(
             address: ChurnLayout.stableAddress(index), size: ChurnLayout.accessSize,
             value: ChurnLayout.stableMismatch(index))
-          checkFallThrough(result, vcpu: vcpu, modelID: modelID, what: "non-matching write at a stable address")
+          checkFallThrough(
+            result, vcpu: vcpu, modelID: modelID, what: "non-matching write at a stable address")
         case 11..<16:
           result = bus.write(
-            address: ChurnLayout.churnEventAddress(pick % c.churnDevices), size: ChurnLayout.accessSize,
+            address: ChurnLayout.churnEventAddress(pick % c.churnDevices),
+            size: ChurnLayout.accessSize,
             value: ChurnLayout.churnValue)
           switch result {
           case .claimed(let id) where id != modelID: churnClaims[id, default: 0] += 1
           case .claimed: break
           case .unclaimed:
-            violations.record(.lostSignal, "vCPU \(vcpu): a churned eventfd address fell through to nothing")
+            violations.record(
+              .lostSignal, "vCPU \(vcpu): a churned eventfd address fell through to nothing")
           }
         case 16..<18:
           result = bus.write(
-            address: ChurnLayout.churnEventAddress(pick % c.churnDevices), size: ChurnLayout.accessSize,
+            address: ChurnLayout.churnEventAddress(pick % c.churnDevices),
+            size: ChurnLayout.accessSize,
             value: ChurnLayout.churnMismatch)
-          checkFallThrough(result, vcpu: vcpu, modelID: modelID, what: "non-matching write at a churned address")
+          checkFallThrough(
+            result, vcpu: vcpu, modelID: modelID, what: "non-matching write at a churned address")
         default:
           let address = ChurnLayout.churnRangeBase(pick % c.churnDevices) + UInt64(pick % 1024) * 4
           if random & (1 << 40) == 0 {
             result = bus.write(address: address, size: ChurnLayout.accessSize, value: random)
           } else {
-            result = bus.read(address: address, size: ChurnLayout.accessSize) == nil ? .unclaimed : .claimed(modelID)
+            result =
+              bus.read(address: address, size: ChurnLayout.accessSize) == nil
+              ? .unclaimed : .claimed(modelID)
           }
         }
         if result != .unclaimed { claimed &+= 1 }
@@ -197,12 +209,15 @@ final class ChurnRun<Flavor: RCUFlavor>: Sendable {
   }
 
   @inline(__always)
-  private func checkFallThrough(_ result: DispatchResult, vcpu: Int, modelID: RegistrationID, what: String) {
+  private func checkFallThrough(
+    _ result: DispatchResult, vcpu: Int, modelID: RegistrationID, what: String
+  ) {
     guard result != .claimed(modelID) else { return }
     if case .claimed(let id) = result {
       violations.record(.spuriousSignal, "vCPU \(vcpu): \(what) was claimed by registration \(id)")
     } else {
-      violations.record(.lostSignal, "vCPU \(vcpu): \(what) did not fall through to the device model")
+      violations.record(
+        .lostSignal, "vCPU \(vcpu): \(what) did not fall through to the device model")
     }
   }
 
@@ -243,12 +258,14 @@ final class ChurnRun<Flavor: RCUFlavor>: Sendable {
         for ((slot, eventRegistration, rangeRegistration), item) in zip(added, fresh) {
           consumer = (consumer + 1) % c.consumers
           let record = EventRecord(
-            eventFD: item.eventFD, registration: eventRegistration, churned: true, consumer: consumer,
+            eventFD: item.eventFD, registration: eventRegistration, churned: true,
+            consumer: consumer,
             busDevice: bus.device(of: eventRegistration) as? IOEventFD)
           records.insert(record)
           try pollers[consumer].add(item.eventFD)
           item.device.attach(rangeRegistration.id)
-          plugged[slot] = Plugged(event: record, range: item.device, rangeRegistration: rangeRegistration)
+          plugged[slot] = Plugged(
+            event: record, range: item.device, rangeRegistration: rangeRegistration)
         }
         counters.add(.registrations, UInt64(added.count))
       } catch {
@@ -259,15 +276,18 @@ final class ChurnRun<Flavor: RCUFlavor>: Sendable {
   }
 
   private func single(
-    adding fresh: [(slot: Int, eventFD: EventFD, device: PoisonDevice)], removing: [Plugged], deferred: Bool
+    adding fresh: [(slot: Int, eventFD: EventFD, device: PoisonDevice)], removing: [Plugged],
+    deferred: Bool
   ) throws -> [(Int, Registration, Registration)] {
     var added: [(Int, Registration, Registration)] = []
     for item in fresh {
       let event = try bus.registerEventFD(
-        item.eventFD, address: ChurnLayout.churnEventAddress(item.slot), size: ChurnLayout.accessSize,
+        item.eventFD, address: ChurnLayout.churnEventAddress(item.slot),
+        size: ChurnLayout.accessSize,
         match: .value(ChurnLayout.churnValue))
       let range = try bus.register(
-        item.device, base: ChurnLayout.churnRangeBase(item.slot), length: ChurnLayout.churnRangeLength)
+        item.device, base: ChurnLayout.churnRangeBase(item.slot),
+        length: ChurnLayout.churnRangeLength)
       counters.add(.singleUpdates, 2)
       added.append((item.slot, event, range))
     }
@@ -297,7 +317,8 @@ final class ChurnRun<Flavor: RCUFlavor>: Sendable {
   }
 
   private func batched(
-    adding fresh: [(slot: Int, eventFD: EventFD, device: PoisonDevice)], removing: [Plugged], deferred: Bool
+    adding fresh: [(slot: Int, eventFD: EventFD, device: PoisonDevice)], removing: [Plugged],
+    deferred: Bool
   ) throws -> [(Int, Registration, Registration)] {
     counters.add(.batchedUpdates)
     let skip = configuration.fault == .skipGracePeriod
@@ -321,7 +342,8 @@ final class ChurnRun<Flavor: RCUFlavor>: Sendable {
       counters.add(.synchronousUnregisters, UInt64(removing.count * 2))
     }
     let start = monotonicNanoseconds()
-    let added = try bus.update(reclaim: reclaim) { (tx: inout IOBusTransaction) throws(IOBusError) in
+    let added = try bus.update(reclaim: reclaim) {
+      (tx: inout IOBusTransaction) throws(IOBusError) in
       for plugged in removing {
         try tx.unregister(plugged.event.registration)
         try tx.unregister(plugged.rangeRegistration)
@@ -329,10 +351,12 @@ final class ChurnRun<Flavor: RCUFlavor>: Sendable {
       var added: [(Int, Registration, Registration)] = []
       for item in fresh {
         let event = try tx.registerEventFD(
-          item.eventFD, address: ChurnLayout.churnEventAddress(item.slot), size: ChurnLayout.accessSize,
+          item.eventFD, address: ChurnLayout.churnEventAddress(item.slot),
+          size: ChurnLayout.accessSize,
           match: .value(ChurnLayout.churnValue))
         let range = try tx.register(
-          item.device, base: ChurnLayout.churnRangeBase(item.slot), length: ChurnLayout.churnRangeLength)
+          item.device, base: ChurnLayout.churnRangeBase(item.slot),
+          length: ChurnLayout.churnRangeLength)
         added.append((item.slot, event, range))
       }
       return added
@@ -374,7 +398,9 @@ final class ChurnRun<Flavor: RCUFlavor>: Sendable {
       let ready = (try? poller.wait(timeout: .milliseconds(20))) ?? []
       for (eventFD, count) in ready {
         guard let record = records.record(for: eventFD) else {
-          violations.record(.lostSignal, "consumer \(index) drained \(count) signal(s) from an eventfd with no record")
+          violations.record(
+            .lostSignal,
+            "consumer \(index) drained \(count) signal(s) from an eventfd with no record")
           continue
         }
         record.addDrained(count)
@@ -401,7 +427,8 @@ final class ChurnRun<Flavor: RCUFlavor>: Sendable {
         releasedEventFDs.add(1, ordering: .relaxed)
       } else {
         violations.record(
-          .reclamation, "the bus still holds the eventfd of \(record.registration.id) after its unregister")
+          .reclamation,
+          "the bus still holds the eventfd of \(record.registration.id) after its unregister")
       }
     }
   }
@@ -412,7 +439,8 @@ final class ChurnRun<Flavor: RCUFlavor>: Sendable {
     guard late > 0 else { return }
     violations.record(
       .useAfterUnregister,
-      "eventfd registration \(record.registration.id) was signalled \(late) time(s) after its unregister returned")
+      "eventfd registration \(record.registration.id) was signalled \(late) time(s) after its unregister returned"
+    )
     record.addDrained(late)
   }
 
@@ -433,9 +461,12 @@ final class ChurnRun<Flavor: RCUFlavor>: Sendable {
     }
     for (id, claims) in ledger.takeAll() {
       if records.wasReconciled(id) {
-        violations.record(.useAfterUnregister, "\(claims) write(s) claimed by \(id) after it was unregistered and reconciled")
+        violations.record(
+          .useAfterUnregister,
+          "\(claims) write(s) claimed by \(id) after it was unregistered and reconciled")
       } else {
-        violations.record(.spuriousSignal, "\(claims) write(s) claimed by \(id), which the tool never registered")
+        violations.record(
+          .spuriousSignal, "\(claims) write(s) claimed by \(id), which the tool never registered")
       }
     }
   }
@@ -445,7 +476,9 @@ final class ChurnRun<Flavor: RCUFlavor>: Sendable {
     guard drained != claims else { return }
     let kind: ViolationKind = drained < claims ? .lostSignal : .spuriousSignal
     violations.record(
-      kind, "registration \(record.registration.id): \(claims) claimed writes, \(drained) signals drained")
+      kind,
+      "registration \(record.registration.id): \(claims) claimed writes, \(drained) signals drained"
+    )
   }
 
   /// Unregisters everything and checks that the bus let go of every eventfd and snapshot.
@@ -464,7 +497,9 @@ final class ChurnRun<Flavor: RCUFlavor>: Sendable {
     let held = all.filter { $0.busDevice != nil }.count
     releasedEventFDs.add(all.count - held, ordering: .relaxed)
     if held > 0 {
-      violations.record(.reclamation, "the bus still holds \(held) eventfd device(s) after unregistering everything")
+      violations.record(
+        .reclamation, "the bus still holds \(held) eventfd device(s) after unregistering everything"
+      )
     }
     let retired = bus.retiredSnapshots
     if retired != 0 {

@@ -17,7 +17,10 @@ final class EventRecord: @unchecked Sendable {
   private let drainedCount = Atomic<UInt64>(0)
   private let retiredAt = Atomic<UInt64>(0)
 
-  init(eventFD: EventFD, registration: Registration, churned: Bool, consumer: Int, busDevice: IOEventFD?) {
+  init(
+    eventFD: EventFD, registration: Registration, churned: Bool, consumer: Int,
+    busDevice: IOEventFD?
+  ) {
     self.eventFD = eventFD
     self.registration = registration
     self.churned = churned
@@ -89,7 +92,9 @@ final class EventRecords: Sendable {
 
   /// Whether `id` belonged to a record that was reconciled and let go.
   func wasReconciled(_ id: RegistrationID) -> Bool {
-    tables.withAnnotatedLock(owner: self) { $0.byID[id] == nil && id.rawValue <= $0.highestReconciled }
+    tables.withAnnotatedLock(owner: self) {
+      $0.byID[id] == nil && id.rawValue <= $0.highestReconciled
+    }
   }
 
   /// Every record not yet reconciled.

@@ -21,7 +21,9 @@ func peakResidentBytes() -> UInt64 {
 /// compares live memory, and memory the allocator keeps cached after a burst is not a leak.
 func currentResidentBytes() -> UInt64 {
   trimHeap()
-  guard let statm = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8) else { return 0 }
+  guard let statm = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8) else {
+    return 0
+  }
   let fields = statm.split(separator: " ")
   guard fields.count > 1, let pages = UInt64(fields[1]) else { return 0 }
   return pages * UInt64(sysconf(Int32(_SC_PAGESIZE)))

@@ -15,7 +15,9 @@ struct CommonOptions: ParsableArguments {
   @Option(help: "How long to run, in seconds.")
   var duration: Double = 10
 
-  @Option(help: "The grace-period backend: \(FlavorChoice.allCases.map(\.rawValue).joined(separator: "|")).")
+  @Option(
+    help:
+      "The grace-period backend: \(FlavorChoice.allCases.map(\.rawValue).joined(separator: "|")).")
   var flavor: FlavorChoice = .memb
 
   @Option(help: "Seed for every random choice, so a failing run can be repeated.")

@@ -25,7 +25,8 @@ final class Progress: Sendable {
           }
           next += 1_000_000_000
           let text = line(Double(now - start) / 1e9)
-          FileHandle.standardError.write(Data((onTerminal ? "\r\u{1B}[K\(text)" : "\(text)\n").utf8))
+          FileHandle.standardError.write(
+            Data((onTerminal ? "\r\u{1B}[K\(text)" : "\(text)\n").utf8))
         }
         if onTerminal { FileHandle.standardError.write(Data("\n".utf8)) }
       }

@@ -58,7 +58,8 @@ final class Violations: Sendable {
   var summary: [ViolationSummary] {
     tally.withAnnotatedLock(owner: self) { tally in
       tally.counts.keys.sorted().map { kind in
-        ViolationSummary(kind: kind, count: tally.counts[kind]!, examples: tally.examples[kind] ?? [])
+        ViolationSummary(
+          kind: kind, count: tally.counts[kind]!, examples: tally.examples[kind] ?? [])
       }
     }
   }

@@ -28,7 +28,9 @@ struct TortureCommand: ParsableCommand {
   }
 
   func validate() throws {
-    guard (1...1024).contains(readers) else { throw ValidationError("--readers must be between 1 and 1024") }
+    guard (1...1024).contains(readers) else {
+      throw ValidationError("--readers must be between 1 and 1024")
+    }
   }
 
   func run() throws {
@@ -37,11 +39,17 @@ struct TortureCommand: ParsableCommand {
     let report: TortureReport
     switch common.flavor {
     case .memb:
-      report = try TortureRun<MembRCU>(readers: readers, duration: common.duration, skipGracePeriod: skip, seed: common.seed).run()
+      report = try TortureRun<MembRCU>(
+        readers: readers, duration: common.duration, skipGracePeriod: skip, seed: common.seed
+      ).run()
     case .bp:
-      report = try TortureRun<BulletproofRCU>(readers: readers, duration: common.duration, skipGracePeriod: skip, seed: common.seed).run()
+      report = try TortureRun<BulletproofRCU>(
+        readers: readers, duration: common.duration, skipGracePeriod: skip, seed: common.seed
+      ).run()
     case .broken:
-      report = try TortureRun<BrokenRCU>(readers: readers, duration: common.duration, skipGracePeriod: skip, seed: common.seed).run()
+      report = try TortureRun<BrokenRCU>(
+        readers: readers, duration: common.duration, skipGracePeriod: skip, seed: common.seed
+      ).run()
     }
     print(report.text)
     try writeJSON(report, to: common.json)

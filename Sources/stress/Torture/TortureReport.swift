@@ -22,10 +22,15 @@ struct TortureReport: Codable {
   var text: String {
     var lines = [
       "stress torture: \(readers) reader thread(s), flavor \(flavor), fault \(fault), seed \(seed)",
-      String(format: "  ran %.2f s: %llu reads (%.2fM/s), %llu grace periods (%.0f/s)", elapsedSeconds, reads,
+      String(
+        format: "  ran %.2f s: %llu reads (%.2fM/s), %llu grace periods (%.0f/s)", elapsedSeconds,
+        reads,
         Double(reads) / elapsedSeconds / 1e6, gracePeriods, Double(gracePeriods) / elapsedSeconds),
-      "  pipeline ages seen: " + ageHistogram.enumerated().filter { $0.element > 0 }
-        .map { "\($0.offset == ageHistogram.count - 1 ? "\($0.offset)+" : "\($0.offset)"): \($0.element)" }
+      "  pipeline ages seen: "
+        + ageHistogram.enumerated().filter { $0.element > 0 }
+        .map {
+          "\($0.offset == ageHistogram.count - 1 ? "\($0.offset)+" : "\($0.offset)"): \($0.element)"
+        }
         .joined(separator: ", "),
       "  grace-period wait: \(gracePeriodWait.text)",
       "  reclamation: \(retiredSnapshotsOutstanding) retired snapshots outstanding",

@@ -108,10 +108,12 @@ final class TortureRun<Flavor: RCUFlavor>: Sendable {
       seen[min(age, Self.pipelineLength)] += 1
       if marker != Self.published {
         violations.record(
-          .publishOrdering, "reader \(reader) saw an element whose marker was 0x\(String(marker, radix: 16))")
+          .publishOrdering,
+          "reader \(reader) saw an element whose marker was 0x\(String(marker, radix: 16))")
       }
       if age >= 2 {
-        violations.record(.gracePeriodAge, "reader \(reader) held an element of pipeline age \(age)")
+        violations.record(
+          .gracePeriodAge, "reader \(reader) held an element of pipeline age \(age)")
       }
       count += 1
       if count % 1024 == 0 { reads.add(1024, ordering: .relaxed) }
