@@ -1,16 +1,21 @@
 import CURCU
 
-/// One immutable snapshot of a bus: a single contiguous array, sorted, searched with binary
-/// search.
+/// One immutable snapshot of a bus: a single contiguous allocation, sorted, searched with
+/// binary search.
 ///
-/// The array holds the value-matched entries first, sorted by address and, for equal
+/// The entries hold the value-matched ones first, sorted by address and, for equal
 /// addresses, in registration order (KVM's rule); then the range entries, sorted by base.
 /// Range entries never overlap, so at most one can contain an access. Keeping the two kinds
 /// apart lets a lookup find the covering range directly even when many value-matched
 /// entries (a virtio device's queue notifiers) sit inside it.
+///
+/// Behind the entries, in the same allocation, `keys` repeats each entry's first address:
+/// the binary search reads only those 8-byte keys, seven times denser than whole entries,
+/// so a large table's search touches far fewer cache lines.
 @usableFromInline
 struct DeviceTable: ~Copyable {
   @usableFromInline let entries: UnsafeMutablePointer<TableEntry>
+  @usableFromInline let keys: UnsafeMutablePointer<UInt64>
   @usableFromInline let matchedCount: Int
   @usableFromInline let count: Int
 
@@ -18,16 +23,24 @@ struct DeviceTable: ~Copyable {
   init(matched: [TableEntry], ranges: [TableEntry]) {
     matchedCount = matched.count
     count = matched.count + ranges.count
-    entries = .allocate(capacity: max(count, 1))
+    let capacity = max(count, 1)
+    let entryBytes = capacity * MemoryLayout<TableEntry>.stride
+    let raw = UnsafeMutableRawPointer.allocate(
+      byteCount: entryBytes + capacity * MemoryLayout<UInt64>.stride,
+      alignment: max(MemoryLayout<TableEntry>.alignment, 64))
+    entries = raw.bindMemory(to: TableEntry.self, capacity: capacity)
+    keys = (raw + entryBytes).bindMemory(to: UInt64.self, capacity: capacity)
     matched.withUnsafeBufferPointer { entries.initialize(from: $0.baseAddress!, count: $0.count) }
     ranges.withUnsafeBufferPointer {
       (entries + matchedCount).initialize(from: $0.baseAddress!, count: $0.count)
     }
+    for index in 0..<count { (keys + index).initialize(to: entries[index].first) }
   }
 
   deinit {
     entries.deinitialize(count: count)
-    entries.deallocate()
+    keys.deinitialize(count: count)
+    UnsafeMutableRawPointer(entries).deallocate()
   }
 
   // MARK: - The read path
@@ -81,10 +94,10 @@ struct DeviceTable: ~Copyable {
     var low = 0
     while length > 1 {
       let half = length &>> 1
-      low &+= half & allOnes(if: entries[low &+ half].first < address)
+      low &+= half & allOnes(if: keys[low &+ half] < address)
       length &-= half
     }
-    return entries[low].first < address ? low &+ 1 : low
+    return keys[low] < address ? low &+ 1 : low
   }
 
   /// The index of the range entry that contains the whole access, if any.
@@ -98,7 +111,7 @@ struct DeviceTable: ~Copyable {
     var low = matchedCount
     while length > 1 {
       let half = length &>> 1
-      low &+= half & allOnes(if: entries[low &+ half].first <= access.address)
+      low &+= half & allOnes(if: keys[low &+ half] <= access.address)
       length &-= half
     }
     let entry = entries[low]
