@@ -33,6 +33,7 @@ func deferWork(
   let deferred = DeferredWork(work)
   let context = deferred.retainedContext
   if !enqueue(DeferredWork.run, context) {
+    // Safe: liburcu never saw the context, so this balances retainedContext exactly once.
     Unmanaged<DeferredWork>.fromOpaque(context).release()
     synchronize()
     work()

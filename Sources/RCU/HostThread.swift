@@ -53,10 +53,12 @@ private nonisolated func startThread(_ body: @escaping @Sendable () -> Void)
   let result = pthread_create(
     &thread, nil,
     { context in
+      // Safe: context is the passRetained pointer below, handed to exactly this thread.
       Unmanaged<ThreadBody>.fromOpaque(context!).takeRetainedValue().body()
       return nil
     }, context)
   guard result == 0 else {
+    // Safe: no thread started, so nothing else will balance the retain.
     Unmanaged<ThreadBody>.fromOpaque(context).release()
     throw ThreadStartError(errno: result)
   }

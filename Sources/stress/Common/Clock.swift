@@ -34,5 +34,6 @@ func currentResidentBytes() -> UInt64 {
 private func trimHeap() {
   typealias MallocTrim = @convention(c) (Int) -> Int32
   guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "malloc_trim") else { return }
+  // Safe: glibc declares `int malloc_trim(size_t pad)`, which is exactly MallocTrim.
   _ = unsafeBitCast(symbol, to: MallocTrim.self)(0)
 }
