@@ -107,6 +107,7 @@ private final class SignalPump: Sendable {
         return nil
       }, context)
     guard result == 0 else {
+      // Safe: no thread started, so nothing else will balance the retain.
       Unmanaged<SignalPump>.fromOpaque(context).release()
       continuation.finish()
       throw EventFDError(.threadStart, Errno(rawValue: result))
