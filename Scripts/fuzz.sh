@@ -40,7 +40,8 @@ clang_modules+=(-Xcc -I -Xcc Sources/CURCU/include -Xcc -I -Xcc Sources/CLinuxEv
 
 fuzzer="$bin/BusFuzz"
 swiftc -O -sanitize=fuzzer,address -parse-as-library -module-name BusFuzz -swift-version 6 \
-  -I "$bin/Modules" "${clang_modules[@]}" Fuzz/BusFuzz/*.swift "${objects[@]}" \
+  -I "$bin/Modules" "${clang_modules[@]}" Fuzz/BusFuzz/*.swift \
+  Tests/ConcurrentBusTests/BusModel.swift "${objects[@]}" \
   -lurcu-memb -lurcu-bp -lurcu-common -o "$fuzzer"
 
 mkdir -p "$scratch/corpus" Fuzz/artifacts

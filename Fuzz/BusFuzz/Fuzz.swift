@@ -113,7 +113,7 @@ final class FuzzDevice: IODevice {
 }
 
 /// The model's view of a device.
-struct ModelDevice {
+struct ModelDevice: ModelledDevice {
   let acceptsWrites: Bool
   let readValue: UInt64?
   /// Set for ioeventfd registrations: each claimed write must add exactly 1 to it.
@@ -126,7 +126,7 @@ func mismatch(_ message: @autoclosure () -> String) -> Never {
 
 struct Harness {
   let bus = IOBus()
-  var model = BusModel()
+  var model = BusModel<ModelDevice>()
   var removed: [Registration] = []
 
   mutating func step(_ input: inout FuzzInput) {
@@ -181,7 +181,8 @@ struct Harness {
   /// Applies one operation to the transaction and the staged model; both must agree, and
   /// a failure of either aborts the batch.
   mutating func apply(
-    _ input: inout FuzzInput, op: UInt8, tx: inout IOBusTransaction, model staged: inout BusModel
+    _ input: inout FuzzInput, op: UInt8, tx: inout IOBusTransaction,
+    model staged: inout BusModel<ModelDevice>
   ) throws(IOBusError) {
     let busResult: Result<Registration?, IOBusError>
     let modelResult: Result<Registration?, IOBusError>

@@ -1,11 +1,20 @@
 import ConcurrentBus
 
+/// What the model needs to know of a device to predict the bus's answers.
+protocol ModelledDevice {
+  var acceptsWrites: Bool { get }
+  var readValue: UInt64? { get }
+}
+
+// One model serves the property tests and the fuzzer (Scripts/fuzz.sh compiles this file
+// into Fuzz/BusFuzz).
+
 /// The bus's specification written as plainly as possible: a list in registration order,
 /// searched linearly. The property tests hold the real bus to it.
-struct BusModel {
+struct BusModel<Device: ModelledDevice> {
   struct Entry {
     let registration: Registration
-    let device: RecordingDevice
+    let device: Device
   }
 
   private(set) var entries: [Entry] = []
@@ -29,7 +38,7 @@ struct BusModel {
     }
   }
 
-  private mutating func add(_ kind: RegistrationKind, _ device: RecordingDevice) -> Registration {
+  private mutating func add(_ kind: RegistrationKind, _ device: Device) -> Registration {
     let registration = Registration(id: RegistrationID(rawValue: nextID), kind: kind)
     nextID += 1
     entries.append(Entry(registration: registration, device: device))
@@ -37,7 +46,7 @@ struct BusModel {
   }
 
   mutating func register(
-    _ device: RecordingDevice, base: UInt64, length: UInt64
+    _ device: Device, base: UInt64, length: UInt64
   ) throws(IOBusError) -> Registration {
     guard length > 0 else { throw .emptyRange }
     guard UInt64.max - base >= length - 1 else {
@@ -57,7 +66,7 @@ struct BusModel {
   }
 
   mutating func register(
-    _ device: RecordingDevice, address: UInt64, size: Int, match: ValueMatch
+    _ device: Device, address: UInt64, size: Int, match: ValueMatch
   ) throws(IOBusError) -> Registration {
     guard [0, 1, 2, 4, 8].contains(size) else { throw .invalidSize(size) }
     if case .value(let value) = match {
@@ -122,5 +131,10 @@ struct BusModel {
       guard case .range(let base, let length) = entry.registration.kind else { return false }
       return address >= base && address + UInt64(size - 1) <= base + (length - 1)
     }
+  }
+
+  /// The device behind a live registration.
+  func device(of id: RegistrationID) -> Device? {
+    entries.first { $0.registration.id == id }?.device
   }
 }

@@ -39,12 +39,12 @@ struct IOBusPropertyTests {
 
   struct Harness {
     let bus = IOBus()
-    var model = BusModel()
+    var model = BusModel<RecordingDevice>()
     var stale: [Registration] = []
 
     mutating func apply(
       _ operation: IOBusPropertyTests.Operation, in tx: inout IOBusTransaction,
-      model: inout BusModel
+      model: inout BusModel<RecordingDevice>
     ) -> (Result<Registration?, IOBusError>, Result<Registration?, IOBusError>) {
       switch operation {
       case .range(let base, let length, let accepts):

@@ -59,6 +59,8 @@ final class RecordingDevice: IODevice {
   }
 }
 
+extension RecordingDevice: ModelledDevice {}
+
 /// Runs `body` on `count` real threads at once and waits for all of them.
 func onThreads(_ count: Int, _ body: @escaping @Sendable (Int) -> Void) {
   let group = DispatchGroup()
