@@ -34,24 +34,13 @@ clean_run() {
   fi
 }
 
-# A subcommand the stress tool does not have yet (exit 2, "is being written") is skipped
-# loudly instead of failing the run.
-stress_exists() {
-  local log="$logs/probe-$1.log" status=0
-  "$stress" "$1" --duration 0.1 >"$log" 2>&1 || status=$?
-  if [ "$status" -eq 2 ] && grep -q 'is being written' "$log"; then
-    echo "asan: SKIPPED stress $1: not implemented yet"
-    return 1
-  fi
-}
-
 swift build --build-tests "${flags[@]}"
 clean_run tests swift test --skip-build "${flags[@]}"
 
 swift build --product stress "${flags[@]}"
 stress="$(swift build "${flags[@]}" --show-bin-path)/stress"
-if stress_exists churn; then clean_run churn "$stress" churn --duration "$duration"; fi
-if stress_exists torture; then clean_run torture "$stress" torture --duration "$duration"; fi
+clean_run churn "$stress" churn --duration "$duration"
+clean_run torture "$stress" torture --duration "$duration"
 
 echo "asan: logs in $logs"
 if [ "$failures" -ne 0 ]; then
