@@ -10,16 +10,6 @@ func renderReport(_ report: BenchReport) -> String {
 func renderReadSide(_ read: [ReadCell]) -> String {
   var out = ""
   func line(_ text: String = "") { out += text + "\n" }
-  func pad(_ text: String, _ width: Int) -> String {
-    text.count >= width ? text : String(repeating: " ", count: width - text.count) + text
-  }
-  func padRight(_ text: String, _ width: Int) -> String {
-    text.count >= width ? text : text + String(repeating: " ", count: width - text.count)
-  }
-  func f(_ value: Double?, _ digits: Int = 2) -> String {
-    guard let value, value.isFinite else { return "-" }
-    return String(format: "%.\(digits)f", value)
-  }
 
   line()
   line("READ SIDE: ns/dispatch = CPU time per dispatch (median of rounds);")
@@ -60,16 +50,6 @@ func renderReadSide(_ read: [ReadCell]) -> String {
 func renderWriteSide(_ report: BenchReport) -> String {
   var out = ""
   func line(_ text: String = "") { out += text + "\n" }
-  func pad(_ text: String, _ width: Int) -> String {
-    text.count >= width ? text : String(repeating: " ", count: width - text.count) + text
-  }
-  func padRight(_ text: String, _ width: Int) -> String {
-    text.count >= width ? text : text + String(repeating: " ", count: width - text.count)
-  }
-  func f(_ value: Double?, _ digits: Int = 2) -> String {
-    guard let value, value.isFinite else { return "-" }
-    return String(format: "%.\(digits)f", value)
-  }
   let w = report.write
   line()
   line("WRITE SIDE (1000 operations each, on a bus holding \(w.preexisting) entries; us)")
@@ -109,4 +89,20 @@ func renderWriteSide(_ report: BenchReport) -> String {
   line()
   line("total \(f(report.totalSeconds, 1)) s")
   return out
+}
+
+/// Right-aligns `text` in `width` columns.
+private func pad(_ text: String, _ width: Int) -> String {
+  text.count >= width ? text : String(repeating: " ", count: width - text.count) + text
+}
+
+/// Left-aligns `text` in `width` columns.
+private func padRight(_ text: String, _ width: Int) -> String {
+  text.count >= width ? text : text + String(repeating: " ", count: width - text.count)
+}
+
+/// `value` with `digits` decimals, or "-" when there is none.
+private func f(_ value: Double?, _ digits: Int = 2) -> String {
+  guard let value, value.isFinite else { return "-" }
+  return String(format: "%.\(digits)f", value)
 }
