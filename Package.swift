@@ -1,6 +1,14 @@
 // swift-tools-version: 6.1
 import PackageDescription
 
+// Layers, each a target, each depending only on the layers below it:
+//
+//   CURCU -> RCU -> ConcurrentBusCore -> ConcurrentBusDevices -> KVM -> StressKit -> stress
+//
+// CHostSupport/HostSupport (threads, sharded counters, a seeded generator) sit beside them
+// and are not RCU. `ConcurrentBus` is the product a VMM imports: it re-exports the bus, its
+// devices and the RCU flavors. Test support (deliberately broken flavors, the bus model)
+// lives in targets of its own that no product ships.
 let package = Package(
   name: "ConcurrentBus",
   platforms: [.macOS(.v15)],
@@ -16,7 +24,12 @@ let package = Package(
     .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
   ],
   targets: [
-    // Layer 0: the C shim over liburcu (memb and bp flavors).
+    // Host support: per-thread shards, relaxed counters, an optimizer barrier; then threads,
+    // sharded counters and a seeded generator in Swift.
+    .target(name: "CHostSupport"),
+    .target(name: "HostSupport", dependencies: ["CHostSupport"]),
+
+    // Layer 0: the C shim over liburcu.
     .target(
       name: "CURCU",
       linkerSettings: [
@@ -25,36 +38,61 @@ let package = Package(
         .linkedLibrary("urcu-common"),
       ]
     ),
-    // Layer 1: the safe Swift RCU wrapper.
-    .target(name: "RCU", dependencies: ["CURCU"]),
+    // Layer 1: the Swift RCU layer.
+    .target(name: "RCU", dependencies: ["CURCU", "HostSupport"]),
     // The Linux eventfd and epoll headers, missing from Swift's Glibc module.
     .target(name: "CLinuxEvents"),
-    // Layers 2 and 3: the bus (Bus/) and its devices (Devices/).
+    // Layer 2: the bus itself.
+    .target(name: "ConcurrentBusCore", dependencies: ["RCU", "HostSupport", "CHostSupport"]),
+    // Layer 3: devices built on the bus's public surface (eventfds, ioeventfd, epoll).
     .target(
-      name: "ConcurrentBus",
+      name: "ConcurrentBusDevices",
       dependencies: [
-        "RCU", "CURCU", "CLinuxEvents",
+        "ConcurrentBusCore", "RCU", "HostSupport", "CLinuxEvents",
         .product(name: "SystemPackage", package: "swift-system"),
       ]
     ),
+    // What a VMM imports: the bus, its devices and the RCU flavors, in one module.
+    .target(name: "ConcurrentBus", dependencies: ["ConcurrentBusCore", "ConcurrentBusDevices", "RCU"]),
     // Layer 4: the KVM harness.
     .target(name: "CKVM"),
-    .target(name: "KVM", dependencies: ["CKVM", "ConcurrentBus", "RCU"]),
-    // Layer 5: the stress CLI.
+    .target(name: "KVM", dependencies: ["CKVM", "ConcurrentBus", "HostSupport"]),
+    // Layer 5: the checker engine shared by every stress command and the tests.
+    .target(
+      name: "StressKit",
+      dependencies: [
+        "ConcurrentBus", "KVM", "HostSupport",
+        .product(name: "Histogram", package: "hdrhistogram-swift"),
+      ]
+    ),
+    // Layer 6: the stress CLI.
     .executableTarget(
       name: "stress",
       dependencies: [
-        "ConcurrentBus", "RCU", "KVM",
+        "StressKit", "ConcurrentBus", "ConcurrentBusCore", "KVM", "HostSupport", "RCUTestSupport",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Histogram", package: "hdrhistogram-swift"),
       ]
     ),
     // Not a product: the dispatch path in a binary of its own, for Scripts/check-hot-path.sh.
-    .executableTarget(name: "HotPathProbe", dependencies: ["ConcurrentBus", "RCU"]),
-    .testTarget(name: "RCUTests", dependencies: ["RCU"]),
+    .executableTarget(name: "HotPathProbe", dependencies: ["ConcurrentBus"]),
+
+    // Test support: never shipped, never linked into the library products.
+    .target(name: "RCUTestSupport", dependencies: ["RCU", "HostSupport"]),
+    .target(name: "BusTestSupport", dependencies: ["ConcurrentBus"]),
+
+    .testTarget(name: "RCUTests", dependencies: ["RCU", "HostSupport", "RCUTestSupport"]),
     .testTarget(
-      name: "ConcurrentBusTests", dependencies: ["ConcurrentBus", "RCU", "CLinuxEvents"]),
-    .testTarget(name: "KVMTests", dependencies: ["KVM", "CKVM", "ConcurrentBus", "RCU"]),
+      name: "ConcurrentBusTests",
+      dependencies: [
+        "ConcurrentBus", "ConcurrentBusCore", "HostSupport", "CLinuxEvents", "BusTestSupport",
+        "RCUTestSupport",
+      ]),
+    .testTarget(
+      name: "KVMTests",
+      dependencies: ["KVM", "CKVM", "ConcurrentBus", "HostSupport", "StressKit", "RCUTestSupport"]),
+    .testTarget(
+      name: "StressKitTests", dependencies: ["StressKit", "ConcurrentBus", "RCUTestSupport"]),
   ],
   swiftLanguageModes: [.v6]
 )

@@ -20,7 +20,7 @@ COLD = {
     # reader: only at the end of a section a grace period was waiting for, never per access.
     "futex_async": "liburcu wakes a writer sleeping in synchronize_rcu",
     # A thread's first statistics update picks its counter shard: once per thread.
-    "curcu_assign_thread_shard": "counter shard assignment, once per thread",
+    "chost_assign_thread_shard": "counter shard assignment, once per thread",
 }
 FORBIDDEN = re.compile(
     r"retain|release|alloc|free|lock|mutex|rwlock|spin|futex|syscall|beginAccess|dispatch_|"

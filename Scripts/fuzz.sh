@@ -21,7 +21,8 @@ export SWIFT_BACKTRACE=enable=no
 export ASAN_OPTIONS="detect_leaks=1 ${ASAN_OPTIONS:-}"
 
 scratch=.build-fuzz
-targets=(ConcurrentBus RCU CURCU CLinuxEvents SystemPackage CSystem)
+targets=(ConcurrentBus ConcurrentBusCore ConcurrentBusDevices RCU CURCU HostSupport CHostSupport
+  CLinuxEvents SystemPackage CSystem)
 swift build -c release --scratch-path "$scratch" --sanitize=address --target ConcurrentBus \
   -Xswiftc -sanitize=fuzzer -Xcc -fsanitize=fuzzer-no-link
 bin="$(swift build -c release --scratch-path "$scratch" --show-bin-path)"
@@ -33,15 +34,17 @@ for target in "${targets[@]}"; do
 done
 clang_modules=()
 for map in "$bin"/CURCU.build/module.modulemap "$bin"/CLinuxEvents.build/module.modulemap \
+  "$bin"/CHostSupport.build/module.modulemap \
   "$scratch"/checkouts/swift-system/Sources/CSystem/include/module.modulemap; do
   clang_modules+=(-Xcc "-fmodule-map-file=$map" -Xcc -I -Xcc "$(dirname "$map")")
 done
-clang_modules+=(-Xcc -I -Xcc Sources/CURCU/include -Xcc -I -Xcc Sources/CLinuxEvents/include)
+clang_modules+=(-Xcc -I -Xcc Sources/CURCU/include -Xcc -I -Xcc Sources/CLinuxEvents/include
+  -Xcc -I -Xcc Sources/CHostSupport/include)
 
 fuzzer="$bin/BusFuzz"
 swiftc -O -sanitize=fuzzer,address -parse-as-library -module-name BusFuzz -swift-version 6 \
   -I "$bin/Modules" "${clang_modules[@]}" Fuzz/BusFuzz/*.swift \
-  Tests/ConcurrentBusTests/BusModel.swift "${objects[@]}" \
+  Sources/BusTestSupport/BusModel.swift "${objects[@]}" \
   -lurcu-memb -lurcu-bp -lurcu-common -o "$fuzzer"
 
 mkdir -p "$scratch/corpus" Fuzz/artifacts

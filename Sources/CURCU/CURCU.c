@@ -94,14 +94,3 @@ bool curcu_bp_defer(curcu_callback callback, void *context) {
   urcu_bp_call_rcu(&node->head, run_deferred);
   return true;
 }
-
-// MARK: - Per-thread counter shards
-
-__thread unsigned curcu_thread_shard __attribute__((tls_model("initial-exec")));
-static unsigned next_shard;
-
-__attribute__((noinline, cold)) unsigned curcu_assign_thread_shard(void) {
-  unsigned shard = __atomic_fetch_add(&next_shard, 1, __ATOMIC_RELAXED) % CURCU_SHARD_COUNT + 1;
-  curcu_thread_shard = shard;
-  return shard;
-}

@@ -1,5 +1,4 @@
 public import ConcurrentBus
-public import RCU
 
 /// Delivers one vCPU's exits to a port-I/O ``IOBus`` and an MMIO ``IOBus``, and tallies
 /// the writes neither bus claims, per (space, address, size, value).

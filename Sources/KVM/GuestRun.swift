@@ -1,4 +1,4 @@
-import RCU
+import HostSupport
 import Synchronization
 
 /// A VM with one vCPU per `GuestProgram`, each program in its own guest RAM area,

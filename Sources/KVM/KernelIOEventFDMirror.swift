@@ -1,5 +1,4 @@
 public import ConcurrentBus
-public import RCU
 
 /// Why a mirrored registration could not be added or removed. Whenever one is thrown,
 /// both the bus and the kernel are as they were before the call.

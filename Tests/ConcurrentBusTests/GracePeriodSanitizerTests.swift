@@ -1,3 +1,5 @@
+import RCUTestSupport
+import HostSupport
 import ConcurrentBus
 import Foundation
 import RCU

@@ -1,3 +1,5 @@
+import BusTestSupport
+import HostSupport
 import ConcurrentBus
 import Foundation
 import RCU

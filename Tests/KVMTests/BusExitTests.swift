@@ -1,3 +1,4 @@
+import StressKit
 import ConcurrentBus
 import Glibc
 import KVM

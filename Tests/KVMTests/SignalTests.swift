@@ -1,3 +1,4 @@
+import HostSupport
 import CKVM
 import Glibc
 import KVM

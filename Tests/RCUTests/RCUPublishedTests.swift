@@ -1,3 +1,4 @@
+import RCUTestSupport
 import Foundation
 import RCU
 import Synchronization

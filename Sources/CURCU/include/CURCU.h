@@ -226,48 +226,4 @@ bool curcu_bp_defer(curcu_callback callback, void *context);
 /// bp counterpart of `curcu_memb_barrier`.
 static inline void curcu_bp_barrier(void) { urcu_bp_barrier(); }
 
-// MARK: - Per-thread counter shards
-
-/// How many counter shards a block has; threads beyond this many share shards.
-#define CURCU_SHARD_COUNT 64
-
-/// The calling thread's shard number plus one; 0 until the thread first asks for it.
-extern __thread unsigned curcu_thread_shard __attribute__((tls_model("initial-exec")));
-
-/// Gives the calling thread the next shard number. Cold: once per thread.
-unsigned curcu_assign_thread_shard(void);
-
-/// The calling thread's shard, in [0, CURCU_SHARD_COUNT). Threads get consecutive shards,
-/// so up to CURCU_SHARD_COUNT live threads never write the same cache line.
-static inline unsigned curcu_thread_shard_index(void) {
-  unsigned shard = curcu_thread_shard;
-  if (__builtin_expect(shard == 0, 0)) {
-    shard = curcu_assign_thread_shard();
-  }
-  return shard - 1;
-}
-
-/// Adds to a counter that other threads may share (relaxed: only the sum is ever read).
-static inline void curcu_counter_add(uint64_t *counter, uint64_t amount) {
-  __atomic_fetch_add(counter, amount, __ATOMIC_RELAXED);
-}
-
-/// Reads a counter that other threads may be adding to.
-static inline uint64_t curcu_counter_load(const uint64_t *counter) {
-  return __atomic_load_n(counter, __ATOMIC_RELAXED);
-}
-
-// MARK: - Branch-free selection
-
-/// Returns `value` unchanged, but hides where it came from from the optimizer.
-///
-/// The bus's binary search adds `half & mask` with `mask` all ones or zero. Left visible,
-/// LLVM rewrites that into a select and its x86 cmov converter then turns the select back
-/// into a branch, which guest-chosen addresses mispredict about half the time (measured by
-/// `stress bench`: roughly twice the cost per lookup). The empty asm emits no instruction.
-static inline intptr_t curcu_opaque_word(intptr_t value) {
-  __asm__("" : "+r"(value));
-  return value;
-}
-
 #endif

@@ -1,3 +1,5 @@
+import StressKit
+import HostSupport
 import ArgumentParser
 import ConcurrentBus
 import Foundation

@@ -1,3 +1,4 @@
+import HostSupport
 import Foundation
 
 /// The human-readable report: one table per table size and churn, then the write side,

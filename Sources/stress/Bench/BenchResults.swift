@@ -1,3 +1,4 @@
+import HostSupport
 import Foundation
 
 /// One read-side configuration: a design at a table size, thread count and churn.

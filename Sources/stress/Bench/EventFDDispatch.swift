@@ -1,3 +1,4 @@
+import HostSupport
 import ConcurrentBus
 import RCU
 
@@ -23,7 +24,7 @@ func measureEventFDDispatch(registrations: Int, operations: Int, rounds: Int) th
     _ = try bus.registerEventFD(
       eventFD, address: 0xE000_0000 + UInt64(index) * 8, size: 4, match: .any)
   }
-  var random = SeededGenerator(seed: 7)
+  var random = SplitMix64(seed: 7)
   let picks = (0..<4096).map { _ in Int.random(in: 0..<registrations, using: &random) }
   let addresses = picks.map { 0xE000_0000 + UInt64($0) * 8 }
 

@@ -1,3 +1,4 @@
+import HostSupport
 import Glibc
 
 /// Nanoseconds on `CLOCK_MONOTONIC`.

@@ -1,3 +1,5 @@
+import StressKit
+import HostSupport
 import ConcurrentBus
 import Glibc
 import RCU

@@ -1,3 +1,4 @@
+import HostSupport
 import ArgumentParser
 import ConcurrentBus
 import RCU
@@ -46,7 +47,7 @@ enum BenchLayout {
   /// `count` write addresses drawn uniformly over `entries` entries, 4-byte aligned inside
   /// each range.
   static func addresses(count: Int, entries: Int, seed: UInt64) -> [UInt64] {
-    var random = SeededGenerator(seed: seed)
+    var random = SplitMix64(seed: seed)
     return (0..<count).map { _ in
       base(ofEntry: Int.random(in: 0..<entries, using: &random))
         + UInt64.random(in: 0..<(length / 4), using: &random) * 4

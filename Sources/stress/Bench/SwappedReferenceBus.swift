@@ -1,4 +1,6 @@
-@_spi(Benchmarks) import ConcurrentBus
+import HostSupport
+import ConcurrentBus
+import ConcurrentBusCore
 import RCU
 import Synchronization
 

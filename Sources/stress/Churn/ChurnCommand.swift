@@ -1,3 +1,5 @@
+import RCUTestSupport
+import StressKit
 import ArgumentParser
 import Foundation
 import RCU

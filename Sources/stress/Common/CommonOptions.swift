@@ -1,14 +1,8 @@
 import ArgumentParser
+import StressKit
 
-/// The grace-period backend a run uses.
-enum FlavorChoice: String, ExpressibleByArgument, CaseIterable, Codable {
-  /// liburcu's memb flavor (the default).
-  case memb
-  /// liburcu's bulletproof flavor.
-  case bp
-  /// A flavor whose grace periods do not wait: every check must catch it.
-  case broken
-}
+extension FlavorChoice: ExpressibleByArgument {}
+extension ChurnFault: ExpressibleByArgument {}
 
 /// Options every checking subcommand shares.
 struct CommonOptions: ParsableArguments {

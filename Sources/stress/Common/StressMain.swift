@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import StressKit
 
 /// Entry point. ArgumentParser's own exit codes are replaced with the tool's contract:
 /// 0 clean, 1 violations found, 2 bad usage or setup failure.
@@ -47,10 +48,4 @@ enum ExitStatus: Int32, Error {
   case clean = 0
   case violations = 1
   case setupFailure = 2
-}
-
-/// Something outside the checks went wrong (a descriptor limit, a thread that would not
-/// start): reported with exit status 2.
-struct SetupFailure: Error {
-  let message: String
 }

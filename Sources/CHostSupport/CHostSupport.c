@@ -1,0 +1,10 @@
+#include "CHostSupport.h"
+
+__thread unsigned chost_thread_shard __attribute__((tls_model("initial-exec")));
+static unsigned next_shard;
+
+__attribute__((noinline, cold)) unsigned chost_assign_thread_shard(void) {
+  unsigned shard = __atomic_fetch_add(&next_shard, 1, __ATOMIC_RELAXED) % CHOST_SHARD_COUNT + 1;
+  chost_thread_shard = shard;
+  return shard;
+}
