@@ -61,7 +61,7 @@ let package = Package(
     .target(
       name: "StressKit",
       dependencies: [
-        "ConcurrentBus", "KVM", "HostSupport",
+        "ConcurrentBus", "KVM", "HostSupport", "RCUTestSupport",
         .product(name: "Histogram", package: "hdrhistogram-swift"),
       ]
     ),

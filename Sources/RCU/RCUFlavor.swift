@@ -41,6 +41,32 @@ public protocol RCUFlavor: Sendable {
 
   /// Waits until all work deferred before the call has run.
   static func barrier()
+
+  /// Tells the flavor that the calling thread holds no RCU-protected reference and will not
+  /// read until ``threadOnline()``: for a vCPU thread about to enter the guest (`KVM_RUN`)
+  /// or to block. Only QSBR needs it; for every other flavor it compiles away.
+  static func threadOffline()
+
+  /// Ends ``threadOffline()``: the thread may read again.
+  static func threadOnline()
+
+  /// Tells the flavor that the calling thread holds no RCU-protected reference right now
+  /// (between two dispatches). Only QSBR needs it; for every other flavor it compiles away.
+  static func quiescentState()
+}
+
+extension RCUFlavor {
+  /// No-op: only quiescent-state-based flavors track offline threads.
+  @inlinable @inline(__always)
+  public static func threadOffline() {}
+
+  /// No-op: only quiescent-state-based flavors track offline threads.
+  @inlinable @inline(__always)
+  public static func threadOnline() {}
+
+  /// No-op: only quiescent-state-based flavors need quiescent states announced.
+  @inlinable @inline(__always)
+  public static func quiescentState() {}
 }
 
 extension RCUFlavor {
