@@ -16,7 +16,7 @@ struct VirtioNotifierTests {
 
     #expect(device.setStatus(VirtioDevice.driverOK | 0b111) == .claimed(window.id))
     let notifiers = device.liveNotifiers
-    #expect(notifiers.count == 4 && device.failures.isEmpty, "\(device.failures)")
+    try #require(notifiers.count == 4 && device.failures.isEmpty, "\(device.failures)")
     for queue in 0..<4 {
       #expect(device.notify(queue: queue) == .claimed(notifiers[queue].id))
       #expect(device.queues[queue].drain() == 1)
