@@ -208,7 +208,8 @@ struct Harness {
         try bus.update(reclaim: deferred ? .deferred({}) : .synchronous) {
           (tx: inout IOBusTransaction) throws(IOBusError) in
           for _ in 0..<count {
-            removedSomething = try apply(&input, op: input.byte(), tx: &tx, model: &staged)
+            removedSomething =
+              try apply(&input, op: input.byte(), tx: &tx, model: &staged)
               || removedSomething
           }
         }

@@ -97,9 +97,8 @@ struct DeviceTable: ~Copyable {
     // Ranges never overlap, so their last bytes ascend as their bases do: the first range
     // whose last byte is at or past the access's last byte is the only one that can contain
     // the access, and it does when it starts at or before the access.
-    let index = firstIndex(notBelow: access.last, from: matchedCount, count: count &- matchedCount) {
-      keys[$0]
-    }
+    let ranges = count &- matchedCount
+    let index = firstIndex(notBelow: access.last, from: matchedCount, count: ranges) { keys[$0] }
     guard index < count, entries[index].first <= access.address else { return nil }
     return index
   }

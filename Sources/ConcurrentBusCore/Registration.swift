@@ -33,7 +33,8 @@ public enum RegistrationKind: Hashable, Sendable {
   func moved(to address: UInt64) -> RegistrationKind {
     switch self {
     case .range(_, let length): .range(base: address, length: length)
-    case .valueMatch(_, let size, let match): .valueMatch(address: address, size: size, match: match)
+    case .valueMatch(_, let size, let match):
+      .valueMatch(address: address, size: size, match: match)
     }
   }
 }

@@ -18,7 +18,8 @@ struct DeviceUpdateTests {
       switch value {
       case 1:
         let here = try bus.register(RecordingDevice("here"), base: 0x100, length: 4)
-        let there = try other.register(RecordingDevice("there"), address: 0x10, size: 0, match: .any)
+        let there = try other.register(
+          RecordingDevice("there"), address: 0x10, size: 0, match: .any)
         added.withLock { $0 = (here, there) }
       case 2:
         guard let here = added.value.here else { return }
@@ -80,12 +81,14 @@ struct DeviceUpdateTests {
       _ = bus.write(address: 0, size: 1, value: value)
       #expect(other.registrations == before, "value \(value) changed the bus")
     }
-    #expect(trigger.failures == ["\(IOBusError.insideReadSection)", "\(IOBusError.insideReadSection)"])
+    #expect(
+      trigger.failures == ["\(IOBusError.insideReadSection)", "\(IOBusError.insideReadSection)"])
     _ = bus.write(address: 0, size: 1, value: 3)
     #expect(trigger.failures.count == 2)
-    #expect(other.registrations.map(\.kind) == [
-      .range(base: 0x300, length: 4), .range(base: 0x400, length: 4),
-    ])
+    #expect(
+      other.registrations.map(\.kind) == [
+        .range(base: 0x300, length: 4), .range(base: 0x400, length: 4),
+      ])
     #expect(other.gracePeriodWaits == 0)
     try bus.unregister(door)
   }
@@ -96,10 +99,16 @@ struct DeviceUpdateTests {
     let other = IOBus()
     let door = try bus.register(RecordingDevice("door"), base: 0, length: 1)
     let attempts: [(String, @Sendable () throws -> Void)] = [
-      ("register on the same bus", { _ = try bus.register(RecordingDevice("x"), base: 8, length: 1) }),
+      (
+        "register on the same bus",
+        { _ = try bus.register(RecordingDevice("x"), base: 8, length: 1) }
+      ),
       ("unregister on the same bus", { try bus.unregister(door) }),
       ("nested update of the same bus", { try bus.update { _ in } }),
-      ("register on another bus", { _ = try other.register(RecordingDevice("x"), base: 8, length: 1) }),
+      (
+        "register on another bus",
+        { _ = try other.register(RecordingDevice("x"), base: 8, length: 1) }
+      ),
       ("deferred unregister on another bus", { try other.unregister(door) {} }),
     ]
     for (name, attempt) in attempts {
@@ -134,9 +143,10 @@ struct DeviceUpdateTests {
   func introspectionNeverLocks() throws {
     let bus = IOBus()
     let seen = Locked<[Int]>([])
-    let first = try bus.register(CallbackDevice { _ in
-      seen.withLock { $0.append(bus.registrations.count) }
-    }, base: 0, length: 1)
+    let first = try bus.register(
+      CallbackDevice { _ in
+        seen.withLock { $0.append(bus.registrations.count) }
+      }, base: 0, length: 1)
     try bus.update { tx in
       _ = try tx.register(RecordingDevice("x"), base: 8, length: 1)
       // The published snapshot: the batch is not visible before it commits.

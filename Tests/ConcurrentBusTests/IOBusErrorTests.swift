@@ -138,14 +138,16 @@ struct IOBusErrorTests {
       { tx, f in
         try tx.unregister(
           Registration(
-            id: RegistrationID(rawValue: 1000), kind: .range(base: 0, length: 1), bus: f.bus.identity))
+            id: RegistrationID(rawValue: 1000), kind: .range(base: 0, length: 1),
+            bus: f.bus.identity))
       }
     ),
     (
       "registration with a forged kind", .mmio, nil,
       { tx, f in
         try tx.unregister(
-          Registration(id: f.window.id, kind: .range(base: 0x1000, length: 0x10), bus: f.bus.identity))
+          Registration(
+            id: f.window.id, kind: .range(base: 0x1000, length: 0x10), bus: f.bus.identity))
       }
     ),
     (

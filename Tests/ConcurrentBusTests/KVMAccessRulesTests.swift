@@ -11,7 +11,8 @@ struct KVMAccessRulesTests {
     let device = RecordingDevice("window")
     let window = try bus.register(device, base: 0x1000, length: 0x10)
     for size in 1...8 {
-      #expect(bus.write(address: 0x1008 - UInt64(size), size: size, value: .max) == .claimed(window.id))
+      #expect(
+        bus.write(address: 0x1008 - UInt64(size), size: size, value: .max) == .claimed(window.id))
       let seen = try #require(device.lastWriteSeen)
       #expect(seen.offset == 8 - UInt64(size) && seen.size == size)
       #expect(seen.value == UInt64.max >> UInt64(64 - 8 * size), "only the low \(size) bytes")
@@ -97,7 +98,8 @@ struct KVMAccessRulesTests {
     #expect(device.writeCount == 1 && device.readCount == 0)
   }
 
-  @Test("a value wider than the size is refused: stricter than KVM, which accepts and never matches")
+  @Test(
+    "a value wider than the size is refused: stricter than KVM, which accepts and never matches")
   func valueTooWideIsDeliberate() throws {
     let bus = IOBus()
     #expect(throws: IOBusError.valueTooWide(value: 0x100, size: 1)) {

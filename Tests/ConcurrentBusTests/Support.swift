@@ -1,7 +1,7 @@
 import BusTestSupport
-import HostSupport
 import ConcurrentBus
 import Foundation
+import HostSupport
 import RCU
 import Synchronization
 

@@ -127,7 +127,9 @@ final class VirtioDevice: IODevice {
       }
       guard !live.isEmpty else { break }
       record {
-        try bus.update(reclaim: .deferred({ [releasedNotifiers] in releasedNotifiers.add(live.count) })) { tx in
+        try bus.update(
+          reclaim: .deferred({ [releasedNotifiers] in releasedNotifiers.add(live.count) })
+        ) { tx in
           for registration in live { try tx.unregister(registration) }
         }
       }
