@@ -51,7 +51,11 @@ struct deferred_call {
 
 static void run_deferred_call(struct rcu_head *head) {
   struct deferred_call *call = caa_container_of(head, struct deferred_call, head);
-  call->callback(call->context);
+  // Acquire: pairs with the release in concurrentbus_rcu_call, so the context (and what the
+  // caller wrote before queueing) is visible here even to ThreadSanitizer, which cannot see
+  // liburcu's own queue.
+  concurrentbus_rcu_callback callback = __atomic_load_n(&call->callback, __ATOMIC_ACQUIRE);
+  callback(call->context);
   free(call);
 }
 
@@ -60,8 +64,9 @@ bool concurrentbus_rcu_call(concurrentbus_rcu_callback callback, void *context) 
   if (call == NULL) {
     return false;
   }
-  call->callback = callback;
   call->context = context;
+  // Release: pairs with the acquire in run_deferred_call.
+  __atomic_store_n(&call->callback, callback, __ATOMIC_RELEASE);
   urcu_memb_call_rcu(&call->head, run_deferred_call);
   return true;
 }

@@ -13,8 +13,8 @@ final class Monitor: @unchecked Sendable {
 
   /// The two things waiters wait for.
   enum Condition: Int {
-    /// A work is ready to run (runners wait for it).
-    case workReady = 0
+    /// The lead is free or a work is ready (free reclaimer threads wait for it).
+    case dutyOpen = 0
     /// A work has finished (barriers wait for it).
     case workFinished = 1
   }

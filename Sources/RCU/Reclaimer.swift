@@ -11,11 +11,14 @@ import Synchronization
 /// - ``enqueue(_:)`` pushes onto a lock-free stack and returns: it never blocks and never
 ///   waits for a grace period, so it may be called inside a read-side section and from
 ///   inside a deferred work;
-/// - one grace-period thread per flavor (started on first use) takes everything queued as
-///   soon as work arrives, waits for one grace period for the whole batch (work that
-///   arrives meanwhile waits for the next one), and hands the batch to runner threads;
-/// - runners run the works; whenever works are waiting and no runner is free, another
-///   runner starts (up to ``maximumRunners``), so a work that blocks delays no other work;
+/// - a pool of reclaimer threads per flavor (started on first use) shares two duties. One
+///   thread at a time *leads*: it sleeps until work arrives, takes everything queued, waits
+///   for one grace period for the whole batch (work that arrives meanwhile waits for the
+///   next one), then gives up the lead and runs the batch's works itself, with no
+///   hand-over to another thread on the way;
+/// - a thread that takes up a duty (the lead, or a work) first makes sure that a free
+///   thread is left for the other duties, waking or starting one (up to ``maximumThreads``),
+///   so a work that blocks delays no other work and no later grace period;
 /// - ``barrier()`` waits until every work enqueued before the call has run.
 ///
 /// Works run on threads that are not registered with any flavor: a work that reads under
@@ -24,11 +27,14 @@ final class Reclaimer: @unchecked Sendable {
   // @unchecked: `intake`, `nextTicket` and `started` are atomics, `wake` is a POSIX
   // semaphore (thread-safe itself), and `state` is only touched with `monitor` locked.
 
-  /// Most runner threads alive at once: this many works may block at the same time
-  /// without delaying the others; beyond that, works wait for a runner to come back.
-  static let maximumRunners = 64
-  /// How long a spare runner waits for work before it exits (one always stays).
-  static let spareRunnerLifetimeNanos = 1_000_000_000
+  /// Most reclaimer threads alive at once: this many works may block at the same time
+  /// without delaying the others; beyond that, works wait for a thread to come back.
+  static let maximumThreads = 64
+  /// Threads kept when idle: the leader and one free thread to take over the lead while
+  /// the leader runs the batch it waited for.
+  static let idleThreads = 2
+  /// How long a spare thread waits for a duty before it exits.
+  static let spareThreadLifetimeNanos = 1_000_000_000
 
   /// The flavor's name, for thread names and messages.
   let name: String
@@ -40,7 +46,7 @@ final class Reclaimer: @unchecked Sendable {
   /// Posted when the intake goes from empty to non-empty.
   private let wake = UnsafeMutablePointer<sem_t>.allocate(capacity: 1)
   let monitor = Monitor()
-  var state = RunnerState()
+  var state = ReclaimerState()
 
   /// A reclaimer that waits for grace periods with `synchronize` (called from threads that
   /// are not registered with the flavor).
@@ -90,21 +96,21 @@ final class Reclaimer: @unchecked Sendable {
       started.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing)
         .exchanged
     else { return }
-    do {
-      _ = try HostThread { [self] in gracePeriodLoop() }
-    } catch {
-      fatalError("RCU \(name): cannot start the reclaimer thread (errno \(error.errno))")
-    }
+    monitor.lock()
+    let running = provideFreeThreadLocked()
+    monitor.unlock()
+    if !running { fatalError("RCU \(name): cannot start a reclaimer thread") }
   }
 
-  private func gracePeriodLoop() {
-    nameCurrentThread("gp")
+  /// The leader's duty: sleeps until work arrives, takes everything queued, and waits for a
+  /// grace period that began after all of it was queued. Returns the works, oldest first.
+  func waitForBatch() -> [PendingWork] {
     while true {
       while sem_wait(wake) != 0 {}  // Only EINTR.
-      guard let batch = takeAll() else { continue }
-      // Begins after every work in `batch` was queued, so it is a grace period each waits for.
-      synchronize()
-      hand(batch)
+      if let batch = takeAll() {
+        synchronize()
+        return batch
+      }
     }
   }
 

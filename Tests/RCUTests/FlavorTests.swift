@@ -6,31 +6,36 @@ import Testing
 /// flavor that gets it wrong.
 @Suite("Every flavor")
 struct FlavorTests {
-  @Test("a reader parked inside its section keeps synchronize from returning",
+  @Test(
+    "a reader parked inside its section keeps synchronize from returning",
     arguments: TestedFlavor.allCases)
   func gracePeriodWaitsForReader(flavor: TestedFlavor) async throws {
     try await expectPasses(.gracePeriodWaitsForReader, on: flavor)
   }
 
-  @Test("deferred work waits for older readers, runs once, and has run after barrier",
+  @Test(
+    "deferred work waits for older readers, runs once, and has run after barrier",
     arguments: TestedFlavor.allCases)
   func deferredWorkWaitsForReader(flavor: TestedFlavor) async throws {
     try await expectPasses(.deferredWorkWaitsForReader, on: flavor)
   }
 
-  @Test("works deferred from many threads each run exactly once by barrier",
+  @Test(
+    "works deferred from many threads each run exactly once by barrier",
     arguments: TestedFlavor.allCases)
   func deferredWorkRunsOnceEach(flavor: TestedFlavor) async throws {
     try await expectPasses(.deferredWorkRunsOnceEach, on: flavor)
   }
 
-  @Test("work may be deferred inside a section and from inside a work",
+  @Test(
+    "work may be deferred inside a section and from inside a work",
     arguments: TestedFlavor.allCases)
   func deferralFromSectionsAndWorks(flavor: TestedFlavor) async throws {
     try await expectPasses(.deferralFromSectionsAndWorks, on: flavor)
   }
 
-  @Test("a deferred work that blocks delays no other work",
+  @Test(
+    "a deferred work that blocks delays no other work",
     arguments: TestedFlavor.allCases.filter(\.usesOwnReclaimer))
   func blockingWorkDelaysNoOther(flavor: TestedFlavor) async throws {
     try await expectPasses(.blockingWorkDelaysNoOther, on: flavor)
@@ -41,7 +46,8 @@ struct FlavorTests {
     try await expectPasses(.readSectionIsTrackedExactly, on: flavor)
   }
 
-  @Test("threads nobody registered read safely",
+  @Test(
+    "threads nobody registered read safely",
     arguments: TestedFlavor.allCases.filter(\.registersLazily))
   func unregisteredThreadsRead(flavor: TestedFlavor) async throws {
     try await expectPasses(.unregisteredThreadsRead, on: flavor)

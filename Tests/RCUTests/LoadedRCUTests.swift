@@ -20,7 +20,9 @@ struct LoadedRCUTests {
   func secondLibraryRefused() throws {
     _ = try ExampleLibrary.load()
     let other = try #require(loadedLibraryPath(containing: "liburcu-memb.so"))
-    #expect(throws: RCULibraryError.anotherLibraryLoaded(loaded: ExampleLibrary.path, requested: other)) {
+    #expect(
+      throws: RCULibraryError.anotherLibraryLoaded(loaded: ExampleLibrary.path, requested: other)
+    ) {
       try LoadedRCU.load(path: other)
     }
     #expect(LoadedRCU.path == ExampleLibrary.path)

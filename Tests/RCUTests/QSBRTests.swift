@@ -111,9 +111,12 @@ struct QSBRTests {
     #expect(result.map { errorText($0).contains("not registered") } == true)
   }
 
-  @Test("quiescent points inside a read-side section abort with a message",
-    arguments: ["quiescentState", "threadOffline", "synchronize", "barrier",
-      "unregisterCurrentThread"])
+  @Test(
+    "quiescent points inside a read-side section abort with a message",
+    arguments: [
+      "quiescentState", "threadOffline", "synchronize", "barrier",
+      "unregisterCurrentThread",
+    ])
   func quiescentPointInsideSectionAborts(operation: String) async {
     let result = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
       [operation] in

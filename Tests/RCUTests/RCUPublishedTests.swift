@@ -17,7 +17,8 @@ struct RCUPublishedTests {
     #expect(cell.retiredCount == 0)
   }
 
-  @Test("every retired snapshot is destroyed exactly once",
+  @Test(
+    "every retired snapshot is destroyed exactly once",
     arguments: TestedFlavor.allCases.filter { !$0.needsOwnProcess })
   func deferredReclaimRunsOnce(flavor: TestedFlavor) throws {
     let (outstanding, destroyed) = try publishAndReclaim(flavor.flavorType())
@@ -26,7 +27,8 @@ struct RCUPublishedTests {
     #expect(destroyed == 201)
   }
 
-  @Test("a grace period waits for a reader holding the old snapshot",
+  @Test(
+    "a grace period waits for a reader holding the old snapshot",
     arguments: TestedFlavor.allCases.filter { !$0.needsOwnProcess })
   func gracePeriodWaitsForReader(flavor: TestedFlavor) throws {
     #expect(try !reclaimWhileReaderParked(flavor.flavorType()))

@@ -39,7 +39,8 @@ enum ExampleLibrary {
 
   /// The build folder's copy: the folder of the running test binary.
   static var path: String {
-    let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
+    let executable =
+      (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
       ?? CommandLine.arguments[0]
     return URL(fileURLWithPath: executable).deletingLastPathComponent()
       .appendingPathComponent(fileName).path
