@@ -2,25 +2,30 @@ import Dispatch
 import Foundation
 import HostSupport
 import RCU
+import Synchronization
 import Testing
 
 /// QSBR's own rules: online threads hold grace periods until they announce a quiescent
 /// state or go offline, and every read that would be unprotected aborts loudly.
 @Suite("QSBR")
 struct QSBRTests {
-  @Test("an online thread holds grace periods until it announces a quiescent state")
+  @Test("an online thread holds grace periods until it announces quiescent states")
   func onlineThreadHoldsGracePeriods() throws {
     let registered = DispatchSemaphore(value: 0)
     let announce = DispatchSemaphore(value: 0)
-    let finish = DispatchSemaphore(value: 0)
+    let stop = Atomic<Bool>(false)
     let thread = try HostThread {
       QSBRRCU.registerCurrentThread()
       registered.signal()
-      // Blocked while online, on purpose: not quiescent.
+      // Blocked while online, on purpose: no quiescent state.
       _ = announce.wait(timeout: .now() + patience)
-      QSBRRCU.quiescentState()
-      // Online again, blocked again: only the quiescent state above can end the wait.
-      _ = finish.wait(timeout: .now() + patience)
+      // Then a quiescent state every millisecond, as a vCPU thread between exits, never
+      // offline: only those can end the wait. (Announcing one and blocking online again
+      // could deadlock with a concurrent test whose grace period starts after it.)
+      while !stop.load(ordering: .relaxed) {
+        QSBRRCU.quiescentState()
+        usleep(1000)
+      }
       QSBRRCU.unregisterCurrentThread()
     }
     registered.wait()
@@ -31,11 +36,11 @@ struct QSBRTests {
     }
     let early = finished.wait(timeout: .now() + temptation) == .success
     announce.signal()
-    let afterQuiescentState = finished.wait(timeout: .now() + patience) == .success
-    finish.signal()
+    let afterQuiescentStates = finished.wait(timeout: .now() + patience) == .success
+    stop.store(true, ordering: .relaxed)
     thread.join()
     #expect(!early, "synchronize returned while an online thread had announced nothing")
-    #expect(afterQuiescentState, "the quiescent state did not end the grace period")
+    #expect(afterQuiescentStates, "quiescent states did not end the grace period")
   }
 
   @Test("an offline thread holds no grace period, and reads again once back online")
