@@ -14,7 +14,9 @@ extension Reclaimer {
     nameCurrentThread("reclaim")
     monitor.lock()
     while true {
-      if !state.hasLeader {
+      // The lead only when no ready work would be left without a free thread: with every
+      // other thread busy (at most ``maximumThreads``), ready works come first.
+      if !state.hasLeader && (state.ready.isEmpty || state.freeThreads > 1) {
         state.hasLeader = true
         takeDutyLocked()
         monitor.unlock()
@@ -22,7 +24,7 @@ extension Reclaimer {
         monitor.lock()
         state.ready.append(contentsOf: batch)
         state.hasLeader = false
-        // Run the batch's first work right here (no hand-over on the way), after making
+        // Run the oldest ready work right here (no hand-over on the way), after making
         // sure another thread takes the lead and any other ready work.
         let first = state.ready.popFirst()!
         coverOpenDutiesLocked()
