@@ -57,7 +57,8 @@ public protocol RCUFlavor: Sendable {
   /// Returns at once: it never blocks and never waits for a grace period, so it may be
   /// called inside a read-side section and from inside a deferred work. The liburcu flavors
   /// of this package run works on their own reclaimer threads, where a work that blocks
-  /// delays no other work.
+  /// delays no other work; works may therefore run concurrently with each other and in any
+  /// order.
   static func deferUntilGracePeriod(_ work: @escaping @Sendable () -> Void)
 
   /// Waits until every work deferred before the call has run. Not inside a read-side
