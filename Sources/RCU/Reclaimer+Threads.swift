@@ -1,110 +1,130 @@
 import CURCU
+import Glibc
 import HostSupport
 
-// The reclaimer's threads and their two duties: leading (waiting for work and for its grace
-// period) and running works whose grace period has passed.
+// The reclaimer's threads. Each waits on the `wake` semaphore and, once woken, takes one
+// duty: a ready work (first), or the batch in the intake, whose grace period it waits for.
 //
-// Invariant (under the monitor): whenever a duty is open (no leader, or ready works), a
-// free thread exists to take it, unless ``Reclaimer/maximumThreads`` are all busy. Every
-// thread that takes up a duty re-establishes it before starting, so no open duty ever
-// waits behind a busy thread.
+// Why nothing is lost: every duty is posted once, after it became visible (a ready work
+// after it was appended, a batch after the push that made the intake non-empty), and each
+// wake-up takes at most one duty. Why nothing waits behind a blocked work: a thread that
+// takes a duty and leaves no other thread waiting starts one first.
 
 extension Reclaimer {
+  /// What a woken thread takes up.
+  enum Duty {
+    /// A work whose grace period has passed.
+    case work(PendingWork)
+    /// Works whose grace period is still to wait for, oldest first.
+    case batch([PendingWork])
+  }
+
   func threadLoop() {
-    nameCurrentThread("reclaim")
-    monitor.lock()
-    while true {
-      // The lead only when no ready work would be left without a free thread: with every
-      // other thread busy (at most ``maximumThreads``), ready works come first.
-      if !state.hasLeader && (state.ready.isEmpty || state.freeThreads > 1) {
-        state.hasLeader = true
-        takeDutyLocked()
-        monitor.unlock()
-        let batch = waitForBatch()
+    nameCurrentThread("work")
+    while let duty = nextDuty() {
+      switch duty {
+      case .work(let pending):
+        run(pending)
+      case .batch(let batch):
+        // Begins after every work in `batch` was queued: a grace period each waits for.
+        synchronize()
+        // The first work right here; the others to whichever threads are waiting.
         monitor.lock()
-        state.ready.append(contentsOf: batch)
-        state.hasLeader = false
-        // Run the oldest ready work right here (no hand-over on the way), after making
-        // sure another thread takes the lead and any other ready work.
-        let first = state.ready.popFirst()!
-        coverOpenDutiesLocked()
-        runLocked(first)
-      } else if let pending = state.ready.popFirst() {
-        takeDutyLocked()
-        runLocked(pending)
-      } else if !waitForDutyLocked() {
-        break
+        state.ready.append(contentsOf: batch.dropFirst())
+        monitor.unlock()
+        for _ in batch.dropFirst() { sem_post(wake) }
+        run(batch[0])
       }
     }
-    monitor.unlock()
   }
 
-  /// Makes sure a free thread will look at the open duties: wakes one, or starts one.
-  /// Returns false only when no thread runs and none could be started.
-  func provideFreeThreadLocked() -> Bool {
-    if state.freeThreads > 0 {
-      monitor.signal(.dutyOpen)
-      return true
-    }
-    guard state.threads < Self.maximumThreads else { return true }
-    state.threads += 1
-    state.freeThreads += 1
+  /// Starts a thread that waits for duties. False if the process is out of threads.
+  func startThreadLocked() -> Bool {
+    guard state.threads < Self.maximumThreads else { return false }
     do {
       _ = try HostThread { [self] in threadLoop() }
-      return true
     } catch {
-      // Out of threads: the open duties wait for a busy thread to come back.
-      state.threads -= 1
-      state.freeThreads -= 1
-      return state.threads > 0
+      return false  // The duties wait for a busy thread to come back.
+    }
+    state.threads += 1
+    state.waitingThreads += 1
+    return true
+  }
+
+  /// Waits for a duty and takes it; nil when this thread has been spare for too long and
+  /// has left the pool.
+  private func nextDuty() -> Duty? {
+    while true {
+      guard waitForWake() else {
+        monitor.lock()
+        // Leave only while another thread still waits, so no post goes unanswered.
+        let leave = state.threads > Self.idleThreads && state.waitingThreads > 1
+        if leave {
+          state.threads -= 1
+          state.waitingThreads -= 1
+        }
+        monitor.unlock()
+        if leave { return nil } else { continue }
+      }
+      monitor.lock()
+      if let pending = state.ready.popFirst() {
+        takeDutyLocked()
+        monitor.unlock()
+        return .work(pending)
+      }
+      monitor.unlock()
+      if let batch = takeAll() {
+        monitor.lock()
+        takeDutyLocked()
+        monitor.unlock()
+        return .batch(batch)
+      }
+      // A post whose duty another thread took already.
     }
   }
 
-  /// The calling free thread takes up a duty.
+  /// `sem_wait` on `wake` that gives up after the spare-thread lifetime; false on timeout.
+  private func waitForWake() -> Bool {
+    var deadline = timespec()
+    clock_gettime(CLOCK_REALTIME, &deadline)  // sem_timedwait measures CLOCK_REALTIME.
+    let total = deadline.tv_nsec + Self.spareThreadLifetimeNanos
+    deadline.tv_sec += total / 1_000_000_000
+    deadline.tv_nsec = total % 1_000_000_000
+    while sem_timedwait(wake, &deadline) != 0 {
+      if errno == ETIMEDOUT { return false }  // Otherwise EINTR: wait again.
+    }
+    return true
+  }
+
+  /// The calling thread stops waiting; if no other thread is left waiting, starts one, so
+  /// that the next duty never waits behind this one.
   private func takeDutyLocked() {
-    state.freeThreads -= 1
-    coverOpenDutiesLocked()
+    state.waitingThreads -= 1
+    if state.waitingThreads == 0 { _ = startThreadLocked() }
   }
 
-  private func coverOpenDutiesLocked() {
-    if !state.hasLeader || !state.ready.isEmpty { _ = provideFreeThreadLocked() }
-  }
-
-  /// Runs a work with the monitor unlocked, records that it finished, and frees the thread.
-  private func runLocked(_ pending: PendingWork) {
-    monitor.unlock()
-    // The grace period the batch waited for ends before the work starts: acquire what
-    // every reader released on leaving its section (CURCU.h).
+  /// Runs a work, records that it finished, and makes the thread wait for duties again.
+  private func run(_ pending: PendingWork) {
+    // The grace period the work's batch waited for ends before the work starts: acquire
+    // what every reader released on leaving its section (CURCU.h).
     curcu_tsan_grace_period_end()
     pending.work()
     monitor.lock()
     state.finish(pending.ticket)
-    if state.barrierWaiters > 0 { monitor.broadcast(.workFinished) }
-    state.freeThreads += 1
-  }
-
-  /// Waits to be woken for a duty; false when this thread has been spare for too long and
-  /// has left the pool.
-  private func waitForDutyLocked() -> Bool {
-    let woken = monitor.wait(for: .dutyOpen, nanoseconds: Self.spareThreadLifetimeNanos)
-    guard !woken, state.hasLeader, state.ready.isEmpty, state.threads > Self.idleThreads
-    else { return true }
-    state.threads -= 1
-    state.freeThreads -= 1
-    return false
+    if state.barrierWaiters > 0 { monitor.broadcast() }
+    state.waitingThreads += 1
+    monitor.unlock()
   }
 }
 
 /// Everything the reclaimer's monitor protects.
 struct ReclaimerState {
-  /// Works whose grace period has passed, oldest first.
+  /// Works whose grace period has passed, oldest first; each has its post on `wake`.
   var ready = WorkQueue()
-  /// Whether a thread holds the lead (waits for work or for a grace period).
-  var hasLeader = false
   /// Reclaimer threads alive.
   var threads = 0
-  /// Threads holding no duty (waiting to be woken, or about to look for a duty).
-  var freeThreads = 0
+  /// Threads waiting on `wake` (or about to), holding no duty.
+  var waitingThreads = 0
   /// Threads inside ``Reclaimer/barrier()``.
   var barrierWaiters = 0
   /// Every work whose ticket is below this has finished.
@@ -127,9 +147,7 @@ struct WorkQueue {
   private var slots: [PendingWork?] = []
   private var head = 0
 
-  var isEmpty: Bool { head == slots.count }
-
-  mutating func append(contentsOf works: [PendingWork]) {
+  mutating func append(contentsOf works: ArraySlice<PendingWork>) {
     slots.append(contentsOf: works.lazy.map { Optional($0) })
   }
 

@@ -11,14 +11,15 @@ import Synchronization
 /// - ``enqueue(_:)`` pushes onto a lock-free stack and returns: it never blocks and never
 ///   waits for a grace period, so it may be called inside a read-side section and from
 ///   inside a deferred work;
-/// - a pool of reclaimer threads per flavor (started on first use) shares two duties. One
-///   thread at a time *leads*: it sleeps until work arrives, takes everything queued, waits
-///   for one grace period for the whole batch (work that arrives meanwhile waits for the
-///   next one), then gives up the lead and runs the batch's works itself, with no
-///   hand-over to another thread on the way;
-/// - a thread that takes up a duty (the lead, or a work) first makes sure that a free
-///   thread is left for the other duties, waking or starting one (up to ``maximumThreads``),
-///   so a work that blocks delays no other work and no later grace period;
+/// - a pool of reclaimer threads per flavor (started on first use) waits on one semaphore,
+///   posted once when the queue goes from empty to non-empty and once per ready work. The
+///   thread it wakes takes everything queued, waits for one grace period for the whole
+///   batch (work that arrives meanwhile wakes another thread and waits for a grace period
+///   of its own), posts the batch's other works for the other threads, and runs the first
+///   one itself: nothing is handed over between threads on the way;
+/// - a thread that takes up a batch or a work and leaves no other thread waiting starts a
+///   new one first (up to ``maximumThreads``), so a work that blocks delays no other work
+///   and no later grace period;
 /// - ``barrier()`` waits until every work enqueued before the call has run.
 ///
 /// Works run on threads that are not registered with any flavor: a work that reads under
@@ -30,21 +31,21 @@ final class Reclaimer: @unchecked Sendable {
   /// Most reclaimer threads alive at once: this many works may block at the same time
   /// without delaying the others; beyond that, works wait for a thread to come back.
   static let maximumThreads = 64
-  /// Threads kept when idle: the leader and one free thread to take over the lead while
-  /// the leader runs the batch it waited for.
+  /// Threads kept when idle: one to take the next batch while another may still be busy
+  /// with the previous one, so that neither has to wake or start a thread for the other.
   static let idleThreads = 2
   /// How long a spare thread waits for a duty before it exits.
   static let spareThreadLifetimeNanos = 1_000_000_000
 
   /// The flavor's name, for thread names and messages.
   let name: String
-  private let synchronize: @Sendable () -> Void
+  let synchronize: @Sendable () -> Void
   /// The newest queued work (a retained ``PendingWork``), linked to older ones by `next`.
   private let intake = Atomic<UnsafeMutableRawPointer?>(nil)
   private let nextTicket = Atomic<UInt64>(0)
   private let started = Atomic<Bool>(false)
-  /// Posted when the intake goes from empty to non-empty.
-  private let wake = UnsafeMutablePointer<sem_t>.allocate(capacity: 1)
+  /// Posted when the intake goes from empty to non-empty, and once per ready work.
+  let wake = UnsafeMutablePointer<sem_t>.allocate(capacity: 1)
   let monitor = Monitor()
   var state = ReclaimerState()
 
@@ -86,7 +87,7 @@ final class Reclaimer: @unchecked Sendable {
     let target = nextTicket.load(ordering: .relaxed)
     monitor.lock()
     state.barrierWaiters += 1
-    while state.finishedBelow < target { monitor.wait(for: .workFinished) }
+    while state.finishedBelow < target { monitor.wait() }
     state.barrierWaiters -= 1
     monitor.unlock()
   }
@@ -97,25 +98,14 @@ final class Reclaimer: @unchecked Sendable {
         .exchanged
     else { return }
     monitor.lock()
-    let running = provideFreeThreadLocked()
+    var running = 0
+    for _ in 0..<Self.idleThreads where startThreadLocked() { running += 1 }
     monitor.unlock()
-    if !running { fatalError("RCU \(name): cannot start a reclaimer thread") }
-  }
-
-  /// The leader's duty: sleeps until work arrives, takes everything queued, and waits for a
-  /// grace period that began after all of it was queued. Returns the works, oldest first.
-  func waitForBatch() -> [PendingWork] {
-    while true {
-      while sem_wait(wake) != 0 {}  // Only EINTR.
-      if let batch = takeAll() {
-        synchronize()
-        return batch
-      }
-    }
+    if running == 0 { fatalError("RCU \(name): cannot start a reclaimer thread") }
   }
 
   /// Empties the intake; the works come back oldest first.
-  private func takeAll() -> [PendingWork]? {
+  func takeAll() -> [PendingWork]? {
     // Acquiring: pairs with the releasing push in `enqueue`.
     var node = intake.exchange(nil, ordering: .acquiring)
     guard node != nil else { return nil }
