@@ -108,7 +108,7 @@ extension Reclaimer {
     // The grace period the work's batch waited for ends before the work starts: acquire
     // what every reader released on leaving its section (CURCU.h).
     curcu_tsan_grace_period_end()
-    pending.work()
+    pending.runOnce()
     monitor.lock()
     state.finish(pending.ticket)
     if state.barrierWaiters > 0 { monitor.broadcast() }

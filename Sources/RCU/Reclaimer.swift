@@ -130,8 +130,8 @@ final class Reclaimer: @unchecked Sendable {
 final class PendingWork: @unchecked Sendable {
   // @unchecked: `next` is written only by the enqueuing thread before the releasing
   // compare-exchange publishes the node, and read only after the acquiring exchange that
-  // takes it.
-  let work: @Sendable () -> Void
+  // takes it; `work` is taken only by the one thread that runs the node.
+  private var work: (@Sendable () -> Void)?
   /// Its place in enqueue order, for ``Reclaimer/barrier()``.
   let ticket: UInt64
   var next: UnsafeMutableRawPointer?
@@ -139,6 +139,13 @@ final class PendingWork: @unchecked Sendable {
   init(_ work: @escaping @Sendable () -> Void, ticket: UInt64) {
     self.work = work
     self.ticket = ticket
+  }
+
+  /// Runs the work and lets go of it (and of everything it captured) before returning, so
+  /// that a ``Reclaimer/barrier()`` that sees it finished sees those released too.
+  func runOnce() {
+    let work = self.work.take()!
+    work()
   }
 }
 
