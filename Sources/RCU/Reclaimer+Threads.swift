@@ -83,8 +83,17 @@ extension Reclaimer {
     }
   }
 
-  /// `sem_wait` on `wake` that gives up after the spare-thread lifetime; false on timeout.
+  /// Waits on `wake`; false when a spare thread (one beyond ``Reclaimer/idleThreads``)
+  /// waited for the spare-thread lifetime in vain. The others wait without a timeout, so an
+  /// idle reclaimer never wakes up.
   private func waitForWake() -> Bool {
+    monitor.lock()
+    let spare = state.threads > Self.idleThreads
+    monitor.unlock()
+    guard spare else {
+      while sem_wait(wake) != 0 {}  // Only EINTR.
+      return true
+    }
     var deadline = timespec()
     clock_gettime(CLOCK_REALTIME, &deadline)  // sem_timedwait measures CLOCK_REALTIME.
     let total = deadline.tv_nsec + Self.spareThreadLifetimeNanos
