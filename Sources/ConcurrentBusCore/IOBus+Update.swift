@@ -60,16 +60,20 @@ extension IOBus {
     // The caller's own thread state, read before locking: neither changes under the lock.
     guard !UpdateScope.isActive else { throw busError(.insideUpdate) }
     let mayWait = !Flavor.isInReadSection
-    let commit = try UpdateScope.run { () throws(Failure) in
+    // The retired snapshot leaves the lock through this variable rather than inside the
+    // closure's result: a noncopyable generic result returned through `withLock` was
+    // miscompiled in release builds (Swift 6.3: garbage copied out of it).
+    var retired: RetiredSnapshot<Flavor, DeviceTable>?
+    let outcome = try UpdateScope.run { () throws(Failure) in
       try writer.withLock { (state: inout BusState) throws(Failure) in
         SanitizerHandoff.acquire(self)
         defer { SanitizerHandoff.release(self) }
-        return try applyLocked(&state, reclaim: reclaim, mayWait: mayWait, body, busError: busError)
+        return try applyLocked(
+          &state, reclaim: reclaim, mayWait: mayWait, body, busError: busError, retired: &retired)
       }
     }
-    let result = commit.result
-    finish(commit, reclaim: reclaim)
-    return result
+    finish(retired.take()!, removed: outcome.removed, replaced: outcome.replaced, reclaim: reclaim)
+    return outcome.result
   }
 
   /// Runs `body` on the writer state and publishes the result; on any error rolls the state
@@ -77,8 +81,9 @@ extension IOBus {
   private func applyLocked<Result, Failure: Error>(
     _ state: inout BusState, reclaim: Reclamation, mayWait: Bool,
     _ body: (inout IOBusTransaction) throws(Failure) -> Result,
-    busError: (IOBusError) -> Failure
-  ) throws(Failure) -> sending Commit<Flavor, Result> {
+    busError: (IOBusError) -> Failure,
+    retired: inout RetiredSnapshot<Flavor, DeviceTable>?
+  ) throws(Failure) -> sending Outcome<Result> {
     var tx = IOBusTransaction(state: state.placeholder, counters: counters)
     swap(&tx.state, &state)
     defer { swap(&tx.state, &state) }
@@ -95,30 +100,31 @@ extension IOBus {
       tx.state.rollBack(tx.log)
       throw busError(.insideReadSection)
     }
-    let retired = published.publish(tx.state.makeTable())
+    retired = published.publish(tx.state.makeTable())
     publishCount.add(1, ordering: .relaxed)
-    return Commit(result: result, retired: retired, removed: tx.removed, replaced: tx.replaced)
+    return Outcome(result: result, removed: tx.removed, replaced: tx.replaced)
   }
 
   /// Reclaims what a published batch left behind, after the writer lock is released.
-  private func finish<Result>(_ commit: consuming Commit<Flavor, Result>, reclaim: Reclamation) {
-    let removed = commit.removed
-    let replaced = commit.replaced
+  private func finish(
+    _ retired: consuming RetiredSnapshot<Flavor, DeviceTable>, removed: [DeviceHandle],
+    replaced: [DeviceHandle], reclaim: Reclamation
+  ) {
     switch reclaim {
     case .synchronous where !removed.isEmpty:
       gracePeriodWaitCount.add(1, ordering: .relaxed)
-      commit.retired.reclaimAfterSynchronize()
+      retired.reclaimAfterSynchronize()
       withExtendedLifetime((removed, replaced)) {}
     case .synchronous where replaced.isEmpty:
       // Nothing to release: readers never need to be waited for just to free a snapshot.
-      commit.retired.reclaimDeferred()
+      retired.reclaimDeferred()
     case .synchronous:
       // A move: older snapshots still point at the replaced handles until a grace period.
       let release = ReleaseAfterGracePeriod(replaced)
-      commit.retired.reclaimDeferred { release.release() }
+      retired.reclaimDeferred { release.release() }
     case .deferred(let whenReleased):
       let release = ReleaseAfterGracePeriod(removed + replaced)
-      commit.retired.reclaimDeferred {
+      retired.reclaimDeferred {
         release.release()
         whenReleased()
       }
@@ -126,10 +132,10 @@ extension IOBus {
   }
 }
 
-/// What a batch leaves to do once the writer lock is released.
-private struct Commit<Flavor: RCUFlavor, Result>: ~Copyable {
+/// What a published batch hands back from under the writer lock (the retired snapshot
+/// travels separately).
+private struct Outcome<Result> {
   let result: Result
-  let retired: RetiredSnapshot<Flavor, DeviceTable>
   let removed: [DeviceHandle]
   let replaced: [DeviceHandle]
 }
