@@ -1,0 +1,194 @@
+import CHostSupport
+import ConcurrentBusCore
+import RCU
+import Synchronization
+
+/// The consumer side of a value-capturing registration: the guest writes a ring
+/// registration claimed, with their offsets, sizes and values, in each vCPU's order.
+///
+/// Create one with ``IOBus/registerRing(address:size:match:capacity:wakeup:)`` (an exact
+/// address, with ioeventfd's size and value rules) or
+/// ``IOBus/registerRing(base:length:capacity:wakeup:)`` (a range). vCPU threads append to a
+/// lane of their own (a single-producer ring, no lock, no cache line shared between vCPUs);
+/// a lane that goes from empty to non-empty signals ``eventFD`` once, so a burst of writes
+/// costs the consumer one wakeup. One consumer drains the lanes, with ``drain(into:)``
+/// after each wakeup (from an ``EventPoller``, say) or through ``entries()``, an
+/// `AsyncSequence`.
+///
+/// **Order.** Each producer's entries come in the order it wrote, numbered 0, 1, 2, ...
+/// (``RingWrite/sequence``); entries of different producers are not ordered with each other.
+///
+/// **A full lane** never blocks the vCPU and never drops silently: the write is still claimed,
+/// its value is lost, and the consumer gets a ``RingLoss`` at exactly that place in the
+/// producer's sequence. This keeps the vCPU's cost bounded and each producer's order intact;
+/// falling back to a synchronous device call instead would deliver that value ahead of the
+/// ones still queued. Size ``capacity`` for the longest burst the consumer may lag behind.
+///
+/// **Unregister.** When the registration's unregister returns, no vCPU can add to the ring,
+/// and everything recorded before is still delivered exactly once: the bus lets go of the
+/// ring's device after the grace period, which seals the ring, and a drain that finds the
+/// ring sealed reports ``DrainState/finished`` once it has emptied every lane.
+///
+/// ```swift
+/// let eventFD = try EventFD()
+/// let doorbell = try bus.registerRing(
+///   address: 0xFEB0_0050, size: 4, match: .any, capacity: 256, wakeup: eventFD)
+/// let poller = try EventPoller()
+/// try poller.add(eventFD)
+/// var batch: [RingEntry] = []
+/// while doorbell.drain(into: &batch) == .open {
+///   for case .write(let write) in batch { handle(write.value) }
+///   batch.removeAll(keepingCapacity: true)
+///   _ = try poller.wait(timeout: nil)
+/// }
+/// ```
+public final class ValueRing: Sendable {
+  /// Whether a drain may find more later.
+  public enum DrainState: Hashable, Sendable {
+    /// The ring is registered (or its device not yet released): more may come.
+    case open
+    /// The ring is sealed and drained: nothing will ever come again.
+    case finished
+  }
+
+  /// The registration that feeds the ring.
+  public let registration: Registration
+  /// Records per producer lane (the requested capacity, rounded up to a power of two).
+  public let capacity: Int
+  let storage: ValueRingStorage
+  /// Whether a drain has reported ``DrainState/finished``. One consumer at a time: the lanes'
+  /// consumer fields are only touched under this lock.
+  private let consumer = Mutex(false)
+
+  init(registration: Registration, storage: ValueRingStorage) {
+    self.registration = registration
+    self.capacity = storage.capacity
+    self.storage = storage
+  }
+
+  /// The eventfd producers signal when a lane goes from empty to non-empty, and the bus
+  /// signals when it seals the ring.
+  public var eventFD: EventFD { storage.eventFD }
+
+  /// Moves every entry recorded so far to the end of `entries`, without waiting.
+  ///
+  /// One consumer at a time: concurrent calls are serialized. Call it after each wakeup of
+  /// ``eventFD`` (read or drain the eventfd first, then the ring, or a wakeup can be missed);
+  /// once it returns ``DrainState/open``, the next write to any lane signals ``eventFD``.
+  ///
+  /// - Returns: ``DrainState/finished`` once the ring is sealed and everything recorded has
+  ///   been delivered (the drain that first reports it may still append entries).
+  @discardableResult
+  public func drain(into entries: inout [RingEntry]) -> DrainState {
+    consumer.withAnnotatedLock(owner: self) { finished in
+      if finished { return .finished }
+      // Read the seal first: if it is set, every record is already visible (the seal was
+      // stored after the bus's grace period), so this drain empties the ring for good.
+      let sealed = chost_ring_is_sealed(storage.ring) != 0
+      storage.drainLanes(into: &entries)
+      finished = sealed
+      return sealed ? .finished : .open
+    }
+  }
+
+  /// Whether a drain has reported ``DrainState/finished``.
+  public var isFinished: Bool {
+    consumer.withAnnotatedLock(owner: self) { $0 }
+  }
+
+  /// The producers that have written to this ring (each has a lane).
+  public var producers: [RingProducer] {
+    storage.lanes.map { RingProducer(slot: $0.slot) }
+  }
+
+  /// What the ring's producers did so far, summed over their lanes; may miss writes under
+  /// way.
+  public var statistics: ValueRingStatistics {
+    var totals = ValueRingStatistics(
+      recorded: 0, lost: 0, wakeups: 0, failedWakeups: 0,
+      declined: chost_ring_declined(storage.ring))
+    for (_, lane) in storage.lanes {
+      let counts = chost_ring_lane_counts(lane)
+      totals.recorded += counts.recorded
+      totals.lost += counts.lost
+      totals.wakeups += counts.wakeups
+      totals.failedWakeups += counts.failed_wakeups
+    }
+    return totals
+  }
+}
+
+/// What a ring's producers did, summed over their lanes.
+public struct ValueRingStatistics: Hashable, Sendable {
+  /// Writes recorded with their values.
+  public var recorded: UInt64
+  /// Writes claimed but lost to a full lane (each reported in a ``RingLoss``).
+  public var lost: UInt64
+  /// Signals producers sent to the ring's eventfd (a lane went from empty to non-empty, or a
+  /// loss began).
+  public var wakeups: UInt64
+  /// Signals that failed (the eventfd counter full, or its descriptor closed).
+  public var failedWakeups: UInt64
+  /// Writes the ring declined, so the bus offered them to the next entry: the thread had no
+  /// producer slot (more than ``RingProducer/limit`` live threads wrote to rings), or its
+  /// lane could not be allocated.
+  public var declined: UInt64
+
+  /// Creates statistics from their counts.
+  public init(
+    recorded: UInt64, lost: UInt64, wakeups: UInt64, failedWakeups: UInt64, declined: UInt64
+  ) {
+    self.recorded = recorded
+    self.lost = lost
+    self.wakeups = wakeups
+    self.failedWakeups = failedWakeups
+    self.declined = declined
+  }
+}
+
+extension EventPoller {
+  /// Starts reporting `ring`'s wakeups (its ``ValueRing/eventFD``); drain the ring each time
+  /// the eventfd is reported.
+  public func add(_ ring: ValueRing) throws(EventFDError) {
+    try add(ring.eventFD)
+  }
+
+  /// Stops reporting `ring`'s wakeups.
+  public func remove(_ ring: ValueRing) throws(EventFDError) {
+    try remove(ring.eventFD)
+  }
+}
+
+/// A ring's C memory and wake-up eventfd, shared by its device (the producers' side) and
+/// its ``ValueRing`` (the consumer's side), and freed when both are gone.
+final class ValueRingStorage: @unchecked Sendable {
+  // @unchecked: `ring` is allocated here and freed in deinit; every field threads share is
+  // touched only through CHostRing.h's atomic accessors.
+  let ring: OpaquePointer
+  let eventFD: EventFD
+  let capacity: Int
+
+  /// The largest lane capacity: 2^16 records of 24 bytes, 1.5 MiB per producer.
+  static let maximumCapacity = 1 << 16
+
+  /// A ring of at least `capacity` records per lane (rounded up to a power of two, clamped
+  /// to 2...``maximumCapacity``).
+  init(capacity: Int, eventFD: EventFD) {
+    let clamped = min(max(capacity, 2), Self.maximumCapacity)
+    self.capacity = 1 << (Int.bitWidth - (clamped - 1).leadingZeroBitCount)
+    guard let ring = chost_ring_create(UInt64(self.capacity), eventFD.descriptor) else {
+      fatalError("out of memory for a value ring")
+    }
+    self.ring = ring
+    self.eventFD = eventFD
+  }
+
+  deinit { chost_ring_destroy(ring) }
+
+  /// Every lane, with its slot.
+  var lanes: [(slot: Int, lane: OpaquePointer)] {
+    (0..<Int(chost_ring_lane_limit(ring))).compactMap { slot in
+      chost_ring_lane(ring, UInt32(slot)).map { (slot, $0) }
+    }
+  }
+}
