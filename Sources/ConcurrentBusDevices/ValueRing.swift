@@ -30,18 +30,41 @@ import Synchronization
 /// ring sealed reports ``DrainState/finished`` once it has emptied every lane.
 ///
 /// ```swift
-/// let eventFD = try EventFD()
-/// let doorbell = try bus.registerRing(
-///   address: 0xFEB0_0050, size: 4, match: .any, capacity: 256, wakeup: eventFD)
-/// let poller = try EventPoller()
-/// try poller.add(eventFD)
-/// var batch: [RingEntry] = []
-/// while doorbell.drain(into: &batch) == .open {
-///   for case .write(let write) in batch { handle(write.value) }
-///   batch.removeAll(keepingCapacity: true)
-///   _ = try poller.wait(timeout: nil)
+/// let bus = IOBus()
+///
+/// // A UART's transmit register: every byte the guest writes, in order, off the vCPU.
+/// let transmit = try bus.registerRing(
+///   address: 0x3F8, size: 1, match: .any, capacity: 256, wakeup: EventFD())
+/// let consumer = Task {
+///   var text = ""
+///   for await entry in try transmit.entries() {
+///     switch entry {
+///     case .write(let write): text.append(Character(Unicode.Scalar(UInt8(write.value))))
+///     case .lost(let loss): text.append("[\(loss.count) lost]")
+///     }
+///   }
+///   return text  // once the registration is gone and every byte is delivered
 /// }
+///
+/// // vCPU threads: a claimed write is one append to the thread's own lane.
+/// for byte in "hello".utf8 { _ = bus.write(address: 0x3F8, size: 1, value: UInt64(byte)) }
+///
+/// try bus.unregister(transmit.registration)
+/// try await consumer.value  // "hello"
 /// ```
+///
+/// (Tests/ConcurrentBusTests/RingExampleTests.swift runs this example.) With an
+/// ``EventPoller`` instead, add the ring to the poller, and after each wait that reports its
+/// ``eventFD``, call ``drain(into:)``, until it returns ``DrainState/finished``.
+///
+/// **For checkers.** Every entry names its ``RingProducer`` and carries sequence numbers: per
+/// producer they must run 0, 1, 2, ... with each number reported exactly once, as a
+/// ``RingWrite`` or inside a ``RingLoss``. A vCPU thread learns the producer its records
+/// carry from ``RingProducer/current``; the bus's ``DispatchResult`` tells it which of its
+/// writes the ring claimed. Then the k-th claimed write of that thread must be the entry
+/// with sequence k, and no other write of it may appear. (A slot passes to another thread
+/// only after its holder exits, and the lane's sequence then continues: keep vCPU threads
+/// alive for the whole check, or log which thread held which slot when.)
 public final class ValueRing: Sendable {
   /// Whether a drain may find more later.
   public enum DrainState: Hashable, Sendable {
