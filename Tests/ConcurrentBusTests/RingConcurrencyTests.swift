@@ -149,20 +149,18 @@ extension RingTests {
       var random = SplitMix64(seed: 13)
       var sent = 0
       var stuck = false
-      for burst in 0..<5_000 where !stuck {
-        let length = Int(random.next() % 8) + 1
-        for n in 0..<length {
-          _ = bus.write(address: 0x10, size: 8, value: UInt64(burst * 8 + n))
+      for phase in 0..<100 where !stuck {
+        // Writes spaced by 0 to a few hundred nanoseconds: the consumer wakes and drains
+        // while they keep coming, so they land at every point of its drain, including
+        // between its head store and its last look at the tail.
+        for n in 0..<200 {
+          _ = bus.write(address: 0x10, size: 8, value: UInt64(phase * 200 + n))
+          for _ in 0..<(random.next() % 64) { spinHint() }
         }
-        sent += length
-        // A pause of 0 to a few microseconds, so that bursts land at every point of the
-        // consumer's drain, including between its head store and its last look at the tail.
-        for _ in 0..<(random.next() % 512) { spinHint() }
-        if burst % 64 == 63 {
-          let deadline = ContinuousClock.now + .seconds(5)
-          while consumer.deliveredCount < sent, ContinuousClock.now < deadline { sched_yield() }
-          stuck = consumer.deliveredCount < sent
-        }
+        sent += 200
+        let deadline = ContinuousClock.now + .seconds(5)
+        while consumer.deliveredCount < sent, ContinuousClock.now < deadline { sched_yield() }
+        stuck = consumer.deliveredCount < sent
       }
       #expect(!stuck, "writes were never delivered: a wakeup was lost")
       // Only now: the seal's own signal would rescue a stuck lane.
