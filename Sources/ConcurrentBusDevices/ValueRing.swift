@@ -27,7 +27,9 @@ import Synchronization
 /// **Unregister.** When the registration's unregister returns, no vCPU can add to the ring,
 /// and everything recorded before is still delivered exactly once: the bus lets go of the
 /// ring's device after the grace period, which seals the ring, and a drain that finds the
-/// ring sealed reports ``DrainState/finished`` once it has emptied every lane.
+/// ring sealed reports ``DrainState/finished`` once it has emptied every lane. (After a
+/// move, the handle the move replaced is released after its own grace period, in the
+/// background: the seal may then come shortly after the unregister returns.)
 ///
 /// ```swift
 /// let bus = IOBus()
@@ -74,7 +76,9 @@ public final class ValueRing: Sendable {
     case finished
   }
 
-  /// The registration that feeds the ring.
+  /// The registration that feeds the ring, as registered. Moving it on the bus
+  /// (``IOBusTransaction/move(_:to:)``) keeps the same device, so the ring keeps capturing;
+  /// the move returns the registration to use from then on.
   public let registration: Registration
   /// Records per producer lane (the requested capacity, rounded up to a power of two).
   public let capacity: Int

@@ -206,9 +206,3 @@ func checkUnregisterPromise<Flavor: RCUFlavor>(_ bus: IOBus<Flavor>) throws {
 func spinHint() {
   withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 1) { _ in }
 }
-
-/// The synchronous unregister, callable from async tests (where `try bus.unregister(_:)`
-/// would pick the async overload).
-func unregisterAndWait(_ registration: Registration, from bus: IOBus<MembRCU>) throws {
-  try bus.unregister(registration)
-}

@@ -20,7 +20,7 @@ extension RingTests {
         return log
       }
       let logs = produce(on: bus, at: 0x10, threads: 2, writes: 20_000, ring: ring)
-      try unregisterAndWait(ring.registration, from: bus)
+      try bus.unregister(ring.registration)
       let log = await consumer.value
       #expect(log.violations.isEmpty, "\(log.violations.prefix(5))")
       #expect(log.lost == ring.statistics.lost)

@@ -26,7 +26,7 @@ extension RingTests {
     // vCPU threads: a claimed write is one append to the thread's own lane.
     for byte in "hello".utf8 { _ = bus.write(address: 0x3F8, size: 1, value: UInt64(byte)) }
 
-    try unregisterAndWait(transmit.registration, from: bus)
+    try bus.unregister(transmit.registration)
     #expect(try await consumer.value == "hello")
   }
 }
