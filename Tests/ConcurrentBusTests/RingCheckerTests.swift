@@ -26,7 +26,8 @@ struct RingDeliveryLog {
     let expected = UInt64(values.count)
     let sequences = entry.sequences
     if sequences.lowerBound > expected {
-      violations.append("\(producer): sequence \(sequences.lowerBound), expected \(expected): dropped")
+      violations.append(
+        "\(producer): sequence \(sequences.lowerBound), expected \(expected): dropped")
     } else if sequences.lowerBound < expected {
       violations.append(
         "\(producer): sequence \(sequences.lowerBound) again after \(expected - 1): duplicated or reordered"
@@ -57,7 +58,8 @@ struct RingDeliveryLog {
     if values.count != claimed.count {
       problems.append("\(producer): \(values.count) delivered, \(claimed.count) claimed")
     }
-    for (index, (got, wrote)) in zip(values, claimed).enumerated() where got != nil && got != wrote {
+    for (index, (got, wrote)) in zip(values, claimed).enumerated() where got != nil && got != wrote
+    {
       problems.append("\(producer) #\(index): delivered \(got!), wrote \(wrote)")
       if problems.count > 5 { break }
     }

@@ -7,7 +7,8 @@ import Testing
 extension RingTests {
   @Suite("Ring consumers")
   struct ConsumerTests {
-    @Test("the async sequence delivers every producer's writes in order and ends at unregister",
+    @Test(
+      "the async sequence delivers every producer's writes in order and ends at unregister",
       .timeLimit(.minutes(1)))
     func asyncSequence() async throws {
       let bus = IOBus()

@@ -18,7 +18,8 @@ extension RingTests {
         }
       }
       func record(_ sequence: UInt64) -> RingEntry {
-        .write(RingWrite(producer: producer, sequence: sequence, offset: 0, size: 8, value: sequence))
+        .write(
+          RingWrite(producer: producer, sequence: sequence, offset: 0, size: 8, value: sequence))
       }
       func drain() -> [RingEntry] {
         var entries: [RingEntry] = []
@@ -32,19 +33,24 @@ extension RingTests {
         ring.statistics
           == ValueRingStatistics(recorded: 4, lost: 6, wakeups: 2, failedWakeups: 0, declined: 0))
       #expect(eventFD.drain() == 2)
-      #expect(drain() == (0..<4).map(record) + [.lost(RingLoss(producer: producer, sequences: 4..<10))])
+      #expect(
+        drain() == (0..<4).map(record) + [.lost(RingLoss(producer: producer, sequences: 4..<10))])
       write(10..<12)
       #expect(drain() == [record(10), record(11)])
       // A second episode, and values written after it continue the sequence.
       write(12..<18)
-      #expect(drain() == (12..<16).map(record) + [.lost(RingLoss(producer: producer, sequences: 16..<18))])
+      #expect(
+        drain() == (12..<16).map(record) + [.lost(RingLoss(producer: producer, sequences: 16..<18))]
+      )
       write(18..<19)
       #expect(drain() == [record(18)])
       #expect(ring.statistics.lost == 8)
       #expect(ring.statistics.wakeups == 6)  // 2, +1 (10), +2 (12, 16), +1 (18)
     }
 
-    @Test("producers outrunning a consumer: every claimed write is delivered or reported lost, in order")
+    @Test(
+      "producers outrunning a consumer: every claimed write is delivered or reported lost, in order"
+    )
     func concurrentLossAccounting() throws {
       let bus = IOBus()
       let ring = try bus.registerRing(

@@ -22,7 +22,8 @@ extension RingTests {
       let window = try bus.register(RecordingDevice("window"), base: 0x1000, length: 0x100)
       let ring = try bus.registerRing(
         address: 0x1010, size: 4, match: .any, capacity: 16, wakeup: EventFD())
-      #expect(bus.write(address: 0x1010, size: 4, value: 0x1_2345_6789) == .claimed(ring.registration.id))
+      #expect(
+        bus.write(address: 0x1010, size: 4, value: 0x1_2345_6789) == .claimed(ring.registration.id))
       #expect(bus.write(address: 0x1010, size: 2, value: 5) == .claimed(window.id))  // size differs
       #expect(bus.write(address: 0x1014, size: 4, value: 6) == .claimed(window.id))  // address differs
       #expect(bus.read(address: 0x1010, size: 4) == 0xAB)  // reads go to the range
@@ -75,9 +76,10 @@ extension RingTests {
       let moved = try bus.move(ring.registration, to: 0x200)
       #expect(bus.write(address: 0x104, size: 4, value: 2) == .unclaimed)
       #expect(bus.write(address: 0x208, size: 4, value: 3) == .claimed(moved.id))
-      #expect(drain(ring).entries.map { entry -> UInt64 in
-        if case .write(let write) = entry { write.offset << 8 | write.value } else { 0 }
-      } == [0x401, 0x803])
+      #expect(
+        drain(ring).entries.map { entry -> UInt64 in
+          if case .write(let write) = entry { write.offset << 8 | write.value } else { 0 }
+        } == [0x401, 0x803])
       try bus.unregister(moved)
       #expect(bus.write(address: 0x208, size: 4, value: 4) == .unclaimed)
       // The handle the move replaced still refers to the device until its own deferred
@@ -105,9 +107,11 @@ extension RingTests {
       #expect(bus.registrations == before)
     }
 
-    @Test("capacity is rounded up to a power of two within 2...65536", arguments: [
-      (0, 2), (1, 2), (3, 4), (100, 128), (256, 256), (1 << 20, 1 << 16),
-    ])
+    @Test(
+      "capacity is rounded up to a power of two within 2...65536",
+      arguments: [
+        (0, 2), (1, 2), (3, 4), (100, 128), (256, 256), (1 << 20, 1 << 16),
+      ])
     func capacity(requested: Int, actual: Int) throws {
       let ring = try IOBus().registerRing(
         address: 0, size: 1, match: .any, capacity: requested, wakeup: EventFD())

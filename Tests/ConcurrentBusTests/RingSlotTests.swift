@@ -8,7 +8,8 @@ import Testing
 extension RingTests {
   @Suite("Producer slots")
   struct SlotTests {
-    @Test("threads that exit give their slot back: more threads than slots, none declined, order kept")
+    @Test(
+      "threads that exit give their slot back: more threads than slots, none declined, order kept")
     func slotsAreReused() throws {
       let bus = IOBus()
       let ring = try bus.registerRing(

@@ -1,8 +1,8 @@
 import ConcurrentBus
-import StressKit
 import Glibc
 import HostSupport
 import RCU
+import StressKit
 import Synchronization
 
 /// The vCPU-side cost of a ring write against the other ways a VMM can take a guest write,
@@ -120,7 +120,8 @@ func judgeRingTargets(_ ring: RingResults) -> [TargetResult] {
   let wakeups = ring.consumerWakeupsPerBurst.median
   return [
     TargetResult(
-      name: "a ring write costs <= 1/5 of an ioeventfd signal on the vCPU thread", figure:
+      name: "a ring write costs <= 1/5 of an ioeventfd signal on the vCPU thread",
+      figure:
         String(
           format: "%.3fx (%.1f vs %.1f ns)", ratio, ring.ringWriteNanos.median,
           ring.ioeventfdNanos.median),
