@@ -45,10 +45,12 @@ extension IOBus {
   public func registerRing(
     address: UInt64, size: Int, match: ValueMatch, capacity: Int = 256, wakeup: EventFD
   ) throws(IOBusError) -> ValueRing {
-    try update { (tx: inout IOBusTransaction) throws(IOBusError) in
-      try tx.registerRing(
-        address: address, size: size, match: match, capacity: capacity, wakeup: wakeup)
+    let storage = ValueRingStorage(capacity: capacity, eventFD: wakeup)
+    let device = ValueRingDevice(storage: storage)
+    let registration = try update { (tx: inout IOBusTransaction) throws(IOBusError) in
+      try tx.register(device, address: address, size: size, match: match)
     }
+    return ValueRing(registration: registration, storage: storage)
   }
 
   /// Registers a ring capturing the writes inside `[base, base + length)`; see
@@ -56,8 +58,11 @@ extension IOBus {
   public func registerRing(
     base: UInt64, length: UInt64, capacity: Int = 256, wakeup: EventFD
   ) throws(IOBusError) -> ValueRing {
-    try update { (tx: inout IOBusTransaction) throws(IOBusError) in
-      try tx.registerRing(base: base, length: length, capacity: capacity, wakeup: wakeup)
+    let storage = ValueRingStorage(capacity: capacity, eventFD: wakeup)
+    let device = ValueRingDevice(storage: storage)
+    let registration = try update { (tx: inout IOBusTransaction) throws(IOBusError) in
+      try tx.register(device, base: base, length: length)
     }
+    return ValueRing(registration: registration, storage: storage)
   }
 }
