@@ -30,6 +30,8 @@ struct RingResults: Codable, Sendable {
   var bursts: Int
   var idleMicrosecondsBetweenBursts: Int
   /// Consumer wakeups (poller returns) per burst and per 1000 writes; producer signals per burst.
+  /// ns per write within a burst (the consumer asleep when it begins), one sample per burst.
+  var burstWriteNanos: Spread
   var consumerWakeupsPerBurst: Spread
   var consumerWakeupsPer1000Writes: Double
   var producerSignalsPerBurst: Spread
@@ -86,15 +88,16 @@ func measureRingDispatch(
 
   var wakeupsPerBurst: [Double] = []
   var signalsPerBurst: [Double] = []
+  var burstNanos: [Double] = []
   for burst in 0..<bursts {
     // The guest does something else between bursts: long enough for the consumer to be
     // asleep in epoll_wait when the next burst begins.
     usleep(UInt32(idleMicrosecondsBetweenBursts))
     let wakeupsBefore = consumer.wakeups
     let signalsBefore = ring.statistics.wakeups
-    for index in 0..<burstLength {
-      _ = bus.write(address: ringAddress, size: 8, value: UInt64(burst * burstLength + index))
-    }
+    burstNanos.append(
+      timeWrites(
+        bus, address: ringAddress, operations: burstLength, firstValue: burst * burstLength))
     written += burstLength
     try consumer.awaitDelivered(written)
     wakeupsPerBurst.append(Double(consumer.wakeups - wakeupsBefore))
@@ -108,7 +111,7 @@ func measureRingDispatch(
     synchronousCallNanos: Spread(deviceNanos), ringSignalsPer1000Writes: Spread(signalRates),
     ringLost: lost, burstLength: burstLength, bursts: bursts,
     idleMicrosecondsBetweenBursts: idleMicrosecondsBetweenBursts,
-    consumerWakeupsPerBurst: Spread(wakeupsPerBurst),
+    burstWriteNanos: Spread(burstNanos), consumerWakeupsPerBurst: Spread(wakeupsPerBurst),
     consumerWakeupsPer1000Writes: wakeupsPerBurst.reduce(0, +) * 1000
       / Double(bursts * burstLength),
     producerSignalsPerBurst: Spread(signalsPerBurst))
@@ -136,10 +139,12 @@ func judgeRingTargets(_ ring: RingResults) -> [TargetResult] {
 }
 
 @inline(never)
-private func timeWrites(_ bus: IOBus<MembRCU>, address: UInt64, operations: Int) -> Double {
+private func timeWrites(
+  _ bus: IOBus<MembRCU>, address: UInt64, operations: Int, firstValue: Int = 0
+) -> Double {
   var unclaimed = 0
   let start = monotonicNanos()
-  for index in 0..<operations {
+  for index in firstValue..<firstValue + operations {
     if bus.write(address: address, size: 8, value: UInt64(index)) == .unclaimed { unclaimed += 1 }
   }
   let elapsed = monotonicNanos() - start
@@ -238,6 +243,7 @@ func renderRing(_ ring: RingResults) -> String {
       + "consumer wakeups per burst \(f(ring.consumerWakeupsPerBurst.median, 0)) (median, "
       + "max \(f(ring.consumerWakeupsPerBurst.max, 0))), "
       + "\(f(ring.consumerWakeupsPer1000Writes, 1)) per 1000 writes; producer signals per burst "
-      + "\(f(ring.producerSignalsPerBurst.median, 0)) (median)")
+      + "\(f(ring.producerSignalsPerBurst.median, 0)) (median); "
+      + "\(f(ring.burstWriteNanos.median, 1)) ns per write (median of bursts, wakeup included)")
   return out
 }
