@@ -59,7 +59,7 @@ let package = Package(
     .target(
       name: "ConcurrentBusDevices",
       dependencies: [
-        "ConcurrentBusCore", "RCU", "HostSupport", "CLinuxEvents",
+        "ConcurrentBusCore", "RCU", "HostSupport", "CHostSupport", "CLinuxEvents",
         .product(name: "SystemPackage", package: "swift-system"),
       ]
     ),

@@ -19,4 +19,5 @@ func runProbes() {
   let read = probeRead(bus, 0x1020, 4)
   let control = probeControlRetains(DeviceHolder(device), 0, 0)
   print("write: \(claimed), read: \(String(describing: read)), control: \(control)")
+  runRingProbes()
 }

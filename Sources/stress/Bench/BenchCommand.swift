@@ -73,7 +73,10 @@ struct BenchCommand: ParsableCommand {
     let write = try measureWriteSide(count: 1000, preexisting: 64, rounds: rounds)
     let eventFD = try measureEventFDDispatch(
       registrations: 64, operations: quick ? 100_000 : 400_000, rounds: rounds)
-    let targets = judgeTargets(read: cells, write: write)
+    let ring = try measureRingDispatch(
+      preexisting: 64, operations: quick ? 100_000 : 400_000, rounds: rounds,
+      bursts: quick ? 300 : 1000)
+    let targets = judgeTargets(read: cells, write: write) + judgeRingTargets(ring)
 
     var uts = utsname()
     uname(&uts)
@@ -84,7 +87,7 @@ struct BenchCommand: ParsableCommand {
       machine: MachineInfo(
         cores: cores, kernel: kernel, date: ISO8601DateFormatter().string(from: Date()),
         quick: quick, secondsPerRun: seconds, rounds: rounds, loadAverageAtStart: load[0]),
-      read: cells, write: write, eventFD: eventFD, targets: targets,
+      read: cells, write: write, eventFD: eventFD, ring: ring, targets: targets,
       totalSeconds: Double(monotonicNanos() - began) / 1e9)
     print(renderReport(report))
     if let json {

@@ -82,6 +82,8 @@ func renderWriteSide(_ report: BenchReport) -> String {
       + "   bare eventfd write \(f(e.bareWriteNanos.median, 1)) [\(f(e.bareWriteNanos.min, 1))-\(f(e.bareWriteNanos.max, 1))]"
       + "   overhead \(f(e.busDispatchNanos.median - e.bareWriteNanos.median, 1)) ns")
 
+  out += renderRing(report.ring)
+
   line()
   line("TARGETS")
   for target in report.targets {
@@ -93,17 +95,17 @@ func renderWriteSide(_ report: BenchReport) -> String {
 }
 
 /// Right-aligns `text` in `width` columns.
-private func pad(_ text: String, _ width: Int) -> String {
+func pad(_ text: String, _ width: Int) -> String {
   text.count >= width ? text : String(repeating: " ", count: width - text.count) + text
 }
 
 /// Left-aligns `text` in `width` columns.
-private func padRight(_ text: String, _ width: Int) -> String {
+func padRight(_ text: String, _ width: Int) -> String {
   text.count >= width ? text : text + String(repeating: " ", count: width - text.count)
 }
 
 /// `value` with `digits` decimals, or "-" when there is none.
-private func f(_ value: Double?, _ digits: Int = 2) -> String {
+func f(_ value: Double?, _ digits: Int = 2) -> String {
   guard let value, value.isFinite else { return "-" }
   return String(format: "%.\(digits)f", value)
 }

@@ -47,6 +47,7 @@ struct BenchReport: Codable, Sendable {
   var read: [ReadCell]
   var write: WriteSideResults
   var eventFD: EventFDResults
+  var ring: RingResults
   var targets: [TargetResult]
   var totalSeconds: Double
 }

@@ -1,0 +1,275 @@
+// Value rings: per-thread single-producer rings that vCPU threads append guest writes to, and
+// one consumer drains. The producer side is here, in C, so that every memory order is spelled
+// out and Swift inlines it into the bus's dispatch path; the consumer loop is in Swift
+// (ConcurrentBusDevices/ValueRing+Draining.swift) on top of the accessors below. Swift sees
+// rings and lanes only as opaque pointers (it cannot import the over-aligned structs).
+//
+// Layout: a ring has one lane per producer slot that ever wrote to it. A producer slot is a
+// small number the calling thread holds from its first ring write until it exits (then the
+// slot goes back to a free list and a later thread reuses it, lane and all). Each lane is a
+// single-producer, single-consumer ring of fixed capacity: the producer writes only its own
+// lane's cache lines, the consumer only the lane's head line, so vCPUs never write a shared
+// cache line.
+#ifndef CHOSTRING_H
+#define CHOSTRING_H
+
+#include <stdint.h>
+
+/// How many producer slots exist in the process: threads writing to rings at the same time
+/// beyond this many have their writes declined (the bus then tries the next entry).
+#define CHOST_RING_PRODUCER_SLOTS 1024
+
+// MARK: - Producer slots
+
+/// The calling thread's producer slot plus one; 0 before its first ring write, -1 after a
+/// claim found every slot taken.
+extern __thread int chost_ring_slot_plus_one __attribute__((tls_model("initial-exec")));
+
+/// Claims a producer slot for the calling thread (cold: once per thread). Returns the slot,
+/// or -1 when all CHOST_RING_PRODUCER_SLOTS are held by live threads. The slot is given back
+/// when the thread exits, by a pthread key destructor.
+int chost_ring_claim_slot(void);
+
+/// The calling thread's producer slot, claiming one on first use; -1 when none is free.
+static inline int chost_ring_producer_slot(void) {
+  int slot = chost_ring_slot_plus_one;
+  if (__builtin_expect(slot > 0, 1)) return slot - 1;
+  return chost_ring_claim_slot();
+}
+
+// MARK: - Rings and lanes
+
+/// One captured write. `tag` is the producer's sequence number shifted left by 4, or'ed
+/// with the access size (1...8).
+struct chost_ring_entry {
+  uint64_t offset;
+  uint64_t value;
+  uint64_t tag;
+};
+
+/// One producer slot's ring.
+struct chost_ring_lane {
+  // The producer's cache line: written only by the thread holding this lane's slot.
+  /// Records ever pushed (atomic: the consumer reads it).
+  uint64_t tail;
+  /// Writes ever lost to a full lane (atomic: the consumer reads it).
+  uint64_t lost;
+  /// The producer's last view of `head` (producer only).
+  uint64_t cached_head;
+  /// eventfd signals sent and signals that failed (atomic, relaxed: statistics).
+  uint64_t wakeups;
+  uint64_t failed_wakeups;
+  /// 1 from a loss until the next recorded write: one wakeup per overflow episode.
+  uint32_t overflowing;
+
+  // The consumer's cache line.
+  /// Records consumed (atomic: the producer reads it).
+  _Alignas(64) uint64_t head;
+  /// The next sequence number the consumer will report (consumer only).
+  uint64_t expected;
+
+  _Alignas(64) struct chost_ring_entry entries[];
+};
+
+/// A ring: its lanes and the eventfd that wakes its consumer.
+struct chost_ring {
+  // Set at creation, read-only afterwards.
+  uint64_t mask;
+  int32_t wake_fd;
+
+  // Written on cold paths only.
+  /// 1 + the highest slot that has a lane (atomic).
+  _Alignas(64) uint32_t lane_limit;
+  /// 1 once the bus has let go of the ring's device (atomic).
+  uint32_t sealed;
+  /// Writes declined for want of a producer slot or of memory for a lane (atomic, relaxed).
+  uint64_t declined;
+
+  /// The lanes by producer slot (atomic pointers; NULL until that slot first writes).
+  _Alignas(64) struct chost_ring_lane *lanes[CHOST_RING_PRODUCER_SLOTS];
+};
+
+/// A ring of `capacity` (a power of two) records per lane, waking `wake_fd`; NULL when out
+/// of memory.
+struct chost_ring *chost_ring_create(uint64_t capacity, int32_t wake_fd);
+
+/// Frees the ring and its lanes; no producer or consumer may use it any more.
+void chost_ring_destroy(struct chost_ring *ring);
+
+/// Cold: allocates and publishes the lane of `slot`, run by the thread holding that slot on
+/// its first write to this ring. NULL when out of memory.
+struct chost_ring_lane *chost_ring_install_lane(struct chost_ring *ring, int slot);
+
+/// Wakes the consumer: one eventfd write(2) of 1, counted in the lane's statistics.
+void chost_ring_wake(struct chost_ring *ring, struct chost_ring_lane *lane);
+
+/// Counts one write lost to a full lane; the first loss of an episode wakes the consumer.
+void chost_ring_overflow(struct chost_ring *ring, struct chost_ring_lane *lane);
+
+/// Records one guest write in the calling thread's lane: the vCPU's whole path.
+///
+/// Returns 1 when the write is claimed (recorded, or lost to a full lane and counted), 0
+/// when declined (no producer slot or no memory for a lane; counted in `declined`).
+///
+/// Wake-up protocol (closes the race between a consumer going to sleep and a producer
+/// appending): the producer's seq_cst store of `tail` followed by its seq_cst load of `head`
+/// pairs with the consumer's seq_cst store of `head` followed by its seq_cst load of `tail`
+/// (chost_ring_publish_head). In the single total order of seq_cst operations one of the two
+/// stores comes first, so either the consumer's load sees the new record (and it keeps
+/// draining) or the producer's load sees the consumer caught up with the old tail (and it
+/// signals). Only that empty-to-non-empty step signals, so a burst costs one wakeup.
+static inline int chost_ring_record_inline(
+    struct chost_ring *ring, uint64_t offset, uint64_t size, uint64_t value) {
+  int slot = chost_ring_producer_slot();
+  if (__builtin_expect(slot < 0, 0)) {
+    __atomic_fetch_add(&ring->declined, 1, __ATOMIC_RELAXED);
+    return 0;
+  }
+  // Relaxed: this thread, or an earlier holder of its slot (ordered before it by the slot
+  // lock), is the only writer of this pointer.
+  struct chost_ring_lane *lane = __atomic_load_n(&ring->lanes[slot], __ATOMIC_RELAXED);
+  if (__builtin_expect(lane == 0, 0)) {
+    lane = chost_ring_install_lane(ring, slot);
+    if (lane == 0) return 0;
+  }
+  uint64_t tail = __atomic_load_n(&lane->tail, __ATOMIC_RELAXED);  // this thread's own store
+  if (__builtin_expect(tail - lane->cached_head > ring->mask, 0)) {
+    // Acquire pairs with the consumer's store of head: its reads of the entries we are
+    // about to overwrite are done.
+    lane->cached_head = __atomic_load_n(&lane->head, __ATOMIC_ACQUIRE);
+    if (tail - lane->cached_head > ring->mask) {
+      chost_ring_overflow(ring, lane);
+      return 1;
+    }
+  }
+  struct chost_ring_entry *entry = &lane->entries[tail & ring->mask];
+  entry->offset = offset;
+  entry->value = value;
+  entry->tag = ((tail + __atomic_load_n(&lane->lost, __ATOMIC_RELAXED)) << 4) | size;
+  // seq_cst (a release too: the entry is visible before the new tail): see the protocol above.
+  __atomic_store_n(&lane->tail, tail + 1, __ATOMIC_SEQ_CST);
+  lane->overflowing = 0;
+  uint64_t head = __atomic_load_n(&lane->head, __ATOMIC_SEQ_CST);
+  lane->cached_head = head;
+  if (head == tail) chost_ring_wake(ring, lane);
+  return 1;
+}
+
+// ThreadSanitizer builds (Scripts/tsan.sh) call the producer path out of line, from
+// CHostRing.c, which clang compiles with -fsanitize=thread: Swift's clang importer inlines
+// this header without instrumenting its plain loads and stores (only its atomics), so the
+// entries written above would be invisible to TSan.
+#if !defined(CHOST_RING_TSAN) && defined(CURCU_TSAN)
+#define CHOST_RING_TSAN 1
+#endif
+#if !defined(CHOST_RING_TSAN) && defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define CHOST_RING_TSAN 1
+#endif
+#endif
+
+#ifdef CHOST_RING_TSAN
+int chost_ring_record_outline(
+    struct chost_ring *ring, uint64_t offset, uint64_t size, uint64_t value);
+#endif
+
+/// Records one guest write in the calling thread's lane (see chost_ring_record_inline).
+static inline int chost_ring_record(
+    struct chost_ring *ring, uint64_t offset, uint64_t size, uint64_t value) {
+#ifdef CHOST_RING_TSAN
+  return chost_ring_record_outline(ring, offset, size, value);
+#else
+  return chost_ring_record_inline(ring, offset, size, value);
+#endif
+}
+
+// MARK: - Consumer side (one consumer at a time)
+
+/// 1 + the highest slot with a lane. Acquire pairs with the release in install_lane, so
+/// every lane below it that is non-NULL is fully initialized.
+static inline uint32_t chost_ring_lane_limit(const struct chost_ring *ring) {
+  return __atomic_load_n(&ring->lane_limit, __ATOMIC_ACQUIRE);
+}
+
+/// The lane of `slot`, or NULL. Acquire pairs with the release that published it.
+static inline struct chost_ring_lane *chost_ring_lane(struct chost_ring *ring, uint32_t slot) {
+  return __atomic_load_n(&ring->lanes[slot], __ATOMIC_ACQUIRE);
+}
+
+/// The lane's tail. Acquire pairs with the producer's seq_cst store of tail: the entries
+/// below it are written.
+static inline uint64_t chost_ring_load_tail(const struct chost_ring_lane *lane) {
+  return __atomic_load_n(&lane->tail, __ATOMIC_ACQUIRE);
+}
+
+/// Writes lost so far. Acquire pairs with the producer's release in chost_ring_overflow.
+static inline uint64_t chost_ring_load_lost(const struct chost_ring_lane *lane) {
+  return __atomic_load_n(&lane->lost, __ATOMIC_ACQUIRE);
+}
+
+/// The lane's head, as the consumer (its only writer) last stored it.
+static inline uint64_t chost_ring_load_head(const struct chost_ring_lane *lane) {
+  return __atomic_load_n(&lane->head, __ATOMIC_RELAXED);
+}
+
+/// Frees the entries below `head` and returns the tail seen afterwards: the consumer's half
+/// of the wake-up protocol (see chost_ring_record). When the result equals the tail the
+/// consumer drained to, the lane is empty and the next record will signal.
+static inline uint64_t chost_ring_publish_head(struct chost_ring_lane *lane, uint64_t head) {
+  __atomic_store_n(&lane->head, head, __ATOMIC_SEQ_CST);
+  return __atomic_load_n(&lane->tail, __ATOMIC_SEQ_CST);
+}
+
+/// The entry at `position` (below the tail, at or above the head).
+static inline const struct chost_ring_entry *chost_ring_entry_at(
+    const struct chost_ring *ring, const struct chost_ring_lane *lane, uint64_t position) {
+  return &lane->entries[position & ring->mask];
+}
+
+/// Marks the ring sealed (its device is gone: no producer can reach it any more) and wakes
+/// the consumer. Release pairs with chost_ring_is_sealed: every record made before the
+/// bus's grace period is visible to a consumer that sees the seal.
+void chost_ring_seal(struct chost_ring *ring);
+
+/// Whether the ring is sealed (acquire: see chost_ring_seal).
+static inline int chost_ring_is_sealed(const struct chost_ring *ring) {
+  return __atomic_load_n(&ring->sealed, __ATOMIC_ACQUIRE) != 0;
+}
+
+/// The next sequence number the consumer will report for this lane.
+static inline uint64_t chost_ring_expected(const struct chost_ring_lane *lane) {
+  return lane->expected;
+}
+
+/// Sets the next sequence number the consumer will report for this lane.
+static inline void chost_ring_set_expected(struct chost_ring_lane *lane, uint64_t expected) {
+  lane->expected = expected;
+}
+
+// MARK: - Statistics (any thread; relaxed reads of counters the producers keep)
+
+/// One lane's counters.
+struct chost_ring_lane_counts {
+  uint64_t recorded;
+  uint64_t lost;
+  uint64_t wakeups;
+  uint64_t failed_wakeups;
+};
+
+static inline struct chost_ring_lane_counts chost_ring_lane_counts(
+    const struct chost_ring_lane *lane) {
+  struct chost_ring_lane_counts counts = {
+      __atomic_load_n(&lane->tail, __ATOMIC_RELAXED),
+      __atomic_load_n(&lane->lost, __ATOMIC_RELAXED),
+      __atomic_load_n(&lane->wakeups, __ATOMIC_RELAXED),
+      __atomic_load_n(&lane->failed_wakeups, __ATOMIC_RELAXED),
+  };
+  return counts;
+}
+
+/// Writes the ring declined.
+static inline uint64_t chost_ring_declined(const struct chost_ring *ring) {
+  return __atomic_load_n(&ring->declined, __ATOMIC_RELAXED);
+}
+
+#endif
