@@ -77,15 +77,8 @@ final class ChurnTarget<Flavor: RCUFlavor>: HotplugTarget {
   private func single(_ fresh: [Fresh], removing: [ChurnPlug], wait: RemovalWait) throws
     -> [(Registration, Registration)]
   {
-    var added: [(Registration, Registration)] = []
-    for item in fresh {
-      let event = try bus.registerEventFD(
-        item.eventFD, address: ChurnLayout.churnEventAddress(item.slot),
-        size: ChurnLayout.accessSize, match: .value(ChurnLayout.churnValue))
-      let range = try bus.register(
-        item.device, base: ChurnLayout.churnRangeBase(item.slot),
-        length: ChurnLayout.churnRangeLength)
-      added.append((event, range))
+    let added = try fresh.map { item throws(IOBusError) in
+      try register(item, eventFD: bus.registerEventFD, range: bus.register)
     }
     switch wait {
     case .synchronous:
@@ -119,16 +112,33 @@ final class ChurnTarget<Flavor: RCUFlavor>: HotplugTarget {
       }
       var added: [(Registration, Registration)] = []
       for item in fresh {
-        let event = try tx.registerEventFD(
-          item.eventFD, address: ChurnLayout.churnEventAddress(item.slot),
-          size: ChurnLayout.accessSize, match: .value(ChurnLayout.churnValue))
-        let range = try tx.register(
-          item.device, base: ChurnLayout.churnRangeBase(item.slot),
-          length: ChurnLayout.churnRangeLength)
-        added.append((event, range))
+        added.append(
+          try register(
+            item,
+            eventFD: { (eventFD, address, size, match) throws(IOBusError) in
+              try tx.registerEventFD(eventFD, address: address, size: size, match: match)
+            },
+            range: { (device, base, length) throws(IOBusError) in
+              try tx.register(device, base: base, length: length)
+            }))
       }
       return added
     }
+  }
+
+  /// Registers a fresh slot's eventfd and range device at the slot's place, through the
+  /// bus's single calls or a batch's.
+  private func register(
+    _ item: Fresh,
+    eventFD: (EventFD, UInt64, Int, ValueMatch) throws(IOBusError) -> Registration,
+    range: (any IODevice, UInt64, UInt64) throws(IOBusError) -> Registration
+  ) throws(IOBusError) -> (Registration, Registration) {
+    (
+      try eventFD(
+        item.eventFD, ChurnLayout.churnEventAddress(item.slot), ChurnLayout.accessSize,
+        .value(ChurnLayout.churnValue)),
+      try range(item.device, ChurnLayout.churnRangeBase(item.slot), ChurnLayout.churnRangeLength)
+    )
   }
 
   /// After the grace period: nobody may be inside the range device (the in-device
