@@ -50,8 +50,8 @@ final class SectionEpochs: Sendable {
   @inline(__always)
   func enter<Flavor: RCUFlavor>(_ vcpu: Int, flavor: Flavor.Type) {
     Flavor.readLock()
-    // Acquiring: pairs with nothing in particular, it only keeps the section's later
-    // loads (the table) from moving above this one; see the type's comment.
+    // Acquiring, pairing with the increment in `beginRemoval`: the section's later loads
+    // (the table) stay after this one; see the type's comment.
     slots[vcpu].epoch.store(epoch.load(ordering: .acquiring), ordering: .relaxed)
   }
 
