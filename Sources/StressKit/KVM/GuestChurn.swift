@@ -84,7 +84,7 @@ final class GuestChurnRun<Flavor: RCUFlavor>: Sendable {
     let churnKeys = Array(
       keys.dropFirst(configuration.stableDevices).prefix(configuration.churnDevices))
 
-    let portBus = IOBus(flavor: Flavor.self)
+    let portBus = IOBus(flavor: Flavor.self, space: .portIO)
     let mmioBus = IOBus(flavor: Flavor.self)
     registrar = Registrar(
       mirror: configuration.kernelIOEventFD
