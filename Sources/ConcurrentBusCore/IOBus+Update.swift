@@ -67,9 +67,7 @@ extension IOBus {
         return try applyLocked(&state, reclaim: reclaim, mayWait: mayWait, body, busError: busError)
       }
     }
-    let result = commit.result
-    finish(commit, reclaim: reclaim)
-    return result
+    return finish(commit, reclaim: reclaim)
   }
 
   /// Runs `body` on the writer state and publishes the result; on any error rolls the state
@@ -100,8 +98,16 @@ extension IOBus {
     return Commit(result: result, retired: retired, removed: tx.removed, replaced: tx.replaced)
   }
 
-  /// Reclaims what a published batch left behind, after the writer lock is released.
-  private func finish<Result>(_ commit: consuming Commit<Flavor, Result>, reclaim: Reclamation) {
+  /// Reclaims what a published batch left behind, after the writer lock is released, and
+  /// hands back the batch's result.
+  ///
+  /// The result leaves `commit` last, as the value `commit` is consumed into: copying it out
+  /// first and consuming `commit` afterwards is miscompiled by Swift 6.3.1 in optimized
+  /// builds (the copy is elided and `commit`'s destruction frees what the caller gets;
+  /// AddressSanitizer reports a heap use after free for an Array result).
+  private func finish<Result>(_ commit: consuming Commit<Flavor, Result>, reclaim: Reclamation)
+    -> Result
+  {
     let removed = commit.removed
     let replaced = commit.replaced
     switch reclaim {
@@ -123,6 +129,7 @@ extension IOBus {
         whenReleased()
       }
     }
+    return commit.result
   }
 }
 
