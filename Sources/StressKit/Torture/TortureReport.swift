@@ -1,5 +1,5 @@
-import HostSupport
 import Foundation
+import HostSupport
 
 /// The result of `stress torture`, printed on stdout and written with `--json`.
 public struct TortureReport: Codable, Sendable {

@@ -30,9 +30,7 @@ struct TortureCommand: ParsableCommand {
   }
 
   func validate() throws {
-    guard (1...1024).contains(readers) else {
-      throw ValidationError("--readers must be between 1 and 1024")
-    }
+    try validated { () throws(OptionError) in try RunLimits.checkThreads("--readers", readers) }
   }
 
   func run() throws {
