@@ -66,9 +66,10 @@ struct SectionEpochTests {
     while !running.allSatisfy(\.isSet) { usleep(100) }
     var seen = 0
     var removals = 0
-    // 500 removals, or 5 s on a loaded machine, whichever comes first.
-    let until = monotonicNanoseconds() + 5_000_000_000
-    while removals < 500 && monotonicNanoseconds() < until {
+    // 500 removals that saw a reader inside a section at least once, or 20 s on a loaded
+    // machine (where the readers may hardly get a core), whichever comes first.
+    let until = monotonicNanoseconds() + 20_000_000_000
+    while (removals < 500 || seen == 0) && monotonicNanoseconds() < until {
       let removal = sections.beginRemoval()
       MembRCU.synchronize()
       let check = sections.check(removal: removal)
