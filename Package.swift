@@ -100,7 +100,7 @@ let package = Package(
       name: "ConcurrentBusTests",
       dependencies: [
         "ConcurrentBus", "ConcurrentBusCore", "HostSupport", "CLinuxEvents", "BusTestSupport",
-        "RCUTestSupport",
+        "RCUTestSupport", "StressKit",
       ]),
     // Imports ConcurrentBus alone: proves the umbrella module is enough.
     .testTarget(name: "UmbrellaImportTests", dependencies: ["ConcurrentBus"]),

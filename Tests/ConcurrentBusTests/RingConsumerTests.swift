@@ -1,6 +1,7 @@
 import ConcurrentBus
 import HostSupport
 import RCU
+import StressKit
 import Synchronization
 import Testing
 

@@ -2,6 +2,7 @@ import ConcurrentBus
 import Glibc
 import HostSupport
 import RCU
+import StressKit
 import Synchronization
 import Testing
 
