@@ -19,6 +19,16 @@ public enum ViolationKind: String, CaseIterable, Codable, Comparable, Sendable {
   case gracePeriodAge = "grace-period-age"
   /// The torture check: a reader saw an element whose pre-publication field was not set.
   case publishOrdering = "publish-ordering"
+  /// The torture check: a `synchronize()` started after a reader entered its section and
+  /// returned before the reader left.
+  case gracePeriodOverlap = "grace-period-overlap"
+  /// The torture check: a deferred callback queued after a reader entered its section ran
+  /// before the reader left.
+  case callbackEarly = "callback-early"
+  /// The torture check: a deferred callback ran twice.
+  case callbackDuplicate = "callback-duplicate"
+  /// The torture check: a deferred callback had not run after `barrier()`.
+  case callbackLost = "callback-lost"
 
   public static func < (lhs: Self, rhs: Self) -> Bool { lhs.rawValue < rhs.rawValue }
 }

@@ -1,32 +1,61 @@
-import HostSupport
 import Foundation
+import HostSupport
+import RCUTestSupport
 
 /// The result of `stress torture`, printed on stdout and written with `--json`.
 public struct TortureReport: Codable, Sendable {
-  let readers: Int
-  let flavor: String
-  let fault: String
-  let seed: UInt64
+  let configuration: TortureConfiguration
   let elapsedSeconds: Double
+  /// Read-side sections completed, how many had a nested section, and how many slept.
   let reads: UInt64
-  /// Writer updates, each followed by one grace period (skipped under the fault).
+  let nestedReads: UInt64
+  let longSections: UInt64
+  /// Writer updates, each followed by one grace period.
+  let updates: UInt64
+  /// `synchronize()` calls that returned, writer and fake writers together.
   let gracePeriods: UInt64
+  let callbacksQueued: UInt64
+  let callbacksRun: UInt64
+  let barriers: UInt64
+  /// How many times the injected fault fired.
+  let faultFirings: UInt64
   /// How many reads saw each pipeline age (the last bucket is "10 or more").
   let ageHistogram: [UInt64]
   let gracePeriodWait: LatencySummary
   let retiredSnapshotsOutstanding: Int
   let peakRSSBytes: UInt64
-  let violations: [ViolationSummary]
+  /// Seconds from the start to the first violation, when there was one.
+  public let secondsToFirstViolation: Double?
+  /// What the run fell short of, when it did too little for a verdict.
+  public let shortfalls: [String]
+  public let violations: [ViolationSummary]
 
-  public var clean: Bool { violations.isEmpty }
+  /// No violation, and enough work done to mean it.
+  public var clean: Bool { violations.isEmpty && shortfalls.isEmpty }
+
+  /// Too little work for a verdict, and no violation either.
+  public var inconclusive: Bool { violations.isEmpty && !shortfalls.isEmpty }
 
   public var text: String {
+    let c = configuration
+    var fault = c.fault.rawValue
+    if c.fault != .none {
+      fault += " every \(c.faultEvery)"
+      if c.fault == .shortGracePeriod { fault += " after \(c.faultAfterMicroseconds) us" }
+      fault += " (fired \(faultFirings) times)"
+    }
+    let perSecond = { (count: UInt64) in Double(count) / self.elapsedSeconds }
     var lines = [
-      "stress torture: \(readers) reader thread(s), flavor \(flavor), fault \(fault), seed \(seed)",
+      "stress torture: \(c.readers) reader(s), \(c.fakeWriters) fake writer(s), flavor "
+        + "\(c.flavor.rawValue), fault \(fault), seed \(c.seed)",
       String(
-        format: "  ran %.2f s: %llu reads (%.2fM/s), %llu grace periods (%.0f/s)", elapsedSeconds,
-        reads,
-        Double(reads) / elapsedSeconds / 1e6, gracePeriods, Double(gracePeriods) / elapsedSeconds),
+        format: "  ran %.2f s: %llu reads (%.2fM/s; %llu nested, %llu long), %llu updates",
+        elapsedSeconds, reads, perSecond(reads) / 1e6, nestedReads, longSections, updates),
+      String(
+        format: "  %llu grace periods (%.0f/s), %llu callbacks queued, %llu run, %llu barriers",
+        gracePeriods, perSecond(gracePeriods), callbacksQueued, callbacksRun, barriers),
+      "  minimum for a verdict: \(c.minimum.reads) reads, \(c.minimum.gracePeriods) grace "
+        + "periods, \(c.minimum.callbacks) callbacks run",
       "  pipeline ages seen: "
         + ageHistogram.enumerated().filter { $0.element > 0 }
         .map {
@@ -37,7 +66,45 @@ public struct TortureReport: Codable, Sendable {
       "  reclamation: \(retiredSnapshotsOutstanding) retired snapshots outstanding",
       String(format: "  peak RSS: %.1f MiB", Double(peakRSSBytes) / 1_048_576),
     ]
+    if let seconds = secondsToFirstViolation {
+      lines.append(String(format: "  first violation after %.3f s", seconds))
+    }
+    if violations.isEmpty && !shortfalls.isEmpty {
+      lines += ["  TOO LITTLE WORK: " + shortfalls.joined(separator: "; "), "result: inconclusive"]
+      return lines.joined(separator: "\n")
+    }
     lines += violations.reportLines
     return lines.joined(separator: "\n")
+  }
+}
+
+extension TortureRun {
+  func report(elapsed: Double) -> TortureReport {
+    let minimum = configuration.minimum
+    let reads = counters[.reads]
+    let gracePeriodCount = gracePeriods.completedCount
+    let callbacksRun = callbacks.runCount
+    var shortfalls: [String] = []
+    if reads < minimum.reads { shortfalls.append("\(reads) reads < \(minimum.reads)") }
+    if gracePeriodCount < minimum.gracePeriods {
+      shortfalls.append("\(gracePeriodCount) grace periods < \(minimum.gracePeriods)")
+    }
+    if callbacksRun < minimum.callbacks {
+      shortfalls.append("\(callbacksRun) callbacks run < \(minimum.callbacks)")
+    }
+    let firings =
+      configuration.fault.rcuFaultKind == nil
+      ? writerFaults.load(ordering: .relaxed) : RCUFaultInjection.firings
+    return TortureReport(
+      configuration: configuration, elapsedSeconds: elapsed, reads: reads,
+      nestedReads: counters[.nestedReads], longSections: counters[.longSections],
+      updates: counters[.updates], gracePeriods: gracePeriodCount,
+      callbacksQueued: callbacks.queued, callbacksRun: callbacksRun,
+      barriers: counters[.barriers], faultFirings: firings,
+      ageHistogram: agesSeen.withLock { $0 },
+      gracePeriodWait: LatencySummary(gracePeriodWaits.withLock { $0 }),
+      retiredSnapshotsOutstanding: cell.retiredCount, peakRSSBytes: peakResidentBytes(),
+      secondsToFirstViolation: findings.secondsToFirstViolation, shortfalls: shortfalls,
+      violations: findings.violations.summary)
   }
 }

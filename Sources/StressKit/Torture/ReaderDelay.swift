@@ -1,0 +1,71 @@
+import Glibc
+import HostSupport
+
+/// How long a reader stays at one point of its read-side section: mostly a few hundred
+/// nanoseconds, sometimes microseconds, rarely milliseconds asleep (preempted inside the
+/// section), sometimes a `sched_yield`. Long sections are what let a grace period that
+/// does not wait, or one cut short, start and end while a reader is still inside.
+enum ReaderDelay {
+  /// Burn this many multiply-adds (0 to a few hundred nanoseconds).
+  case spin(Int)
+  /// Busy-wait this many nanoseconds (on the CPU, inside the section).
+  case busy(UInt64)
+  /// Sleep this many nanoseconds (off the CPU, inside the section).
+  case sleep(UInt64)
+  /// Give the CPU away once.
+  case yield
+
+  /// A delay drawn from the torture's mix: 0.5% asleep for 50 us to 2 ms, 4.5% busy for
+  /// 1 to 20 us, 3% a yield, the rest a short spin.
+  static func random(_ rng: inout SplitMix64) -> ReaderDelay {
+    let roll = rng.next() % 1000
+    let amount = rng.next()
+    switch roll {
+    case 0..<5: return .sleep(50_000 + amount % 1_950_000)
+    case 5..<50: return .busy(1_000 + amount % 19_000)
+    case 50..<80: return .yield
+    default: return .spin(Int(amount % 256))
+    }
+  }
+
+  /// Whether this delay is long enough to count as a long section in the report.
+  var isLong: Bool {
+    if case .sleep = self { return true }
+    return false
+  }
+
+  /// Waits as described.
+  func perform() {
+    switch self {
+    case .spin(let iterations):
+      linger(iterations, seed: UInt64(iterations))
+    case .busy(let nanoseconds):
+      let until = monotonicNanoseconds() + nanoseconds
+      while monotonicNanoseconds() < until {}
+    case .sleep(let nanoseconds):
+      var request = timespec(tv_sec: 0, tv_nsec: Int(nanoseconds))
+      var remaining = timespec()
+      while nanosleep(&request, &remaining) != 0 { request = remaining }  // EINTR: the rest.
+    case .yield:
+      sched_yield()
+    }
+  }
+}
+
+/// The shape of one read-side section: a delay after the first look at the element, and
+/// one time in eight a nested section followed by a further delay inside the outer one.
+struct ReadPlan {
+  var first: ReaderDelay
+  /// The delay inside the nested section, when there is one.
+  var nested: ReaderDelay?
+  /// The delay after the nested section ends, still inside the outer one: where an inner
+  /// unlock that wrongly ended the outer section leaves the reader unprotected.
+  var afterNested: ReaderDelay
+
+  static func random(_ rng: inout SplitMix64) -> ReadPlan {
+    let first = ReaderDelay.random(&rng)
+    guard rng.next() % 8 == 0 else { return ReadPlan(first: first, afterNested: .spin(0)) }
+    return ReadPlan(
+      first: first, nested: ReaderDelay.random(&rng), afterNested: ReaderDelay.random(&rng))
+  }
+}
