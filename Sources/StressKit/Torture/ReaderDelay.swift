@@ -1,5 +1,6 @@
 import Glibc
 import HostSupport
+import Synchronization
 
 /// How long a reader stays at one point of its read-side section: mostly a few hundred
 /// nanoseconds, sometimes microseconds, rarely milliseconds asleep (preempted inside the
@@ -15,15 +16,17 @@ enum ReaderDelay {
   /// Give the CPU away once.
   case yield
 
-  /// A delay drawn from the torture's mix: 0.5% asleep for 50 us to 2 ms, 4.5% busy for
-  /// 1 to 20 us, 3% a yield, the rest a short spin.
-  static func random(_ rng: inout SplitMix64) -> ReaderDelay {
+  /// A delay drawn from the torture's mix: `longPerMille` in 1000 asleep for 50 us to
+  /// `longest` nanoseconds, 4.5% busy for 1 to 20 us, 3% a yield, the rest a short spin.
+  static func random(
+    _ rng: inout SplitMix64, longPerMille: UInt64, longest: UInt64
+  ) -> ReaderDelay {
     let roll = rng.next() % 1000
     let amount = rng.next()
     switch roll {
-    case 0..<5: return .sleep(50_000 + amount % 1_950_000)
-    case 5..<50: return .busy(1_000 + amount % 19_000)
-    case 50..<80: return .yield
+    case 0..<longPerMille: return .sleep(50_000 + amount % (longest - 50_000))
+    case longPerMille..<(longPerMille + 45): return .busy(1_000 + amount % 19_000)
+    case (longPerMille + 45)..<(longPerMille + 75): return .yield
     default: return .spin(Int(amount % 256))
     }
   }
@@ -54,6 +57,12 @@ enum ReaderDelay {
 
 /// The shape of one read-side section: a delay after the first look at the element, and
 /// one time in eight a nested section followed by a further delay inside the outer one.
+///
+/// Long delays (asleep inside the section) are 0.5% of the first delays and 5% of the
+/// delays after a nested section, where an inner unlock that wrongly ended the outer
+/// section leaves the reader unprotected. They last from 50 us up to `longest`, which the
+/// run scales to the flavor's grace periods (``LongDelayBound``): a window only catches a
+/// grace period that did not wait if a whole grace period fits in it.
 struct ReadPlan {
   var first: ReaderDelay
   /// The delay inside the nested section, when there is one.
@@ -62,10 +71,31 @@ struct ReadPlan {
   /// unlock that wrongly ended the outer section leaves the reader unprotected.
   var afterNested: ReaderDelay
 
-  static func random(_ rng: inout SplitMix64) -> ReadPlan {
-    let first = ReaderDelay.random(&rng)
+  static func random(_ rng: inout SplitMix64, longest: UInt64) -> ReadPlan {
+    let first = ReaderDelay.random(&rng, longPerMille: 5, longest: longest)
     guard rng.next() % 8 == 0 else { return ReadPlan(first: first, afterNested: .spin(0)) }
     return ReadPlan(
-      first: first, nested: ReaderDelay.random(&rng), afterNested: ReaderDelay.random(&rng))
+      first: first, nested: ReaderDelay.random(&rng, longPerMille: 5, longest: longest),
+      afterNested: ReaderDelay.random(&rng, longPerMille: 50, longest: longest))
+  }
+}
+
+/// The longest a reader sleeps inside a section: four times the median of the writer's
+/// recent grace periods, between 2 ms and 50 ms (rcutorture's long reader delay). liburcu's
+/// memb ends a grace period in microseconds, so 2 ms; bp polls its readers every 10 ms, so
+/// its windows must be tens of milliseconds to hold a whole grace period.
+final class LongDelayBound: Sendable {
+  static var floor: UInt64 { 2_000_000 }
+  static var ceiling: UInt64 { 50_000_000 }
+  private let bound = Atomic<UInt64>(LongDelayBound.floor)
+
+  /// The current bound, in nanoseconds.
+  var nanoseconds: UInt64 { bound.load(ordering: .relaxed) }
+
+  /// Resets the bound from the writer's recent grace-period waits (sorted in place).
+  func update(fromRecent waits: inout [UInt64]) {
+    waits.sort()
+    let scaled = 4 * waits[waits.count / 2]
+    bound.store(min(max(scaled, Self.floor), Self.ceiling), ordering: .relaxed)
   }
 }

@@ -10,6 +10,8 @@ public struct TortureReport: Codable, Sendable {
   let reads: UInt64
   let nestedReads: UInt64
   let longSections: UInt64
+  /// The longest a reader slept inside a section by the end (scaled to the grace periods).
+  let longestReaderDelayNanoseconds: UInt64
   /// Writer updates, each followed by one grace period.
   let updates: UInt64
   /// `synchronize()` calls that returned, writer and fake writers together.
@@ -62,7 +64,8 @@ public struct TortureReport: Codable, Sendable {
           "\($0.offset == ageHistogram.count - 1 ? "\($0.offset)+" : "\($0.offset)"): \($0.element)"
         }
         .joined(separator: ", "),
-      "  grace-period wait: \(gracePeriodWait.text)",
+      "  grace-period wait: \(gracePeriodWait.text); long reader delays up to "
+        + format(longestReaderDelayNanoseconds),
       "  reclamation: \(retiredSnapshotsOutstanding) retired snapshots outstanding",
       String(format: "  peak RSS: %.1f MiB", Double(peakRSSBytes) / 1_048_576),
     ]
@@ -98,6 +101,7 @@ extension TortureRun {
     return TortureReport(
       configuration: configuration, elapsedSeconds: elapsed, reads: reads,
       nestedReads: counters[.nestedReads], longSections: counters[.longSections],
+      longestReaderDelayNanoseconds: longDelays.nanoseconds,
       updates: counters[.updates], gracePeriods: gracePeriodCount,
       callbacksQueued: callbacks.queued, callbacksRun: callbacksRun,
       barriers: counters[.barriers], faultFirings: firings,

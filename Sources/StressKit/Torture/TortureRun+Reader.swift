@@ -27,7 +27,7 @@ extension TortureRun {
     var rng = SplitMix64(seed: configuration.seed &+ UInt64(reader + 1) &* 0x9E37_79B9_7F4A_7C15)
     var ages = [UInt64](repeating: 0, count: Self.pipelineLength + 1)
     while !stop.isSet {
-      let plan = ReadPlan.random(&rng)
+      let plan = ReadPlan.random(&rng, longest: longDelays.nanoseconds)
       let seen = section(plan)
       check(seen, reader: reader)
       ages[min(seen.age, Self.pipelineLength)] += 1

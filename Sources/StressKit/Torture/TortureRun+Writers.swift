@@ -36,6 +36,7 @@ extension TortureRun {
     var free = Array(1..<pool.count)
     var outstanding: [CheckedCallback] = []
     var update = 0
+    var recentWaits: [UInt64] = []
     while !stop.isSet {
       let next = free.removeLast()
       pool.with(next) { $0.age.store(0, ordering: .relaxed) }
@@ -45,10 +46,14 @@ extension TortureRun {
       if rng.next() % 4 == 0 {
         let box = ReclaimBox(old)
         outstanding.append(callbacks.queue(Flavor.self) { box.reclaim() })
-        timedSynchronize()
+        recentWaits.append(timedSynchronize())
       } else {
-        timedSynchronize()
+        recentWaits.append(timedSynchronize())
         old.reclaimNow()
+      }
+      if recentWaits.count == 64 {
+        longDelays.update(fromRecent: &recentWaits)
+        recentWaits.removeAll(keepingCapacity: true)
       }
       update += 1
       counters.add(.updates)
@@ -73,7 +78,7 @@ extension TortureRun {
       return cell.publish(TortureSnapshot(index: next))
     }
     let old = cell.publish(TortureSnapshot(index: next))
-    ReaderDelay.busy(20_000).perform()
+    ReaderDelay.busy(100_000).perform()
     pool.with(next) { $0.marker.store(TortureElement.initialized, ordering: .relaxed) }
     writerFaults.add(1, ordering: .relaxed)
     return old
@@ -108,10 +113,13 @@ extension TortureRun {
     callbacks.checkRan(&outstanding)
   }
 
-  private func timedSynchronize() {
+  /// One ticketed grace period, recorded in the report's histogram; returns its length.
+  @discardableResult
+  private func timedSynchronize() -> UInt64 {
     let start = monotonicNanoseconds()
     gracePeriods.synchronize(Flavor.self)
     let waited = monotonicNanoseconds() - start
     gracePeriodWaits.withLock { _ = $0.record(waited) }
+    return waited
   }
 }

@@ -41,6 +41,7 @@ public final class TortureRun<Flavor: RCUFlavor>: Sendable {
   let stop = StopFlag()
   let counters = ShardedCounters<TortureCounter>()
   let writerFaults = Atomic<UInt64>(0)
+  let longDelays = LongDelayBound()
   let agesSeen = Mutex([UInt64](repeating: 0, count: TortureRun.pipelineLength + 1))
   let gracePeriodWaits = Mutex(Histogram<UInt64>(highestTrackableValue: 120_000_000_000))
   /// Callbacks the writers queued after their last `barrier()`, checked after the final one.

@@ -38,7 +38,10 @@ struct Stress: ParsableCommand {
       Exit status: 0 when every check held, 1 when a violation was found, 2 for bad usage \
       or a setup failure.
       """,
-    subcommands: [ChurnCommand.self, TortureCommand.self, KVMCommand.self, BenchCommand.self],
+    subcommands: [
+      ChurnCommand.self, TortureCommand.self, FaultsCommand.self, KVMCommand.self,
+      BenchCommand.self,
+    ],
     defaultSubcommand: ChurnCommand.self
   )
 }

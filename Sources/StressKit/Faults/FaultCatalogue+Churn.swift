@@ -1,0 +1,31 @@
+extension FaultCatalogue {
+  /// `stress churn`'s faults: bus-level bugs the engine makes from outside the bus, and
+  /// the broken flavor.
+  public static var churn: [CatalogueFault] {
+    [
+      CatalogueFault(
+        command: "churn", name: ChurnFault.skipGracePeriod.rawValue,
+        summary: "unregister returns (and the device is poisoned) without a grace period",
+        injectedBy: "the churn engine", rate: "every unregister",
+        arguments: ["--fault", "skip-grace-period"], flavor: nil,
+        detectors: [.useAfterUnregister], mayAlsoFire: [.lostSignal, .spuriousSignal]),
+      CatalogueFault(
+        command: "churn", name: ChurnFault.dropEntry.rawValue,
+        summary: "the writer's copy of the table loses an unrelated entry",
+        injectedBy: "the churn engine", rate: "1 in 16 updates",
+        arguments: ["--fault", "drop-entry"], flavor: nil, detectors: [.lostSignal],
+        mayAlsoFire: []),
+      CatalogueFault(
+        command: "churn", name: ChurnFault.earlyClose.rawValue,
+        summary: "an eventfd is closed before the grace period after its unregister",
+        injectedBy: "the churn engine", rate: "every unregister",
+        arguments: ["--fault", "early-close"], flavor: nil,
+        detectors: [.failedSignal, .lostSignal, .spuriousSignal], mayAlsoFire: []),
+      CatalogueFault(
+        command: "churn", name: "broken-flavor",
+        summary: "a flavor whose grace periods never wait: tables freed under readers",
+        injectedBy: "BrokenRCU", rate: "always", arguments: [], flavor: .broken,
+        detectors: [.useAfterUnregister, .lostSignal, .spuriousSignal], mayAlsoFire: []),
+    ]
+  }
+}
