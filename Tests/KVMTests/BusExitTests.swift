@@ -1,4 +1,3 @@
-import StressKit
 import ConcurrentBus
 import Glibc
 import KVM
@@ -194,26 +193,5 @@ struct BusExitTests {
       throws: KernelIOEventFDMirrorError.kernel(
         .ioctl(name: "KVM_IOEVENTFD(deassign)", errno: ENOENT))
     ) { try mirror.unregister(first) }
-  }
-
-  @Test(arguments: [false, true])
-  func churnDuringAGuestRunCountsExactly(kernelIOEventFD: Bool) throws {
-    let limit = try system().recommendedVCPUCount()
-    let report = try GuestChurn.run(
-      system: system(), flavor: MembRCU.self,
-      configuration: GuestChurnConfiguration(
-        duration: .milliseconds(700), vcpus: min(2, limit), hotplugThreads: 1, stableDevices: 8,
-        churnDevices: 8, kernelIOEventFD: kernelIOEventFD, seed: 7))
-    #expect(report.violations.isEmpty, "\(report.violations.prefix(5))")
-    #expect(report.executedWrites > 0)
-    #expect(report.hotplugOperations > 0)
-    #expect(report.drainedSignals > 0)
-    #expect(report.unclaimedWrites > 0)
-    #expect(report.drainedSignals + report.unclaimedWrites == report.executedWrites)
-    if kernelIOEventFD {
-      #expect(report.kernelAbsorbedWrites > 0)
-    } else {
-      #expect(report.kernelAbsorbedWrites == 0)
-    }
   }
 }

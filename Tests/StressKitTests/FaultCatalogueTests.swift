@@ -32,12 +32,13 @@ struct FaultCatalogueTests {
     func run(_ status: Int32?, _ kinds: [String]) -> ChildRun {
       ChildRun(
         arguments: [], exitStatus: status, signal: status == nil ? 11 : nil, timedOut: false,
-        kinds: kinds, secondsToFirstViolation: 0.5, wallSeconds: 1, stderrTail: "")
+        kinds: kinds, firstSeen: ["grace-period-overlap": 0.5], wallSeconds: 1, stderrTail: "")
     }
     let detectors = ["grace-period-overlap"]
     #expect(
       FaultCampaignRow.caughtSeconds(run(1, ["grace-period-overlap"]), detectors: detectors) == 0.5)
     #expect(FaultCampaignRow.caughtSeconds(run(1, ["crash"]), detectors: detectors) == nil)
+    #expect(FaultCampaignRow.caughtSeconds(run(1, ["crash"]), detectors: ["crash"]) == 1)
     #expect(FaultCampaignRow.caughtSeconds(run(0, []), detectors: detectors) == nil)
     #expect(FaultCampaignRow.caughtSeconds(run(nil, []), detectors: detectors) == nil)
   }

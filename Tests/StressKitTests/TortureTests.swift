@@ -33,7 +33,7 @@ extension FaultInjectionSuites {
     func cleanRunStaysClean(flavor: FlavorChoice) throws {
       let report = try Torture.run(Self.configuration(flavor: flavor, duration: 2))
       #expect(report.violations.isEmpty, "\(report.text)")
-      #expect(report.clean, "\(report.text)")
+      #expect(report.verdict == .clean, "\(report.text)")
       #expect(report.reads >= Self.testMinimum.reads)
       #expect(report.callbacksRun == report.callbacksQueued)
     }
@@ -44,8 +44,7 @@ extension FaultInjectionSuites {
       configuration.minimum = .standard
       let report = try Torture.run(configuration)
       #expect(report.violations.isEmpty)
-      #expect(report.inconclusive, "\(report.text)")
-      #expect(!report.clean)
+      #expect(report.verdict == .inconclusive, "\(report.text)")
     }
 
     @Test(

@@ -11,7 +11,6 @@ public enum FlavorChoice: String, CaseIterable, Codable, Sendable {
   case broken
 }
 
-
 /// Work that is generic over the RCU flavor, run with the flavor a ``FlavorChoice`` names:
 /// the one place that turns a command-line choice into a type.
 public protocol FlavorGenericWork {

@@ -14,8 +14,9 @@ public struct ChildRun: Codable, Sendable {
   public let timedOut: Bool
   /// The names of the violation kinds its report (or its stderr, after a crash) named.
   public let kinds: [String]
-  /// Seconds from the start of its run to its first violation, as it reported them.
-  public let secondsToFirstViolation: Double?
+  /// For each kind its report named, the seconds into the run when it was first seen (as
+  /// the run measured them, from when its threads were all running).
+  public let firstSeen: [String: Double]
   /// Wall-clock seconds from spawn to exit.
   public let wallSeconds: Double
   /// The last lines of its stderr, for a row that did not go as planned.
@@ -71,10 +72,22 @@ public struct ChildRun: Codable, Sendable {
     return ChildRun(
       arguments: arguments, exitStatus: died ? nil : process.terminationStatus,
       signal: died ? process.terminationStatus : nil, timedOut: timedOut,
-      kinds: kinds(report: report, stderr: stderrText),
-      secondsToFirstViolation: report?["secondsToFirstViolation"] as? Double,
+      kinds: kinds(report: report, stderr: stderrText), firstSeen: firstSeen(report: report),
       wallSeconds: wall,
       stderrTail: stderrText.split(separator: "\n").suffix(5).joined(separator: "\n"))
+  }
+
+  /// `firstSeenSeconds` of each kind in a JSON report's `violations`.
+  private static func firstSeen(report: [String: Any]?) -> [String: Double] {
+    var seen: [String: Double] = [:]
+    for violation in report?["violations"] as? [[String: Any]] ?? [] {
+      if let kind = violation["kind"] as? String,
+        let seconds = violation["firstSeenSeconds"] as? Double
+      {
+        seen[kind] = seconds
+      }
+    }
+    return seen
   }
 
   /// The kinds in a JSON report's `violations`, or else in `VIOLATION kind` lines on

@@ -49,10 +49,12 @@ public struct FaultCampaignRow: Codable, Sendable {
   /// Whether every run met the target.
   public let met: Bool
 
-  /// For one fault run: caught by a named detector, and when.
+  /// For one fault run: whether a named detector caught it, and when it first fired (as
+  /// the run measured it; the child's wall clock for a run that did not, like a crash).
   static func caughtSeconds(_ run: ChildRun, detectors: [String]) -> Double? {
-    guard run.exitStatus == 1, detectors.contains(where: run.kinds.contains) else { return nil }
-    return run.secondsToFirstViolation ?? run.wallSeconds
+    let fired = detectors.filter(run.kinds.contains)
+    guard run.exitStatus == 1, !fired.isEmpty else { return nil }
+    return fired.compactMap { run.firstSeen[$0] }.min() ?? run.wallSeconds
   }
 }
 

@@ -43,8 +43,8 @@ public struct FaultCampaignReport: Codable, Sendable {
         : "targets: \(missed.count) of \(rows.count) MISSED: "
           + missed.map { "\($0.fault) on \($0.flavor)" }.joined(separator: ", "))
     lines.append(
-      "seconds to catch: from the run's start to its first violation as the run stamps it "
-        + "(torture), else the child's wall clock (churn, crashes)")
+      "seconds to catch: when the run first reported one of the fault's detectors, counted "
+        + "from when its threads were all running (a crash: the child's wall clock)")
     lines.append(String(format: "ran %.0f s", elapsedSeconds))
     for row in missed {
       for run in row.runs where !run.stderrTail.isEmpty {

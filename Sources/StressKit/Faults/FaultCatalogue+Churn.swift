@@ -5,10 +5,11 @@ extension FaultCatalogue {
     [
       CatalogueFault(
         command: "churn", name: ChurnFault.skipGracePeriod.rawValue,
-        summary: "unregister returns (and the device is poisoned) without a grace period",
-        injectedBy: "the churn engine", rate: "every unregister",
-        arguments: ["--fault", "skip-grace-period"], flavor: nil,
-        detectors: [.useAfterUnregister], mayAlsoFire: [.lostSignal, .spuriousSignal]),
+        summary: "a removal releases its devices without waiting for its grace period",
+        injectedBy: "the churn engine", rate: "1 in 100 removals per hotplug thread",
+        arguments: ["--fault", "skip-grace-period", "--fault-every", "100"], flavor: nil,
+        detectors: [.staleSection],
+        mayAlsoFire: [.insideAtRelease, .useAfterUnregister, .lostSignal, .spuriousSignal]),
       CatalogueFault(
         command: "churn", name: ChurnFault.dropEntry.rawValue,
         summary: "the writer's copy of the table loses an unrelated entry",
@@ -25,7 +26,8 @@ extension FaultCatalogue {
         command: "churn", name: "broken-flavor",
         summary: "a flavor whose grace periods never wait: tables freed under readers",
         injectedBy: "BrokenRCU", rate: "always", arguments: [], flavor: .broken,
-        detectors: [.useAfterUnregister, .lostSignal, .spuriousSignal], mayAlsoFire: []),
+        detectors: [.staleSection, .crash],
+        mayAlsoFire: [.insideAtRelease, .useAfterUnregister, .lostSignal, .spuriousSignal]),
     ]
   }
 }

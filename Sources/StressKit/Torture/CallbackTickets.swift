@@ -34,9 +34,9 @@ final class CallbackTickets: Sendable {
   private let queuedTickets = Atomic<UInt64>(0)
   private let highestRunTicket = Atomic<UInt64>(0)
   private let runs = Atomic<UInt64>(0)
-  private let findings: TortureFindings
+  private let violations: Violations
 
-  init(findings: TortureFindings) { self.findings = findings }
+  init(violations: Violations) { self.violations = violations }
 
   /// Queues a checked callback on `Flavor` that runs `payload` (once, even if the flavor
   /// runs the callback twice), and returns its record for the lost check.
@@ -52,7 +52,7 @@ final class CallbackTickets: Sendable {
 
   private func run(_ callback: CheckedCallback, payload: (@Sendable () -> Void)?) {
     guard !callback.ran.exchange(true, ordering: .acquiringAndReleasing) else {
-      findings.report(
+      violations.record(
         .callbackDuplicate, "deferred callback \(callback.ticket) ran a second time")
       return
     }
@@ -66,7 +66,7 @@ final class CallbackTickets: Sendable {
   /// the caller before that barrier) that has not run, and forgets them all.
   func checkRan(_ outstanding: inout [CheckedCallback]) {
     for callback in outstanding where !callback.ran.load(ordering: .acquiring) {
-      findings.report(
+      violations.record(
         .callbackLost, "deferred callback \(callback.ticket) had not run after barrier()")
     }
     outstanding.removeAll(keepingCapacity: true)

@@ -7,7 +7,7 @@ public enum Torture {
   /// Runs one torture on the configured flavor, wrapped in ``FaultyRCU`` when the fault is
   /// a flavor-level one.
   public static func run(_ configuration: TortureConfiguration) throws -> TortureReport {
-    if let problem = configuration.problem { throw SetupFailure(message: problem) }
+    try configuration.validate()
     return try configuration.flavor.run(TortureWork(configuration: configuration))
   }
 }

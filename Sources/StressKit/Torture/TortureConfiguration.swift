@@ -84,14 +84,14 @@ public struct TortureConfiguration: Codable, Sendable {
     self.minimum = minimum
   }
 
-  /// What is wrong with the configuration, if anything (bad usage: exit 2 before running).
-  public var problem: String? {
-    if !(1...1024).contains(readers) { return "--readers must be between 1 and 1024" }
-    if !(0...64).contains(fakeWriters) { return "--fake-writers must be between 0 and 64" }
-    if !(duration > 0 && duration.isFinite) { return "--duration must be a positive number" }
-    if faultEvery < 1 { return "--fault-every must be at least 1" }
-    if faultAfterMicroseconds < 0 { return "--fault-after-us must not be negative" }
-    return nil
+  /// Checks every option before anything starts.
+  public func validate() throws(OptionError) {
+    try RunLimits.checkDuration(duration)
+    try RunLimits.checkThreads("--readers", readers)
+    try RunLimits.check("--fake-writers", fakeWriters, in: 0...64)
+    try RunLimits.check("--fault-every", faultEvery, in: 1...1_000_000_000)
+    try RunLimits.check(
+      "--fault-after-us", faultAfterMicroseconds, in: 0...10_000_000, why: "ten seconds")
   }
 
   /// The flavor-level fault to install, if the configured fault is one.

@@ -3,7 +3,8 @@ import HostSupport
 import RCUTestSupport
 
 /// The result of `stress torture`, printed on stdout and written with `--json`.
-public struct TortureReport: Codable, Sendable {
+public struct TortureReport: CheckReport, Codable {
+  public let command: String
   let configuration: TortureConfiguration
   let elapsedSeconds: Double
   /// Read-side sections completed, how many had a nested section, and how many slept.
@@ -26,17 +27,12 @@ public struct TortureReport: Codable, Sendable {
   let gracePeriodWait: LatencySummary
   let retiredSnapshotsOutstanding: Int
   let peakRSSBytes: UInt64
-  /// Seconds from the start to the first violation, when there was one.
-  public let secondsToFirstViolation: Double?
-  /// What the run fell short of, when it did too little for a verdict.
-  public let shortfalls: [String]
+  public let verdict: Verdict
+  /// Reads, grace periods and callbacks run, against the minimum for a verdict.
+  public let work: [WorkMeasure]
   public let violations: [ViolationSummary]
 
-  /// No violation, and enough work done to mean it.
-  public var clean: Bool { violations.isEmpty && shortfalls.isEmpty }
-
-  /// Too little work for a verdict, and no violation either.
-  public var inconclusive: Bool { violations.isEmpty && !shortfalls.isEmpty }
+  public var outcome: Outcome { Outcome(work: work, violations: violations) }
 
   public var text: String {
     let c = configuration
@@ -56,8 +52,6 @@ public struct TortureReport: Codable, Sendable {
       String(
         format: "  %llu grace periods (%.0f/s), %llu callbacks queued, %llu run, %llu barriers",
         gracePeriods, perSecond(gracePeriods), callbacksQueued, callbacksRun, barriers),
-      "  minimum for a verdict: \(c.minimum.reads) reads, \(c.minimum.gracePeriods) grace "
-        + "periods, \(c.minimum.callbacks) callbacks run",
       "  pipeline ages seen: "
         + ageHistogram.enumerated().filter { $0.element > 0 }
         .map {
@@ -69,14 +63,10 @@ public struct TortureReport: Codable, Sendable {
       "  reclamation: \(retiredSnapshotsOutstanding) retired snapshots outstanding",
       String(format: "  peak RSS: %.1f MiB", Double(peakRSSBytes) / 1_048_576),
     ]
-    if let seconds = secondsToFirstViolation {
-      lines.append(String(format: "  first violation after %.3f s", seconds))
+    if let first = violations.compactMap(\.firstSeenSeconds).min() {
+      lines.append(String(format: "  first violation after %.3f s", first))
     }
-    if violations.isEmpty && !shortfalls.isEmpty {
-      lines += ["  TOO LITTLE WORK: " + shortfalls.joined(separator: "; "), "result: inconclusive"]
-      return lines.joined(separator: "\n")
-    }
-    lines += violations.reportLines
+    lines += outcome.lines
     return lines.joined(separator: "\n")
   }
 }
@@ -87,19 +77,17 @@ extension TortureRun {
     let reads = counters[.reads]
     let gracePeriodCount = gracePeriods.completedCount
     let callbacksRun = callbacks.runCount
-    var shortfalls: [String] = []
-    if reads < minimum.reads { shortfalls.append("\(reads) reads < \(minimum.reads)") }
-    if gracePeriodCount < minimum.gracePeriods {
-      shortfalls.append("\(gracePeriodCount) grace periods < \(minimum.gracePeriods)")
-    }
-    if callbacksRun < minimum.callbacks {
-      shortfalls.append("\(callbacksRun) callbacks run < \(minimum.callbacks)")
-    }
+    let work = [
+      WorkMeasure("reads", done: reads, required: minimum.reads),
+      WorkMeasure("grace periods", done: gracePeriodCount, required: minimum.gracePeriods),
+      WorkMeasure("callbacks run", done: callbacksRun, required: minimum.callbacks),
+    ]
+    let violations = self.violations.summary
     let firings =
       configuration.fault.rcuFaultKind == nil
       ? writerFaults.load(ordering: .relaxed) : RCUFaultInjection.firings
     return TortureReport(
-      configuration: configuration, elapsedSeconds: elapsed, reads: reads,
+      command: "torture", configuration: configuration, elapsedSeconds: elapsed, reads: reads,
       nestedReads: counters[.nestedReads], longSections: counters[.longSections],
       longestReaderDelayNanoseconds: longDelays.nanoseconds,
       updates: counters[.updates], gracePeriods: gracePeriodCount,
@@ -108,7 +96,6 @@ extension TortureRun {
       ageHistogram: agesSeen.withLock { $0 },
       gracePeriodWait: LatencySummary(gracePeriodWaits.withLock { $0 }),
       retiredSnapshotsOutstanding: cell.retiredCount, peakRSSBytes: peakResidentBytes(),
-      secondsToFirstViolation: findings.secondsToFirstViolation, shortfalls: shortfalls,
-      violations: findings.violations.summary)
+      verdict: Verdict(work: work, violations: violations), work: work, violations: violations)
   }
 }

@@ -95,29 +95,29 @@ extension TortureRun {
   /// Turns what a section saw into violations.
   private func check(_ seen: SectionObservation, reader: Int) {
     if seen.completedAtExit > seen.startedAtEntry {
-      findings.report(
+      violations.record(
         .gracePeriodOverlap,
         "reader \(reader): synchronize ticket \(seen.completedAtExit) started after it entered "
           + "(\(seen.startedAtEntry) started then) and completed before it left")
     }
     if seen.ranAtExit > seen.queuedAtEntry {
-      findings.report(
+      violations.record(
         .callbackEarly,
         "reader \(reader): deferred callback \(seen.ranAtExit) was queued after it entered "
           + "(\(seen.queuedAtEntry) queued then) and ran before it left")
     }
     if seen.age >= 1 {
-      findings.report(
+      violations.record(
         .gracePeriodAge,
         "reader \(reader) held an element the writer had replaced and waited "
           + "\(seen.age) grace period(s) for")
     }
     if seen.freedSnapshot {
-      findings.report(
+      violations.record(
         .gracePeriodAge, "reader \(reader) read a snapshot that had been freed and reused")
     }
     if let marker = seen.badMarker {
-      findings.report(
+      violations.record(
         .publishOrdering,
         "reader \(reader) saw a published element whose marker was 0x\(String(marker, radix: 16))")
     }

@@ -33,7 +33,7 @@ public final class TortureRun<Flavor: RCUFlavor>: Sendable {
   static var pipelineLength: Int { 10 }
 
   let configuration: TortureConfiguration
-  let findings: TortureFindings
+  let violations = Violations()
   let pool = TorturePool(count: 64)
   let cell: RCUPublished<Flavor, TortureSnapshot>
   let gracePeriods = GracePeriodTickets()
@@ -50,8 +50,7 @@ public final class TortureRun<Flavor: RCUFlavor>: Sendable {
 
   public init(_ configuration: TortureConfiguration) {
     self.configuration = configuration
-    findings = TortureFindings(started: started)
-    callbacks = CallbackTickets(findings: findings)
+    callbacks = CallbackTickets(violations: violations)
     pool.with(0) { $0.marker.store(TortureElement.initialized, ordering: .relaxed) }
     cell = RCUPublished(TortureSnapshot(index: 0))
   }
@@ -70,10 +69,11 @@ public final class TortureRun<Flavor: RCUFlavor>: Sendable {
           "torture %.0fs: %.2fM reads/s, %.0f grace periods/s, %.0f callbacks/s, %d violations",
         elapsed, Double(self.counters[.reads]) / elapsed / 1e6,
         Double(self.gracePeriods.completedCount) / elapsed,
-        Double(self.callbacks.runCount) / elapsed, self.findings.violations.count)
+        Double(self.callbacks.runCount) / elapsed, self.violations.count)
     }
+    violations.startClock()
     let deadline = started + UInt64(c.duration * 1e9)
-    while monotonicNanoseconds() < deadline && !findings.any { usleep(10_000) }
+    while monotonicNanoseconds() < deadline && !violations.any { usleep(10_000) }
     stop.set()
     for thread in readers + writer + fakeWriters { thread.join() }
     progress.stop()
@@ -88,7 +88,7 @@ public final class TortureRun<Flavor: RCUFlavor>: Sendable {
     Flavor.barrier()
     leftovers.withLock { callbacks.checkRan(&$0) }
     if cell.retiredCount != 0 {
-      findings.report(
+      violations.record(
         .reclamation, "\(cell.retiredCount) retired snapshot(s) never reclaimed after barrier()")
     }
   }

@@ -87,12 +87,16 @@ struct FaultsCommand: ParsableCommand {
       print(FaultCatalogue.text)
       return
     }
+    // Checked before the campaign, so a typo in the path cannot cost a ten-minute table.
+    let destination = try json.map { path throws(SetupFailure) in
+      try JSONDestination(validating: path)
+    }
     let campaign = FaultCampaign(plan: plan, executable: try Self.ownExecutable())
     let report = try campaign.run { line in
       FileHandle.standardError.write(Data((line + "\n").utf8))
     }
     print(report.text)
-    try writeJSON(report, to: json)
+    try destination?.write(report)
     if !report.allMet { throw ExitStatus.violations }
   }
 

@@ -23,10 +23,12 @@ struct TortureCommand: ParsableCommand {
 
   @OptionGroup var common: CommonOptions
 
-  @Option(help: "Reader threads; defaults to the number of cores.")
-  var readers: Int = ProcessInfo.processInfo.activeProcessorCount
+  @Option(parsing: .unconditional, help: "Reader threads; defaults to the number of cores.")
+  var readers: Int = RunLimits.cores
 
-  @Option(help: "Threads calling synchronize and queuing callbacks beside the writer.")
+  @Option(
+    parsing: .unconditional,
+    help: "Threads calling synchronize and queuing callbacks beside the writer.")
   var fakeWriters: Int = 2
 
   @Option(
@@ -37,13 +39,16 @@ struct TortureCommand: ParsableCommand {
   var fault: TortureFault = .none
 
   @Option(
+    parsing: .unconditional,
     help: """
       The fault fires once in N opportunities (synchronize calls, deferrals, outermost \
       sections, inner unlocks or updates); default 1 for short-grace-period, else 100.
       """)
   var faultEvery: Int?
 
-  @Option(name: .customLong("fault-after-us"), help: "short-grace-period: give up after T us.")
+  @Option(
+    name: .customLong("fault-after-us"), parsing: .unconditional,
+    help: "short-grace-period: give up after T us.")
   var faultAfterMicroseconds: Int = TortureFault.defaultAfterMicroseconds
 
   var torture: TortureConfiguration {
@@ -54,18 +59,18 @@ struct TortureCommand: ParsableCommand {
   }
 
   func validate() throws {
-    if let problem = torture.problem { throw ValidationError(problem) }
-    if fault == .none && faultEvery != nil {
-      throw ValidationError("--fault-every needs a --fault")
+    try validated { () throws(OptionError) in try torture.validate() }
+    if fault == .none
+      && (faultEvery != nil || faultAfterMicroseconds != TortureFault.defaultAfterMicroseconds)
+    {
+      throw ValidationError("--fault-every and --fault-after-us need a --fault")
     }
   }
 
   func run() throws {
-    CrashGuard.install()
+    let json = try common.jsonDestination()
+    CrashGuard.install(command: "torture", json: json)
     let report = try Torture.run(torture)
-    print(report.text)
-    try writeJSON(report, to: common.json)
-    if !report.violations.isEmpty { throw ExitStatus.violations }
-    if report.inconclusive { throw ExitStatus.setupFailure }
+    throw ExitStatus(code: report.deliver(json: json))
   }
 }
