@@ -51,6 +51,8 @@ final class CallbackTickets: Sendable {
   }
 
   private func run(_ callback: CheckedCallback, payload: (@Sendable () -> Void)?) {
+    // liburcu's callback thread blocks every signal: a crash on it must still be reported.
+    CrashGuard.prepareCurrentThread()
     guard !callback.ran.exchange(true, ordering: .acquiringAndReleasing) else {
       violations.record(
         .callbackDuplicate, "deferred callback \(callback.ticket) ran a second time")
