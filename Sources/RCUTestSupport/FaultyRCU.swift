@@ -72,47 +72,49 @@ public enum FaultyRCU<Base: RCUFlavor>: RCUFlavor {
 }
 
 extension FaultyRCU {
-  /// Read lock under a read-side fault: the wrapped flavor's lock is skipped for an
-  /// outermost section once in N (``RCUFaultKind/unprotectedSection``).
+  // An unprotected stretch is one the wrapped flavor does not know about: its lock is not
+  // held (or was released), and the thread is off-line for the length of it. Off-line is
+  // what makes QSBR ignore a reader (its read lock is empty); for every other flavor it is
+  // a no-op. Nested sections inside the stretch skip the wrapped flavor too, so its own
+  // nesting stays balanced and it is never asked to lock while off-line.
+
+  /// Read lock under a read-side fault: once in N, an outermost section is not entered at
+  /// all (``RCUFaultKind/unprotectedSection``).
   private static func faultyReadLock() {
     let thread = ReaderFaultState.current
     thread.pointee.depth += 1
     if thread.pointee.depth == 1 {
       thread.pointee.outermostLocks += 1
       if state.kind == .unprotectedSection && thread.pointee.outermostLocks % state.every == 0 {
-        thread.pointee.outerSkipped = true
+        thread.pointee.unprotected = true
+        Base.threadOffline()
         state.noteFired()
         return
       }
     }
-    Base.readLock()
+    if !thread.pointee.unprotected { Base.readLock() }
   }
 
   /// Read unlock under a read-side fault: once in N, the unlock of a section nested
-  /// directly in an outermost one unlocks twice, ending the outer section too
-  /// (``RCUFaultKind/nestingBug``); the outer unlock then skips the wrapped flavor's.
+  /// directly in an outermost one also ends the outer section (``RCUFaultKind/nestingBug``):
+  /// the rest of the outer section is unprotected.
   private static func faultyReadUnlock() {
     let thread = ReaderFaultState.current
     defer { thread.pointee.depth -= 1 }
-    if thread.pointee.depth == 1 {
-      if thread.pointee.outerSkipped {
-        thread.pointee.outerSkipped = false
-      } else if thread.pointee.outerEnded {
-        thread.pointee.outerEnded = false
-      } else {
-        Base.readUnlock()
+    if thread.pointee.unprotected {
+      if thread.pointee.depth == 1 {
+        thread.pointee.unprotected = false
+        Base.threadOnline()
       }
       return
     }
     Base.readUnlock()
-    let endsOuter =
-      state.kind == .nestingBug && thread.pointee.depth == 2 && !thread.pointee.outerSkipped
-      && !thread.pointee.outerEnded
-    guard endsOuter else { return }
+    guard state.kind == .nestingBug, thread.pointee.depth == 2 else { return }
     thread.pointee.innerUnlocks += 1
     if thread.pointee.innerUnlocks % state.every == 0 {
       Base.readUnlock()
-      thread.pointee.outerEnded = true
+      thread.pointee.unprotected = true
+      Base.threadOffline()
       state.noteFired()
     }
   }

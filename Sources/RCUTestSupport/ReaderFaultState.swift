@@ -6,10 +6,9 @@ import Glibc
 struct ReaderFaultState {
   /// The nesting depth as the caller sees it.
   var depth = 0
-  /// The current outermost section was not really entered (its lock was skipped).
-  var outerSkipped = false
-  /// The current outermost section was ended early by an inner unlock.
-  var outerEnded = false
+  /// The rest of the current outermost section is unprotected: its lock was skipped, or
+  /// an inner unlock ended it early.
+  var unprotected = false
   /// Outermost locks taken by this thread, for "once in N".
   var outermostLocks = 0
   /// Unlocks of a section nested directly in an outermost one, for "once in N".

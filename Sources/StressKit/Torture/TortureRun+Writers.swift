@@ -69,16 +69,23 @@ extension TortureRun {
   }
 
   /// Publishes element `next`, initialized first, except under `publish-before-init` once
-  /// in N updates, where the marker is set only after publication (and after a pause that
-  /// lets readers find the element uninitialized).
+  /// in N updates, where the marker is set only after publication, once the readers have
+  /// completed two sections each since (or 5 ms have passed): a slow initialization that
+  /// at least one section began during, however the threads are scheduled.
   private func publish(_ next: Int, update: Int) -> RetiredSnapshot<Flavor, TortureSnapshot> {
     let every = configuration.faultEvery
     guard configuration.fault == .publishBeforeInit && update % every == every - 1 else {
       pool.with(next) { $0.marker.store(TortureElement.initialized, ordering: .relaxed) }
       return cell.publish(TortureSnapshot(index: next))
     }
+    let readsBefore = counters[.reads]
     let old = cell.publish(TortureSnapshot(index: next))
-    ReaderDelay.busy(100_000).perform()
+    let deadline = monotonicNanoseconds() + 5_000_000
+    while counters[.reads] < readsBefore + 2 * UInt64(configuration.readers)
+      && monotonicNanoseconds() < deadline
+    {
+      sched_yield()
+    }
     pool.with(next) { $0.marker.store(TortureElement.initialized, ordering: .relaxed) }
     writerFaults.add(1, ordering: .relaxed)
     return old
