@@ -96,11 +96,11 @@ extension ChurnRun {
     sectionsSeen: UInt64, slowestVCPU: UInt64
   ) -> [WorkMeasure] {
     [
-      WorkMeasure("churned registrations", done: registrations, required: 200),
-      WorkMeasure("grace periods waited", done: gracePeriodsWaited, required: 50),
-      WorkMeasure("deferred releases", done: deferredReleases, required: 20),
-      WorkMeasure("vCPU sections seen by removal checks", done: sectionsSeen, required: 50),
-      WorkMeasure("dispatches by the slowest vCPU", done: slowestVCPU, required: 100_000),
+      WorkMeasure("churned registrations", done: registrations, required: 50),
+      WorkMeasure("grace periods waited", done: gracePeriodsWaited, required: 20),
+      WorkMeasure("deferred releases", done: deferredReleases, required: 10),
+      WorkMeasure("vCPU sections seen by removal checks", done: sectionsSeen, required: 20),
+      WorkMeasure("dispatches by the slowest vCPU", done: slowestVCPU, required: 50_000),
     ]
   }
 

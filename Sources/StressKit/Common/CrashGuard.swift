@@ -18,9 +18,11 @@ import Synchronization
 ///   ``prepareCurrentThread()``), so a thread whose stack pointer was smashed by a jump into
 ///   freed code is still reported; without it the kernel cannot push the signal frame and
 ///   kills the process with the signal itself;
-/// - threads that block every signal (liburcu's call_rcu worker) are unblocked for these
-///   signals by the engine's first callback on them, since a synchronous fault on a thread
-///   that blocks it bypasses every handler;
+/// - each such thread also unblocks the fatal signals: a thread inherits its creator's
+///   signal mask (Swift concurrency workers block most signals), and a synchronous fault
+///   on a thread that blocks it bypasses every handler and kills the process;
+/// - callbacks the engine runs on threads it did not start (liburcu's call_rcu worker)
+///   prepare that thread the same way first;
 /// - the handler calls only async-signal-safe functions (write, open, close, _exit, pause)
 ///   on bytes prepared at install time: the heap may be the very thing that is corrupted;
 /// - when several threads crash at once, the first reports and the others wait for its
@@ -66,10 +68,11 @@ public enum CrashGuard {
   }
 
   /// Gives the calling thread an alternate signal stack and unblocks the fatal signals on
-  /// it; idempotent. Every thread the engine starts calls it first, and so does every
-  /// engine callback that may run on a thread it did not start (liburcu's call_rcu
-  /// worker). The stack is never freed: threads are few and the process is short-lived,
-  /// and a stack freed while the thread can still fault would be worse than none.
+  /// it; idempotent, and a no-op before ``install(command:json:)``. Every thread the
+  /// engine starts calls it first, and so does every engine callback that may run on a
+  /// thread it did not start. The stack is never freed: threads are few and the process
+  /// is short-lived, and a stack freed while its thread can still fault would be worse
+  /// than none.
   public static func prepareCurrentThread() {
     guard keyCreated, pthread_getspecific(preparedKey) == nil else { return }
     let stack = mmap(

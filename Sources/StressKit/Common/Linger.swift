@@ -2,14 +2,15 @@
 /// sometimes long enough for a grace period that does not wait to end while it is inside.
 ///
 /// A check that needs a reader inside a window only sees faults that leave a reader there;
-/// short readers close every window in nanoseconds. So 1 stay in 256 is long: 10 us to
+/// short readers close every window in nanoseconds. So some stays are long: 10 us to
 /// 1 ms, log-uniform (as many stays near 10 us as near 1 ms); the rest burn under 512
 /// multiply-adds (well under a microsecond).
 enum Linger {
-  /// One stay, chosen by `random` (any 64 random bits, used for nothing else after).
+  /// One stay, chosen by `random` (any 64 random bits, used for nothing else after): long
+  /// once in `longOneIn` (a power of two, at most 256).
   @inline(__always)
-  static func stay(_ random: UInt64) {
-    if random & 0xFF == 0 {
+  static func stay(_ random: UInt64, longOneIn: UInt64 = 256) {
+    if random & (longOneIn - 1) == 0 {
       // Bits 8... pick the exponent: 10 us * 100^(fraction), fraction in [0, 1).
       let fraction = Double((random >> 8) & 0xFFFF) / 65536
       spin(nanoseconds: UInt64(10_000 * pow100(fraction)))

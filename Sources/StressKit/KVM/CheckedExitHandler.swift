@@ -7,7 +7,8 @@ import RCU
 /// ``BusExitHandler`` (which tallies unclaimed writes), each exit inside a read-side
 /// section of its own that the stale-section check watches (``SectionEpochs``), and
 /// sometimes lingers in it (``Linger``), so a grace period that does not wait ends with a
-/// vCPU inside.
+/// vCPU inside. Exits are rare next to churn's dispatches (microseconds apart, and
+/// fewer still when KVM_IOEVENTFD absorbs the matching writes), so one in 16 is long.
 ///
 /// @unchecked Sendable: `random` is used only by the one thread running this handler's
 /// vCPU (rounds run one after another, and each joins its threads).
@@ -28,7 +29,7 @@ final class CheckedExitHandler<Flavor: RCUFlavor>: GuestIOHandler, @unchecked Se
   private func inSection<Result>(_ body: () -> Result) -> Result {
     sections.enter(vcpu, flavor: Flavor.self)
     let result = body()
-    Linger.stay(random.next())
+    Linger.stay(random.next(), longOneIn: 16)
     sections.leave(vcpu, flavor: Flavor.self)
     return result
   }

@@ -110,11 +110,12 @@ final class GuestChurnRun<Flavor: RCUFlavor>: Sendable {
     }
     try ledger.startConsumers()
     let hotplugThreads = try hotplug.start(until: stopHotplug)
+    let settler = try startThreads(1, named: "settler") { _ in self.settle() }
     violations.startClock()
     let rounds = runRounds(handlers)
 
     stopHotplug.set()
-    for thread in hotplugThreads { thread.join() }
+    for thread in hotplugThreads + settler { thread.join() }
     for plug in stable {
       do {
         try registrar.unregister(plug.token, wait: .synchronous)
@@ -142,7 +143,7 @@ final class GuestChurnRun<Flavor: RCUFlavor>: Sendable {
   }
 
   /// Guest rounds until the duration has passed or a violation was found; between
-  /// rounds, retired eventfds are settled and the reads checked.
+  /// rounds, the reads are checked.
   private func runRounds(_ handlers: [CheckedExitHandler<Flavor>]) -> Rounds {
     let clock = ContinuousClock()
     let start = clock.now
@@ -161,9 +162,18 @@ final class GuestChurnRun<Flavor: RCUFlavor>: Sendable {
         break
       }
       GuestChurn.checkReads(guest: guest, program: program, violations: violations)
-      fold(ledger.settle(settledFor: 200_000_000))
     }
     return rounds
+  }
+
+  /// Settles retired eventfds while the guests run (a round can take a while, and the
+  /// hotplug threads retire thousands of eventfds a second), so the run holds a bounded
+  /// number of descriptors.
+  private func settle() {
+    while !stopHotplug.isSet {
+      usleep(10_000)
+      fold(ledger.settle(settledFor: 200_000_000))
+    }
   }
 
   /// Adds settled records' signals to their pair's total; the bus must have let go of

@@ -40,7 +40,8 @@ extension GuestChurn {
   }
 
   /// Picks iterations so one round takes about 0.2 s (less for short runs), timing a
-  /// short all-exits run of the same program on one vCPU.
+  /// short all-exits run of the same program on one vCPU, through the same exit handler
+  /// (lingering included).
   static func calibrate(
     system: KVMSystem, configuration: GuestChurnConfiguration, registeredKeys: Int
   ) throws -> Int {
@@ -48,7 +49,9 @@ extension GuestChurn {
     let probe = try GuestRun(
       system: system,
       programs: [program(iterations: probeIterations, registeredKeys: registeredKeys)])
-    let handler = BusExitHandler(portBus: IOBus(), mmioBus: IOBus())
+    let handler = CheckedExitHandler(
+      buses: BusExitHandler(portBus: IOBus(), mmioBus: IOBus()),
+      sections: SectionEpochs(vcpus: 1), vcpu: 0, seed: configuration.seed)
     let elapsed = try probe.run(handlers: [handler])[0].elapsed
     let target = min(Duration.milliseconds(200), configuration.duration / 5)
     let perIteration = max(elapsed / probeIterations, .nanoseconds(100))

@@ -75,7 +75,7 @@ extension GuestChurnRun {
         "grace periods waited", done: hotplug.counters[.gracePeriodsWaited], required: 50),
       WorkMeasure(
         "vCPU sections seen by removal checks", done: hotplug.counters[.sectionsSeen],
-        required: 20),
+        required: 10),
       WorkMeasure("guest writes per vCPU", done: UInt64(executedPerVCPU), required: 10_000),
     ]
     if hotplug.target.supportsDeferredRemovals {

@@ -43,6 +43,23 @@ struct BenchCommand: ParsableCommand {
   @Flag(help: "Skip the write-side and eventfd measurements (for profiling the read side).")
   var readOnly = false
 
+  func validate() throws {
+    try validated { () throws(OptionError) in
+      for size in sizes { try RunLimits.check("--size", size, in: 1...100_000) }
+      for threads in threadCounts { try RunLimits.checkThreads("--threads", threads) }
+      if let rounds { try RunLimits.check("--rounds", rounds, in: 1...100) }
+      if let seconds, !(seconds > 0 && seconds <= 60) {
+        throw OptionError(
+          "--seconds must be a positive number of seconds, at most 60, not \(seconds)")
+      }
+    }
+    if let json {
+      do { _ = try JSONDestination(validating: json) } catch {
+        throw ValidationError(error.message)
+      }
+    }
+  }
+
   func run() throws {
     let began = monotonicNanos()
     var load = [0.0, 0.0, 0.0]
