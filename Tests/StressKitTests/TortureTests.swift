@@ -29,7 +29,7 @@ extension FaultInjectionSuites {
 
     @Test(
       "a correct flavor stays clean, with enough work done to say so",
-      arguments: [FlavorChoice.memb, .bp])
+      arguments: [FlavorChoice.memb, .bp, .qsbr, .mb])
     func cleanRunStaysClean(flavor: FlavorChoice) throws {
       let report = try Torture.run(Self.configuration(flavor: flavor, duration: 2))
       #expect(report.violations.isEmpty, "\(report.text)")

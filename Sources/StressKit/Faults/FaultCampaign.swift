@@ -19,13 +19,24 @@ public struct FaultCampaignPlan: Codable, Sendable {
   public var cleanFlavors: [FlavorChoice] = [.memb, .bp]
   /// Run only the faults whose name (or `command/name`) is listed; all when empty.
   public var only: [String] = []
+  /// The shared object runs on the `loaded` flavor use (`--rcu-library`).
+  public var rcuLibrary: String?
 
   /// The default campaign: the targets.
   public init() {}
 
+  /// What a child's command line needs to run on `flavor`.
+  func flavorArguments(_ flavor: FlavorChoice) -> [String] {
+    guard flavor == .loaded, let rcuLibrary else { return [] }
+    return ["--rcu-library", rcuLibrary]
+  }
+
   /// The catalogue faults this plan runs.
   public var faults: [CatalogueFault] {
-    FaultCatalogue.all.filter { only.isEmpty || only.contains($0.name) || only.contains($0.id) }
+    FaultCatalogue.all.filter { fault in
+      (only.isEmpty || only.contains(fault.name) || only.contains(fault.id))
+        && !fault.unsupportedFlavors.contains(fault.flavor ?? flavor)
+    }
   }
 }
 
@@ -105,8 +116,9 @@ public struct FaultCampaign: Sendable {
     let detectors = fault.detectors.map(\.rawValue)
     var runs: [ChildRun] = []
     for seed in 1...UInt64(plan.seeds) {
-      let line = fault.commandLine(
-        flavor: plan.flavor, duration: duration, seed: seed, every: every)
+      let line =
+        fault.commandLine(flavor: plan.flavor, duration: duration, seed: seed, every: every)
+        + plan.flavorArguments(fault.flavor ?? plan.flavor)
       let run = try ChildRun.run(executable, line, limit: duration + 120, folder: folder)
       runs.append(run)
       let caught = FaultCampaignRow.caughtSeconds(run, detectors: detectors)
@@ -129,10 +141,11 @@ public struct FaultCampaign: Sendable {
   ) throws -> FaultCampaignRow {
     var runs: [ChildRun] = []
     for seed in 1...UInt64(plan.cleanRuns) {
-      let line = [
-        "torture", "--flavor", flavor.rawValue, "--duration", String(plan.cleanDuration),
-        "--seed", String(seed),
-      ]
+      let line =
+        [
+          "torture", "--flavor", flavor.rawValue, "--duration", String(plan.cleanDuration),
+          "--seed", String(seed),
+        ] + plan.flavorArguments(flavor)
       let run = try ChildRun.run(executable, line, limit: plan.cleanDuration + 120, folder: folder)
       runs.append(run)
       progress(

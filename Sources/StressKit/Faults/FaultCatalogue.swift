@@ -30,6 +30,8 @@ public struct CatalogueFault: Codable, Sendable, Equatable {
   public let arguments: [String]
   /// The flavor it needs, if any (`broken`); otherwise it runs on the chosen one.
   public let flavor: FlavorChoice?
+  /// Flavors its command refuses (churn cannot drive QSBR yet).
+  public var unsupportedFlavors: [FlavorChoice] = []
   /// The violation kinds that catch it: the fault counts as caught when one of them is
   /// reported. Exact checks name one; a bus-level bug that shows as whichever symptom the
   /// timing produces names each symptom.

@@ -80,10 +80,12 @@ struct ReadPlan {
   }
 }
 
-/// The longest a reader sleeps inside a section: four times the median of the writer's
-/// recent grace periods, between 2 ms and 50 ms (rcutorture's long reader delay). liburcu's
-/// memb ends a grace period in microseconds, so 2 ms; bp polls its readers every 10 ms, so
-/// its windows must be tens of milliseconds to hold a whole grace period.
+/// The longest a reader sleeps inside a section: four times the shortest tenth of the
+/// writer's recent grace periods, between 2 ms and 50 ms (rcutorture's long reader delay).
+/// liburcu's memb, qsbr and mb end a grace period in microseconds, so 2 ms; bp polls its
+/// readers every 10 ms, so its windows must be tens of milliseconds to hold a whole grace
+/// period. The tenth, not the median: most grace periods wait for a sleeping reader, and a
+/// bound taken from those would feed on itself up to the ceiling.
 final class LongDelayBound: Sendable {
   static var floor: UInt64 { 2_000_000 }
   static var ceiling: UInt64 { 50_000_000 }
@@ -95,7 +97,7 @@ final class LongDelayBound: Sendable {
   /// Resets the bound from the writer's recent grace-period waits (sorted in place).
   func update(fromRecent waits: inout [UInt64]) {
     waits.sort()
-    let scaled = 4 * waits[waits.count / 2]
+    let scaled = 4 * waits[waits.count / 10]
     bound.store(min(max(scaled, Self.floor), Self.ceiling), ordering: .relaxed)
   }
 }

@@ -46,6 +46,9 @@ struct FaultsCommand: ParsableCommand {
   @Option(help: "Comma-separated faults to run (name or command/name); all when omitted.")
   var only: String?
 
+  @Option(help: "The RCU library runs on --flavor loaded use (see stress torture --help).")
+  var rcuLibrary: String?
+
   @Option(help: "Also write the table as JSON to this path.")
   var json: String?
 
@@ -62,6 +65,7 @@ struct FaultsCommand: ParsableCommand {
       FlavorChoice(rawValue: String($0))
     }
     plan.only = only.map { $0.split(separator: ",").map(String.init) } ?? []
+    plan.rcuLibrary = rcuLibrary.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
     return plan
   }
 
@@ -80,6 +84,10 @@ struct FaultsCommand: ParsableCommand {
       throw ValidationError("--clean-flavors: no flavor named \(bad)")
     }
     if plan.faults.isEmpty { throw ValidationError("--only matches no catalogue fault") }
+    let usesLoaded = flavor == .loaded || plan.cleanFlavors.contains(.loaded)
+    if usesLoaded != (rcuLibrary != nil) {
+      throw ValidationError("--rcu-library goes with --flavor loaded or --clean-flavors loaded")
+    }
   }
 
   func run() throws {
