@@ -74,7 +74,14 @@ public struct ChildRun: Codable, Sendable {
       signal: died ? process.terminationStatus : nil, timedOut: timedOut,
       kinds: kinds(report: report, stderr: stderrText), firstSeen: firstSeen(report: report),
       wallSeconds: wall,
-      stderrTail: stderrText.split(separator: "\n").suffix(5).joined(separator: "\n"))
+      stderrTail: stderrText.split(separator: "\n").filter { !isProgress($0) }.suffix(5)
+        .joined(separator: "\n"))
+  }
+
+  /// Whether `line` is one of the once-a-second progress lines ("torture 3s: ...").
+  private static func isProgress(_ line: Substring) -> Bool {
+    let words = line.split(separator: " ", maxSplits: 2)
+    return words.count > 1 && words[1].hasSuffix("s:") && Int(words[1].dropLast(2)) != nil
   }
 
   /// `firstSeenSeconds` of each kind in a JSON report's `violations`.

@@ -24,11 +24,12 @@ extension FaultCatalogue {
         detectors: [.callbackDuplicate], also: []),
       rcu(
         .unprotectedSection, "a read-side section is not really entered",
-        rate: "1 in 100 sections per reader", detectors: [.gracePeriodOverlap],
+        rate: "1 in 100 sections per reader", detectors: [.gracePeriodOverlap, .callbackEarly],
         also: [.gracePeriodAge, .publishOrdering]),
       rcu(
         .nestingBug, "an inner unlock also ends the outer section",
-        rate: "1 in 100 inner unlocks per reader", detectors: [.gracePeriodOverlap],
+        rate: "1 in 100 inner unlocks per reader",
+        detectors: [.gracePeriodOverlap, .callbackEarly],
         also: [.gracePeriodAge, .publishOrdering]),
       CatalogueFault(
         command: "torture", name: TortureFault.publishBeforeInit.rawValue,

@@ -63,6 +63,7 @@ final class TorturePool: @unchecked Sendable {
   /// Runs `body` on element `index` without retaining it.
   @inline(__always)
   func with<Result>(_ index: Int, _ body: (TortureElement) -> Result) -> Result {
+    // Safe: the pool holds a retain on every element until deinit.
     elements[index]._withUnsafeGuaranteedRef(body)
   }
 }

@@ -6,6 +6,8 @@ import RCUTestSupport
 public struct TortureReport: CheckReport, Codable {
   public let command: String
   let configuration: TortureConfiguration
+  /// The flavor's own name (a loaded library's `concurrentbus_rcu_name`).
+  let flavorName: String
   let elapsedSeconds: Double
   /// Read-side sections completed, how many had a nested section, and how many slept.
   let reads: UInt64
@@ -45,7 +47,8 @@ public struct TortureReport: CheckReport, Codable {
     let perSecond = { (count: UInt64) in Double(count) / self.elapsedSeconds }
     var lines = [
       "stress torture: \(c.readers) reader(s), \(c.fakeWriters) fake writer(s), flavor "
-        + "\(c.flavor.rawValue), fault \(fault), seed \(c.seed)",
+        + (flavorName == c.flavor.rawValue ? flavorName : "\(c.flavor.rawValue) (\(flavorName))")
+        + ", fault \(fault), seed \(c.seed)",
       String(
         format: "  ran %.2f s: %llu reads (%.2fM/s; %llu nested, %llu long), %llu updates",
         elapsedSeconds, reads, perSecond(reads) / 1e6, nestedReads, longSections, updates),
@@ -87,7 +90,8 @@ extension TortureRun {
       configuration.fault.rcuFaultKind == nil
       ? writerFaults.load(ordering: .relaxed) : RCUFaultInjection.firings
     return TortureReport(
-      command: "torture", configuration: configuration, elapsedSeconds: elapsed, reads: reads,
+      command: "torture", configuration: configuration, flavorName: Flavor.name,
+      elapsedSeconds: elapsed, reads: reads,
       nestedReads: counters[.nestedReads], longSections: counters[.longSections],
       longestReaderDelayNanoseconds: longDelays.nanoseconds,
       updates: counters[.updates], gracePeriods: gracePeriodCount,

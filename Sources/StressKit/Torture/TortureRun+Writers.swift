@@ -70,8 +70,9 @@ extension TortureRun {
 
   /// Publishes element `next`, initialized first, except under `publish-before-init` once
   /// in N updates, where the marker is set only after publication, once the readers have
-  /// completed two sections each since (or 5 ms have passed): a slow initialization that
-  /// at least one section began during, however the threads are scheduled.
+  /// completed two sections each since (or twice the longest reader sleep has passed): a
+  /// slow initialization that at least one section began during, however the threads are
+  /// scheduled.
   private func publish(_ next: Int, update: Int) -> RetiredSnapshot<Flavor, TortureSnapshot> {
     let every = configuration.faultEvery
     guard configuration.fault == .publishBeforeInit && update % every == every - 1 else {
@@ -80,7 +81,8 @@ extension TortureRun {
     }
     let readsBefore = counters[.reads]
     let old = cell.publish(TortureSnapshot(index: next))
-    let deadline = monotonicNanoseconds() + 5_000_000
+    // Readers may be asleep in a section for up to the long-delay bound: wait past it.
+    let deadline = monotonicNanoseconds() + 2 * longDelays.nanoseconds
     while counters[.reads] < readsBefore + 2 * UInt64(configuration.readers)
       && monotonicNanoseconds() < deadline
     {

@@ -58,6 +58,8 @@ public final class TortureRun<Flavor: RCUFlavor>: Sendable {
   /// Runs for the configured duration (or until a violation) and returns the report.
   public func run() throws -> TortureReport {
     let c = configuration
+    // First-seen times count from here: a fault can fire while the threads start.
+    violations.startClock()
     let readers = try startThreads(c.readers, named: "reader") { self.read(reader: $0) }
     let writer = try startThreads(1, named: "writer") { _ in self.write() }
     let fakeWriters = try startThreads(c.fakeWriters, named: "fake writer") {
@@ -71,7 +73,6 @@ public final class TortureRun<Flavor: RCUFlavor>: Sendable {
         Double(self.gracePeriods.completedCount) / elapsed,
         Double(self.callbacks.runCount) / elapsed, self.violations.count)
     }
-    violations.startClock()
     let deadline = started + UInt64(c.duration * 1e9)
     while monotonicNanoseconds() < deadline && !violations.any { usleep(10_000) }
     stop.set()
