@@ -8,8 +8,10 @@ extension FaultCatalogue {
         summary: "a removal releases its devices without waiting for its grace period",
         injectedBy: "the churn engine", rate: "1 in 100 removals per hotplug thread",
         arguments: ["--fault", "skip-grace-period", "--fault-every", "100"], flavor: nil,
-        detectors: [.staleSection],
-        mayAlsoFire: [.insideAtRelease, .useAfterUnregister, .lostSignal, .spuriousSignal]),
+        // Each says a reader still used a removal's table or device after its unregister
+        // returned (reclamation: a reader still held the released eventfd device).
+        detectors: [.staleSection, .insideAtRelease, .useAfterUnregister, .reclamation],
+        mayAlsoFire: [.lostSignal, .spuriousSignal]),
       CatalogueFault(
         command: "churn", name: ChurnFault.dropEntry.rawValue,
         summary: "the writer's copy of the table loses an unrelated entry",
