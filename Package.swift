@@ -87,6 +87,9 @@ let package = Package(
     ),
     // Not a product: the dispatch path in a binary of its own, for Scripts/check-hot-path.sh.
     .executableTarget(name: "HotPathProbe", dependencies: ["ConcurrentBus"]),
+    // Not a product: README.md's "Using the bus" example, verbatim (Scripts/check-readme-example.sh).
+    .executableTarget(
+      name: "ReadmeExample", dependencies: ["ConcurrentBus"], path: "Examples/ReadmeExample"),
 
     // Test support: never shipped, never linked into the library products.
     .target(name: "RCUTestSupport", dependencies: ["RCU", "HostSupport"]),
@@ -99,6 +102,8 @@ let package = Package(
         "ConcurrentBus", "ConcurrentBusCore", "HostSupport", "CLinuxEvents", "BusTestSupport",
         "RCUTestSupport",
       ]),
+    // Imports ConcurrentBus alone: proves the umbrella module is enough.
+    .testTarget(name: "UmbrellaImportTests", dependencies: ["ConcurrentBus"]),
     .testTarget(
       name: "KVMTests",
       dependencies: ["KVM", "CKVM", "ConcurrentBus", "HostSupport", "StressKit", "RCUTestSupport"]),

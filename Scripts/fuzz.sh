@@ -41,8 +41,15 @@ done
 clang_modules+=(-Xcc -I -Xcc Sources/CURCU/include -Xcc -I -Xcc Sources/CLinuxEvents/include
   -Xcc -I -Xcc Sources/CHostSupport/include)
 
+# BusModel makes registrations through package access, so BusFuzz joins the package under
+# the name SwiftPM gave it (derived from the checkout's folder name).
+package_name="$(grep '"-module-name","ConcurrentBusCore"' "$scratch/release.yaml" | head -1 |
+  grep -o '"-package-name","[^"]*"' | cut -d'"' -f4)"
+[[ -n "$package_name" ]] || { echo "fuzz.sh: cannot find the package name" >&2; exit 2; }
+
 fuzzer="$bin/BusFuzz"
 swiftc -O -sanitize=fuzzer,address -parse-as-library -module-name BusFuzz -swift-version 6 \
+  -package-name "$package_name" \
   -I "$bin/Modules" "${clang_modules[@]}" Fuzz/BusFuzz/*.swift \
   Sources/BusTestSupport/BusModel.swift "${objects[@]}" \
   -lurcu-memb -lurcu-bp -lurcu-common -o "$fuzzer"

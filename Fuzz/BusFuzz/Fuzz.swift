@@ -7,7 +7,7 @@ import RCU
 public func fuzzOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
   guard let data, size > 0 else { return 0 }
   var input = FuzzInput(UnsafeBufferPointer(start: data, count: size))
-  var harness = Harness()
+  var harness = Harness(space: input.byte() & 1 == 0 ? .mmio : .portIO)
   var steps = 0
   while !input.isEmpty, steps < 256 {
     harness.step(&input)
@@ -61,12 +61,13 @@ struct FuzzInput {
     return value
   }
 
-  /// Addresses that collide often: a small window, the top of the address space, or raw.
+  /// Addresses that collide often: a small window, the top of port space or of the
+  /// address space, or raw.
   mutating func address() -> UInt64 {
     let b = byte()
     switch b >> 6 {
     case 0, 1: return UInt64(b & 0x7f)
-    case 2: return UInt64.max - UInt64(b & 0x0f)
+    case 2: return (b & 0x10 == 0 ? UInt64.max : 0xFFFF) - UInt64(b & 0x0f)
     default: return u64()
     }
   }
@@ -84,7 +85,7 @@ struct FuzzInput {
   /// Any Int, weighted towards the interesting ones.
   mutating func size() -> Int {
     let b = byte()
-    let table = [1, 2, 4, 8, 0, 3, 5, 16, -1, -8, Int.max, Int.min]
+    let table = [1, 2, 4, 8, 0, 3, 5, 6, 7, 9, 16, -1, -8, Int.max, Int.min]
     return b < 0xf0 ? table[Int(b) % table.count] : Int(truncatingIfNeeded: u64())
   }
 
@@ -125,30 +126,45 @@ func mismatch(_ message: @autoclosure () -> String) -> Never {
 }
 
 struct Harness {
-  let bus = IOBus()
-  var model = BusModel<ModelDevice>()
+  let bus: IOBus<MembRCU>
+  var model: BusModel<ModelDevice>
   var removed: [Registration] = []
+  /// Registrations of another bus, numbered as this bus numbers its own.
+  let foreign: [Registration]
+
+  init(space: IOAddressSpace) {
+    bus = IOBus(space: space)
+    model = BusModel(bus: bus.identity, space: space)
+    let other = IOBus(space: space)
+    foreign = (0..<4).map { index in
+      try! other.register(
+        FuzzDevice(ModelDevice(acceptsWrites: false, readValue: nil, eventFD: nil)),
+        base: UInt64(index) * 4, length: 4)
+    }
+  }
 
   mutating func step(_ input: inout FuzzInput) {
     let op = input.byte()
-    switch op % 8 {
-    case 0...3:
+    switch op % 10 {
+    case 0...5:
       single(&input, op: op)
-    case 4:
+    case 6:
       batch(&input)
+    case 7:
+      batchInsideReadSection(&input)
     default:
       dispatch(&input)
     }
   }
 
-  /// One operation in its own update, like register/unregister do.
+  /// One operation in its own update, like register/unregister/move do.
   mutating func single(_ input: inout FuzzInput, op: UInt8) {
     var staged = model
     do {
       let deferred = op & 0x80 != 0
       try bus.update(reclaim: deferred ? .deferred({}) : .synchronous) {
         (tx: inout IOBusTransaction) throws(IOBusError) in
-        try apply(&input, op: op % 4, tx: &tx, model: &staged)
+        _ = try apply(&input, op: op % 10, tx: &tx, model: &staged)
       }
       model = staged
     } catch {
@@ -166,7 +182,7 @@ struct Harness {
     do {
       try bus.update { (tx: inout IOBusTransaction) throws(IOBusError) in
         for _ in 0..<count {
-          try apply(&input, op: input.byte() % 4, tx: &tx, model: &staged)
+          _ = try apply(&input, op: input.byte(), tx: &tx, model: &staged)
         }
         if failOnPurpose { throw IOBusError.emptyRange }
       }
@@ -178,15 +194,52 @@ struct Harness {
     check()
   }
 
+  /// Up to four operations in one batch started inside a read-side section, as from a
+  /// device callback: everything goes through except a synchronous batch that removes a
+  /// device, which must throw `insideReadSection` and change nothing.
+  mutating func batchInsideReadSection(_ input: inout FuzzInput) {
+    let control = input.byte()
+    let count = Int(control >> 1) % 4 + 1
+    let deferred = control & 1 == 1
+    var staged = model
+    var removedSomething = false
+    let thrown: IOBusError? = MembRCU.withReadSection {
+      do throws(IOBusError) {
+        try bus.update(reclaim: deferred ? .deferred({}) : .synchronous) {
+          (tx: inout IOBusTransaction) throws(IOBusError) in
+          for _ in 0..<count {
+            removedSomething =
+              try apply(&input, op: input.byte(), tx: &tx, model: &staged)
+              || removedSomething
+          }
+        }
+        return nil
+      } catch {
+        return error
+      }
+    }
+    switch thrown {
+    case nil where !deferred && removedSomething:
+      mismatch("a synchronous removal inside a read-side section went through")
+    case nil:
+      model = staged
+    case .insideReadSection? where deferred || !removedSomething:
+      mismatch("refused a batch inside a read-side section that never waits")
+    case _?:
+      model.abandon(batch: staged)
+    }
+    check()
+  }
+
   /// Applies one operation to the transaction and the staged model; both must agree, and
-  /// a failure of either aborts the batch.
+  /// a failure of either aborts the batch. Returns whether it removed a device.
   mutating func apply(
     _ input: inout FuzzInput, op: UInt8, tx: inout IOBusTransaction,
     model staged: inout BusModel<ModelDevice>
-  ) throws(IOBusError) {
+  ) throws(IOBusError) -> Bool {
     let busResult: Result<Registration?, IOBusError>
     let modelResult: Result<Registration?, IOBusError>
-    switch op {
+    switch op % 6 {
     case 0:
       let base = input.address()
       let length = input.length()
@@ -204,7 +257,7 @@ struct Harness {
       let address = input.address()
       let size = input.size()
       let match: ValueMatch = input.byte() & 1 == 0 ? .any : .value(input.value())
-      if op == 1 {
+      if op % 6 == 1 {
         let device = ModelDevice(acceptsWrites: input.byte() & 1 == 0, readValue: nil, eventFD: nil)
         busResult = Result { () throws(IOBusError) in
           try tx.register(FuzzDevice(device), address: address, size: size, match: match)
@@ -213,7 +266,7 @@ struct Harness {
           try staged.register(device, address: address, size: size, match: match)
         }
       } else {
-        guard let eventFD = try? EventFD() else { return }
+        guard let eventFD = try? EventFD() else { return false }
         let device = ModelDevice(acceptsWrites: true, readValue: nil, eventFD: eventFD)
         busResult = Result { () throws(IOBusError) in
           try tx.registerEventFD(eventFD, address: address, size: size, match: match)
@@ -222,12 +275,31 @@ struct Harness {
           try staged.register(device, address: address, size: size, match: match)
         }
       }
-    default:
+    case 3, 4:
       let pick = Int(input.byte())
       let useRemoved = pick & 0x80 != 0 && !removed.isEmpty
       let candidates = useRemoved ? removed : staged.registrations
-      guard !candidates.isEmpty else { return }
+      guard !candidates.isEmpty else { return false }
       let registration = candidates[pick % candidates.count]
+      if op % 6 == 3 {
+        busResult = Result { () throws(IOBusError) in
+          try tx.unregister(registration)
+          return nil
+        }
+        modelResult = Result { () throws(IOBusError) in
+          try staged.unregister(registration)
+          return nil
+        }
+      } else {
+        let address = input.address()
+        busResult = Result { () throws(IOBusError) in try tx.move(registration, to: address) }
+        modelResult = Result { () throws(IOBusError) in
+          try staged.move(registration, to: address)
+        }
+      }
+      if case .success = modelResult { removed.append(registration) }
+    default:
+      let registration = foreign[Int(input.byte()) % foreign.count]
       busResult = Result { () throws(IOBusError) in
         try tx.unregister(registration)
         return nil
@@ -236,10 +308,10 @@ struct Harness {
         try staged.unregister(registration)
         return nil
       }
-      if case .success = modelResult { removed.append(registration) }
     }
     if busResult != modelResult { mismatch("\(busResult) vs model \(modelResult)") }
     if case .failure(let error) = modelResult { throw error }
+    return op % 6 == 3
   }
 
   /// A guest write and read at any address, size and value.

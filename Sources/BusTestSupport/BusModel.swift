@@ -13,6 +13,13 @@ public protocol ModelledDevice {
 
 /// The bus's specification written as plainly as possible: a list in registration order,
 /// searched linearly. The property tests hold the real bus to it.
+///
+/// The rules, each stated once: accesses are 1 to 8 bytes and may not wrap past 2^64; a
+/// range claims every access inside it; a value match claims writes at its address of its
+/// size (any size when 0) and value; KVM's ioeventfd rules for what may be registered
+/// (sizes 0/1/2/4/8, `address + size` may not wrap, no value with size 0, the collision
+/// rule); a port-I/O bus covers ports 0...0xFFFF and takes no size-0 match; registrations
+/// belong to the bus that issued them.
 public struct BusModel<Device: ModelledDevice> {
   /// One live registration and its device.
   public struct Entry {
@@ -20,11 +27,17 @@ public struct BusModel<Device: ModelledDevice> {
     public let device: Device
   }
 
+  /// The bus this model predicts: registrations carry its identity.
+  public let bus: BusIdentity
+  public let space: IOAddressSpace
   public private(set) var entries: [Entry] = []
   public private(set) var nextID: UInt64 = 1
 
-  /// An empty model.
-  public init() {}
+  /// An empty model of the bus `bus` (its ``IOBus/identity``) over `space`.
+  public init(bus: BusIdentity, space: IOAddressSpace) {
+    self.bus = bus
+    self.space = space
+  }
 
   /// Table order: value-matched entries by address then registration order, then ranges by
   /// base.
@@ -45,7 +58,7 @@ public struct BusModel<Device: ModelledDevice> {
   }
 
   private mutating func add(_ kind: RegistrationKind, _ device: Device) -> Registration {
-    let registration = Registration(id: RegistrationID(rawValue: nextID), kind: kind)
+    let registration = Registration(id: RegistrationID(rawValue: nextID), kind: kind, bus: bus)
     nextID += 1
     entries.append(Entry(registration: registration, device: device))
     return registration
@@ -59,6 +72,7 @@ public struct BusModel<Device: ModelledDevice> {
       throw .rangeWrapsAround(base: base, length: length)
     }
     let last = base + (length - 1)
+    guard last <= space.lastAddress else { throw .outsideAddressSpace(base: base, length: length) }
     let overlapping = entries.filter { entry in
       guard case .range(let otherBase, let otherLength) = entry.registration.kind else {
         return false
@@ -81,8 +95,13 @@ public struct BusModel<Device: ModelledDevice> {
         throw .valueTooWide(value: value, size: size)
       }
     }
-    if size > 0, UInt64.max - address < UInt64(size - 1) {
+    if size == 0, space == .portIO { throw .anySizeOnPortIO }
+    // KVM: `addr + len < addr` is EINVAL, so a match ending exactly at 2^64 is refused.
+    if size > 0, UInt64.max - address < UInt64(size) {
       throw .rangeWrapsAround(base: address, length: UInt64(size))
+    }
+    if size > 0, address + UInt64(size) - 1 > space.lastAddress {
+      throw .outsideAddressSpace(base: address, length: UInt64(size))
     }
     for entry in entries {
       guard
@@ -98,10 +117,33 @@ public struct BusModel<Device: ModelledDevice> {
   }
 
   public mutating func unregister(_ registration: Registration) throws(IOBusError) {
+    _ = try take(registration)
+  }
+
+  /// Moves a registration: the same device, registered anew at `address` with the same
+  /// size and match; on error nothing changes.
+  public mutating func move(_ registration: Registration, to address: UInt64) throws(IOBusError)
+    -> Registration
+  {
+    var staged = self
+    let entry = try staged.take(registration)
+    let moved: Registration
+    switch registration.kind {
+    case .range(_, let length):
+      moved = try staged.register(entry.device, base: address, length: length)
+    case .valueMatch(_, let size, let match):
+      moved = try staged.register(entry.device, address: address, size: size, match: match)
+    }
+    self = staged
+    return moved
+  }
+
+  private mutating func take(_ registration: Registration) throws(IOBusError) -> Entry {
+    guard registration.bus == bus else { throw .registrationFromAnotherBus(registration) }
     guard let index = entries.firstIndex(where: { $0.registration == registration }) else {
       throw .unknownRegistration(registration)
     }
-    entries.remove(at: index)
+    return entries.remove(at: index)
   }
 
   /// Keeps the identifiers a failed batch used, as the bus does.
@@ -109,11 +151,18 @@ public struct BusModel<Device: ModelledDevice> {
     nextID = batch.nextID
   }
 
+  /// Whether an access of `size` bytes at `address` can reach a device at all.
+  private func isAccess(address: UInt64, size: Int) -> Bool {
+    (1...8).contains(size) && UInt64.max - address >= UInt64(size - 1)
+  }
+
+  private func truncate(_ value: UInt64, size: Int) -> UInt64 {
+    size == 8 ? value : value & ((1 << UInt64(size * 8)) - 1)
+  }
+
   public func write(address: UInt64, size: Int, value: UInt64) -> DispatchResult {
-    guard [1, 2, 4, 8].contains(size), UInt64.max - address >= UInt64(size - 1) else {
-      return .unclaimed
-    }
-    let value = size == 8 ? value : value & ((1 << UInt64(size * 8)) - 1)
+    guard isAccess(address: address, size: size) else { return .unclaimed }
+    let value = truncate(value, size: size)
     for entry in entries {
       guard case .valueMatch(let at, let matchSize, let match) = entry.registration.kind,
         at == address, matchSize == 0 || matchSize == size, match == .any || match == .value(value)
@@ -125,11 +174,9 @@ public struct BusModel<Device: ModelledDevice> {
   }
 
   public func read(address: UInt64, size: Int) -> UInt64? {
-    guard [1, 2, 4, 8].contains(size), UInt64.max - address >= UInt64(size - 1) else {
-      return nil
-    }
+    guard isAccess(address: address, size: size) else { return nil }
     guard let value = covering(address: address, size: size)?.device.readValue else { return nil }
-    return size == 8 ? value : value & ((1 << UInt64(size * 8)) - 1)
+    return truncate(value, size: size)
   }
 
   private func covering(address: UInt64, size: Int) -> Entry? {

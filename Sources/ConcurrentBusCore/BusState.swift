@@ -4,61 +4,95 @@
 /// Only ever touched under the bus's writer lock. A batch changes it in place and logs each
 /// step; a failed batch is rolled back step by step, so the bus is unchanged.
 struct BusState: Sendable {
+  /// The bus these registrations belong to, and the addresses it accepts.
+  let bus: BusIdentity
+  let space: IOAddressSpace
   /// Value-matched entries, sorted by address then registration order.
   var matched: [TableEntry] = []
-  /// Range entries, sorted by base, never overlapping.
+  /// Range entries, sorted by base (and so by last byte too), never overlapping.
   var ranges: [TableEntry] = []
   /// One strong reference per registered device.
   var handles: [RegistrationID: DeviceHandle] = [:]
   var nextID: UInt64 = 1
 
-  var registrationCount: Int { handles.count }
-
-  mutating func makeID() -> RegistrationID {
-    defer { nextID += 1 }
-    return RegistrationID(rawValue: nextID)
+  init(bus: BusIdentity, space: IOAddressSpace) {
+    self.bus = bus
+    self.space = space
   }
 
-  // MARK: - Range entries
+  /// An empty state of the same bus, to stand in while the real one is lent to a batch.
+  var placeholder: BusState { BusState(bus: bus, space: space) }
 
-  mutating func addRange(
-    _ device: any IODevice, base: UInt64, length: UInt64
-  ) throws(IOBusError) -> Registration {
+  mutating func makeRegistration(_ kind: RegistrationKind) -> Registration {
+    defer { nextID += 1 }
+    return Registration(id: RegistrationID(rawValue: nextID), kind: kind, bus: bus)
+  }
+
+  // MARK: - Searching (the bus's one binary search, see SortedSearch.swift)
+
+  /// The index of the first range whose last byte is at or past `address`: the only range
+  /// that can contain `address`, and the place a range starting at `address` goes.
+  private func firstRange(endingAtOrAfter address: UInt64) -> Int {
+    firstIndex(notBelow: address, from: 0, count: ranges.count) { ranges[$0].last }
+  }
+
+  /// The index of the first value-matched entry at or after `address`.
+  private func firstMatched(atOrAfter address: UInt64) -> Int {
+    firstIndex(notBelow: address, from: 0, count: matched.count) { matched[$0].first }
+  }
+
+  // MARK: - Adding
+
+  /// Registers `device` as `kind`, or throws without changing anything.
+  mutating func add(_ device: any IODevice, as kind: RegistrationKind) throws(IOBusError)
+    -> Registration
+  {
+    switch kind {
+    case .range(let base, let length):
+      let index = try rangeSlot(base: base, length: length)
+      let (registration, entry) = makeEntry(device, as: kind)
+      ranges.insert(entry, at: index)
+      return registration
+    case .valueMatch(let address, let size, let match):
+      let index = try matchSlot(address: address, size: size, match: match)
+      let (registration, entry) = makeEntry(device, as: kind)
+      matched.insert(entry, at: index)
+      return registration
+    }
+  }
+
+  /// A new registration of `device`, its handle kept in `handles`, and its table entry.
+  private mutating func makeEntry(_ device: any IODevice, as kind: RegistrationKind)
+    -> (Registration, TableEntry)
+  {
+    let registration = makeRegistration(kind)
+    let handle = DeviceHandle(device: device, registration: registration)
+    handles[registration.id] = handle
+    return (registration, TableEntry(handle: handle))
+  }
+
+  /// Where a new range goes, after checking it against the address space and the others.
+  private func rangeSlot(base: UInt64, length: UInt64) throws(IOBusError) -> Int {
     guard length >= 1 else { throw .emptyRange }
-    guard base.addingReportingOverflow(length - 1).overflow == false else {
-      throw .rangeWrapsAround(base: base, length: length)
+    let (last, wrapped) = base.addingReportingOverflow(length - 1)
+    guard !wrapped else { throw .rangeWrapsAround(base: base, length: length) }
+    guard last <= space.lastAddress else {
+      throw .outsideAddressSpace(base: base, length: length)
     }
-    let last = base + (length - 1)
-    let index = firstRange(after: base)
-    if index > 0, ranges[index - 1].last >= base {
-      throw .overlapsExisting(registration(of: ranges[index - 1]))
-    }
+    // Every range before `index` ends below `base`; the one at `index` is the lowest that
+    // can overlap.
+    let index = firstRange(endingAtOrAfter: base)
     if index < ranges.count, ranges[index].first <= last {
       throw .overlapsExisting(registration(of: ranges[index]))
     }
-    let registration = Registration(id: makeID(), kind: .range(base: base, length: length))
-    let handle = DeviceHandle(device: device, registration: registration)
-    ranges.insert(TableEntry(handle: handle), at: index)
-    handles[registration.id] = handle
-    return registration
+    return index
   }
 
-  /// The index of the first range whose base is greater than `address`.
-  private func firstRange(after address: UInt64) -> Int {
-    var low = 0
-    var high = ranges.count
-    while low < high {
-      let middle = (low + high) / 2
-      if ranges[middle].first <= address { low = middle + 1 } else { high = middle }
-    }
-    return low
-  }
-
-  // MARK: - Value-matched entries
-
-  mutating func addValueMatch(
-    _ device: any IODevice, address: UInt64, size: Int, match: ValueMatch
-  ) throws(IOBusError) -> Registration {
+  /// Where a new value match goes (after every entry at its address: equal entries dispatch
+  /// in registration order), after checking it with KVM's ioeventfd rules.
+  private func matchSlot(address: UInt64, size: Int, match: ValueMatch) throws(IOBusError)
+    -> Int
+  {
     guard [0, 1, 2, 4, 8].contains(size) else { throw .invalidSize(size) }
     if case .value(let value) = match {
       guard size != 0 else { throw .valueMatchNeedsSize }
@@ -66,8 +100,16 @@ struct BusState: Sendable {
         throw .valueTooWide(value: value, size: size)
       }
     }
-    guard size == 0 || !address.addingReportingOverflow(UInt64(size - 1)).overflow else {
-      throw .rangeWrapsAround(base: address, length: UInt64(size))
+    if size == 0 {
+      guard space.allowsAnySizeMatch else { throw .anySizeOnPortIO }
+    } else {
+      // KVM's rule: `addr + len` must not wrap, so a match may not end exactly at 2^64.
+      guard !address.addingReportingOverflow(UInt64(size)).overflow else {
+        throw .rangeWrapsAround(base: address, length: UInt64(size))
+      }
+      guard address + UInt64(size - 1) <= space.lastAddress else {
+        throw .outsideAddressSpace(base: address, length: UInt64(size))
+      }
     }
     var index = firstMatched(atOrAfter: address)
     while index < matched.count, matched[index].first == address {
@@ -76,13 +118,7 @@ struct BusState: Sendable {
       }
       index += 1
     }
-    let registration = Registration(
-      id: makeID(), kind: .valueMatch(address: address, size: size, match: match))
-    let handle = DeviceHandle(device: device, registration: registration)
-    // After every entry with the same address: equal entries dispatch in registration order.
-    matched.insert(TableEntry(handle: handle), at: index)
-    handles[registration.id] = handle
-    return registration
+    return index
   }
 
   /// KVM's ioeventfd collision rule, for two entries at the same address.
@@ -95,29 +131,20 @@ struct BusState: Sendable {
     }
   }
 
-  private func firstMatched(atOrAfter address: UInt64) -> Int {
-    var low = 0
-    var high = matched.count
-    while low < high {
-      let middle = (low + high) / 2
-      if matched[middle].first < address { low = middle + 1 } else { high = middle }
-    }
-    return low
-  }
-
-  // MARK: - Removal
+  // MARK: - Removing and moving
 
   /// Removes a registration and returns the handle, which the caller releases only after a
   /// grace period.
   mutating func remove(_ registration: Registration) throws(IOBusError) -> DeviceHandle {
+    guard registration.bus == bus else { throw .registrationFromAnotherBus(registration) }
     guard let handle = handles[registration.id], handle.registration == registration else {
       throw .unknownRegistration(registration)
     }
     handles[registration.id] = nil
     switch registration.kind {
     case .range(let base, _):
-      let index = firstRange(after: base) - 1
-      precondition(index >= 0 && ranges[index].id == registration.id, "bus state corrupt")
+      let index = firstRange(endingAtOrAfter: base)
+      precondition(ranges[index].id == registration.id, "bus state corrupt")
       ranges.remove(at: index)
     case .valueMatch(let address, _, _):
       var index = firstMatched(atOrAfter: address)
@@ -125,6 +152,22 @@ struct BusState: Sendable {
       matched.remove(at: index)
     }
     return handle
+  }
+
+  /// Re-registers the device of `registration` at `address` (a range's new base, a value
+  /// match's new address), under a new identifier. Returns the replaced handle, which
+  /// readers of older snapshots may still use, and the new registration. On error nothing
+  /// changes.
+  mutating func move(_ registration: Registration, to address: UInt64) throws(IOBusError)
+    -> (replaced: DeviceHandle, moved: Registration)
+  {
+    let replaced = try remove(registration)
+    do throws(IOBusError) {
+      return (replaced, try add(replaced.device, as: registration.kind.moved(to: address)))
+    } catch {
+      restore(replaced)
+      throw error
+    }
   }
 
   // MARK: - Rolling back a failed batch
@@ -153,7 +196,7 @@ struct BusState: Sendable {
     let entry = TableEntry(handle: handle)
     switch handle.registration.kind {
     case .range(let base, _):
-      ranges.insert(entry, at: firstRange(after: base))
+      ranges.insert(entry, at: firstRange(endingAtOrAfter: base))
     case .valueMatch(let address, _, _):
       var index = firstMatched(atOrAfter: address)
       while index < matched.count, matched[index].first == address, matched[index].id < entry.id {

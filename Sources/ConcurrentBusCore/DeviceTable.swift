@@ -1,5 +1,3 @@
-import CHostSupport
-
 /// One immutable snapshot of a bus: a single contiguous allocation, sorted, searched with
 /// binary search.
 ///
@@ -9,9 +7,11 @@ import CHostSupport
 /// apart lets a lookup find the covering range directly even when many value-matched
 /// entries (a virtio device's queue notifiers) sit inside it.
 ///
-/// Behind the entries, in the same allocation, `keys` repeats each entry's first address:
-/// the binary search reads only those 8-byte keys, seven times denser than whole entries,
-/// so a large table's search touches far fewer cache lines.
+/// Behind the entries, in the same allocation, `keys` repeats each entry's last address (for
+/// a value-matched entry its address; for a range its last byte): the binary search
+/// (``firstIndex(notBelow:from:count:key:)``, the bus's only one) reads only those 8-byte
+/// keys, seven times denser than whole entries, so a large table's search touches far fewer
+/// cache lines.
 @usableFromInline
 struct DeviceTable: ~Copyable {
   @usableFromInline let entries: UnsafeMutablePointer<TableEntry>
@@ -34,7 +34,7 @@ struct DeviceTable: ~Copyable {
     ranges.withUnsafeBufferPointer {
       (entries + matchedCount).initialize(from: $0.baseAddress!, count: $0.count)
     }
-    for index in 0..<count { (keys + index).initialize(to: entries[index].first) }
+    for index in 0..<count { (keys + index).initialize(to: entries[index].last) }
   }
 
   deinit {
@@ -88,42 +88,40 @@ struct DeviceTable: ~Copyable {
   /// The index of the first value-matched entry whose address is >= `address`.
   @inlinable @inline(__always)
   func firstMatched(atOrAfter address: UInt64) -> Int {
-    // Branch-free on the comparison (see rangeIndex): only the trip count branches.
-    var length = matchedCount
-    guard length > 0 else { return 0 }
-    var low = 0
-    while length > 1 {
-      let half = length &>> 1
-      low &+= half & allOnes(if: keys[low &+ half] < address)
-      length &-= half
-    }
-    return keys[low] < address ? low &+ 1 : low
+    firstIndex(notBelow: address, from: 0, count: matchedCount) { keys[$0] }
   }
 
   /// The index of the range entry that contains the whole access, if any.
   @inlinable @inline(__always)
   func rangeIndex(containing access: GuestAccess) -> Int? {
-    // Find the last range whose base is <= the address: the only one that can contain it.
-    // Each step adds through a mask instead of branching: guest addresses are as good as
-    // random to the branch predictor, and a mispredicted step costs more than the load.
-    var length = count &- matchedCount
-    guard length > 0 else { return nil }
-    var low = matchedCount
-    while length > 1 {
-      let half = length &>> 1
-      low &+= half & allOnes(if: keys[low &+ half] <= access.address)
-      length &-= half
-    }
-    let entry = entries[low]
-    guard entry.first <= access.address, access.last <= entry.last else { return nil }
-    return low
+    // Ranges never overlap, so their last bytes ascend as their bases do: the first range
+    // whose last byte is at or past the access's last byte is the only one that can contain
+    // the access, and it does when it starts at or before the access.
+    let ranges = count &- matchedCount
+    let index = firstIndex(notBelow: access.last, from: matchedCount, count: ranges) { keys[$0] }
+    guard index < count, entries[index].first <= access.address else { return nil }
+    return index
   }
 }
 
-/// -1 (all bits set) when `condition` holds, else 0: a select without a branch (see
-/// `chost_opaque_word` for why the mask has to be hidden from the optimizer).
-@inlinable @inline(__always)
-func allOnes(if condition: Bool) -> Int {
-  // Safe: a Bool is one byte holding exactly 0 or 1.
-  chost_opaque_word(0 &- Int(unsafeBitCast(condition, to: UInt8.self)))
+// MARK: - Introspection (writers and tools, never the dispatch path)
+
+extension DeviceTable {
+  /// The registrations in table order. Call inside a read-side section.
+  func registrations() -> [Registration] {
+    (0..<count).map { index in
+      entries[index].handle._withUnsafeGuaranteedRef { $0.registration }
+    }
+  }
+
+  /// The device registered as `registration`, if the table holds it. Call inside a
+  /// read-side section; the returned reference is a strong one of the caller's own.
+  func device(of registration: Registration) -> (any IODevice)? {
+    for index in 0..<count where entries[index].id == registration.id {
+      return entries[index].handle._withUnsafeGuaranteedRef {
+        $0.registration == registration ? $0.device : nil
+      }
+    }
+    return nil
+  }
 }

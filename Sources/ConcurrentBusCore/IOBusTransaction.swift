@@ -1,6 +1,6 @@
 import HostSupport
 
-/// A batch of registrations and unregistrations, applied all together or not at all.
+/// A batch of registrations, moves and unregistrations, applied all together or not at all.
 ///
 /// Handed to the body of ``IOBus/update(reclaim:_:)``. Each operation is validated against
 /// the state as the batch has changed it so far (a batch may unregister a device and
@@ -10,7 +10,12 @@ public struct IOBusTransaction: ~Copyable {
   /// The bus's own writer state, moved in for the batch: changed in place (no copy of the
   /// table or of the handles), and rolled back from `log` if the batch fails.
   var state: BusState
+  /// Devices the batch took off the bus: released after a grace period, which a
+  /// synchronous batch waits for.
   var removed: [DeviceHandle] = []
+  /// Handles a move replaced: their device stays on the bus, so nobody waits for them, but
+  /// older snapshots still point at them until a grace period has passed.
+  var replaced: [DeviceHandle] = []
   private(set) var log: [BusState.Step] = []
   /// The bus's counters, for devices that report failures into its statistics.
   package let counters: ShardedCounters<BusCounter>
@@ -20,38 +25,68 @@ public struct IOBusTransaction: ~Copyable {
     self.counters = counters
   }
 
-  /// Registers `device` for every access inside `[base, base + length)`.
+  /// The bus's address space.
+  public var space: IOAddressSpace { state.space }
+
+  /// Registers `device` for every access of 1 to 8 bytes inside `[base, base + length)`.
   ///
   /// - Throws: ``IOBusError/emptyRange``, ``IOBusError/rangeWrapsAround(base:length:)``,
-  ///   ``IOBusError/overlapsExisting(_:)``.
+  ///   ``IOBusError/outsideAddressSpace(base:length:)``, ``IOBusError/overlapsExisting(_:)``.
   public mutating func register(
     _ device: any IODevice, base: UInt64, length: UInt64
   ) throws(IOBusError) -> Registration {
-    let registration = try state.addRange(device, base: base, length: length)
+    let registration = try state.add(device, as: .range(base: base, length: length))
     log.append(.added(registration))
     return registration
   }
 
   /// Registers `device` for writes at exactly `address` whose size and value match, as KVM's
-  /// ioeventfd does. `size` is 1, 2, 4, 8, or 0 for any size (which needs `.any`).
+  /// ioeventfd does. `size` is 1, 2, 4, 8, or 0 for any length from 1 to 8 (which needs
+  /// `.any`, and an MMIO bus).
   ///
   /// - Throws: ``IOBusError/invalidSize(_:)``, ``IOBusError/valueMatchNeedsSize``,
-  ///   ``IOBusError/valueTooWide(value:size:)``, ``IOBusError/rangeWrapsAround(base:length:)``,
-  ///   ``IOBusError/collidesWith(_:)``.
+  ///   ``IOBusError/valueTooWide(value:size:)``, ``IOBusError/anySizeOnPortIO``,
+  ///   ``IOBusError/rangeWrapsAround(base:length:)`` (when `address + size` reaches 2^64),
+  ///   ``IOBusError/outsideAddressSpace(base:length:)``, ``IOBusError/collidesWith(_:)``.
   public mutating func register(
     _ device: any IODevice, address: UInt64, size: Int, match: ValueMatch
   ) throws(IOBusError) -> Registration {
-    let registration = try state.addValueMatch(device, address: address, size: size, match: match)
+    let registration = try state.add(
+      device, as: .valueMatch(address: address, size: size, match: match))
     log.append(.added(registration))
     return registration
   }
 
   /// Removes a registration. Its device is released after the batch's grace period.
   ///
-  /// - Throws: ``IOBusError/unknownRegistration(_:)``.
+  /// - Throws: ``IOBusError/unknownRegistration(_:)``,
+  ///   ``IOBusError/registrationFromAnotherBus(_:)``.
   public mutating func unregister(_ registration: Registration) throws(IOBusError) {
     let handle = try state.remove(registration)
     removed.append(handle)
     log.append(.removed(handle))
+  }
+
+  /// Moves a registration to `address` (a range's new base, a value match's new address),
+  /// keeping its device, size and match, and returns the registration that replaces it.
+  ///
+  /// The move reaches readers in the batch's one publish: every access sees the device at
+  /// the old place or at the new one, never at neither. Nothing waits for a grace period on
+  /// its account (the device stays registered), so moves are allowed inside a read-side
+  /// section, synchronous batch or not. The old registration is gone afterwards; the new one
+  /// has a new identifier and, at a shared address, dispatches after the entries already
+  /// there, as a new registration does.
+  ///
+  /// - Throws: ``IOBusError/unknownRegistration(_:)``,
+  ///   ``IOBusError/registrationFromAnotherBus(_:)``, and what registering at `address`
+  ///   throws; on error the registration stays where it was.
+  public mutating func move(_ registration: Registration, to address: UInt64) throws(IOBusError)
+    -> Registration
+  {
+    let (old, moved) = try state.move(registration, to: address)
+    replaced.append(old)
+    log.append(.removed(old))
+    log.append(.added(moved))
+    return moved
   }
 }

@@ -22,24 +22,41 @@ public enum ValueMatch: Hashable, Sendable {
 
 /// What a registration covers.
 public enum RegistrationKind: Hashable, Sendable {
-  /// Every access that lies entirely inside `[base, base + length)`, reads and writes.
+  /// Every access of 1 to 8 bytes that lies entirely inside `[base, base + length)`, reads
+  /// and writes.
   case range(base: UInt64, length: UInt64)
-  /// Writes at exactly `address` whose size is `size` (or any size when `size` is 0) and
-  /// whose value matches `match`. Value-matched entries never see reads.
+  /// Writes at exactly `address` whose size is `size` (or any size from 1 to 8 when `size`
+  /// is 0) and whose value matches `match`. Value-matched entries never see reads.
   case valueMatch(address: UInt64, size: Int, match: ValueMatch)
+
+  /// The same kind at another address: the base of a range, the address of a value match.
+  func moved(to address: UInt64) -> RegistrationKind {
+    switch self {
+    case .range(_, let length): .range(base: address, length: length)
+    case .valueMatch(_, let size, let match):
+      .valueMatch(address: address, size: size, match: match)
+    }
+  }
 }
 
 /// A device's place on a bus, returned by `register` and handed back to `unregister`.
+///
+/// Only a bus makes them (the initializer is not public), and each names the bus that made
+/// it: handing one to another bus is ``IOBusError/registrationFromAnotherBus(_:)``, never a
+/// silent removal of whatever that bus registered under the same number.
 public struct Registration: Hashable, Sendable, CustomStringConvertible {
   /// The bus-unique identifier, also reported by ``DispatchResult/claimed(_:)``.
   public let id: RegistrationID
   /// The addresses (and values) it claims.
   public let kind: RegistrationKind
+  /// The bus that issued it.
+  public let bus: BusIdentity
 
-  /// Creates a description of a registration; only a bus hands out real ones.
-  public init(id: RegistrationID, kind: RegistrationKind) {
+  /// Package access: buses, and the test models that predict them, make registrations.
+  package init(id: RegistrationID, kind: RegistrationKind, bus: BusIdentity) {
     self.id = id
     self.kind = kind
+    self.bus = bus
   }
 
   public var description: String {

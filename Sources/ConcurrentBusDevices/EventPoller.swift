@@ -19,7 +19,7 @@ public final class EventPoller: Sendable {
   /// to another eventfd: its token is simply gone.
   private struct Registrations {
     var byToken: [UInt64: EventFD] = [:]
-    var tokenByEventFD: [ObjectIdentifier: UInt64] = [:]
+    var tokenByEventFD: [EventFD: UInt64] = [:]
     var nextToken: UInt64 = 0
   }
 
@@ -48,8 +48,7 @@ public final class EventPoller: Sendable {
     try registrations.withLock { (state) throws(EventFDError) in
       SanitizerHandoff.acquire(self)
       defer { SanitizerHandoff.release(self) }
-      let id = ObjectIdentifier(eventFD)
-      guard state.tokenByEventFD[id] == nil else { throw EventFDError(.epollAdd, .fileExists) }
+      guard state.tokenByEventFD[eventFD] == nil else { throw EventFDError(.epollAdd, .fileExists) }
       let token = state.nextToken
       var event = epoll_event()
       event.events = EPOLLIN.rawValue
@@ -59,7 +58,7 @@ public final class EventPoller: Sendable {
       }
       state.nextToken += 1
       state.byToken[token] = eventFD
-      state.tokenByEventFD[id] = token
+      state.tokenByEventFD[eventFD] = token
     }
   }
 
@@ -73,8 +72,7 @@ public final class EventPoller: Sendable {
     try registrations.withLock { (state) throws(EventFDError) in
       SanitizerHandoff.acquire(self)
       defer { SanitizerHandoff.release(self) }
-      let id = ObjectIdentifier(eventFD)
-      guard let token = state.tokenByEventFD[id] else {
+      guard let token = state.tokenByEventFD[eventFD] else {
         throw EventFDError(.epollRemove, .noSuchFileOrDirectory)
       }
       // Unregister while still holding a reference, so the descriptor cannot be closed
@@ -83,7 +81,7 @@ public final class EventPoller: Sendable {
         throw EventFDError(.epollRemove, Errno(rawValue: errno))
       }
       state.byToken[token] = nil
-      state.tokenByEventFD[id] = nil
+      state.tokenByEventFD[eventFD] = nil
     }
   }
 

@@ -18,19 +18,19 @@ struct EventFDPollerTests {
         }
       }
     }
-    var received = [ObjectIdentifier: UInt64]()
+    var received = [EventFD: UInt64]()
     let expectedTotal = UInt64(signalsPerEventFD.reduce(0, +))
     let giveUp = ContinuousClock.now + .seconds(120)
     // Bounded so a lost count fails the test instead of hanging it.
     while received.values.reduce(0, +) < expectedTotal, ContinuousClock.now < giveUp {
       for (eventFD, count) in try poller.wait(timeout: .milliseconds(100)) {
-        received[ObjectIdentifier(eventFD), default: 0] += count
+        received[eventFD, default: 0] += count
       }
     }
     for producer in producers { producer.join() }
-    for eventFD in eventFDs { received[ObjectIdentifier(eventFD), default: 0] += eventFD.drain() }
+    for eventFD in eventFDs { received[eventFD, default: 0] += eventFD.drain() }
     for (eventFD, expected) in zip(eventFDs, signalsPerEventFD) {
-      #expect(received[ObjectIdentifier(eventFD)] == UInt64(expected))
+      #expect(received[eventFD] == UInt64(expected))
     }
   }
 

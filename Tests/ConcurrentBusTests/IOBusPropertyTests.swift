@@ -11,27 +11,39 @@ struct IOBusPropertyTests {
     case range(base: UInt64, length: UInt64, accepts: Bool)
     case valueMatch(address: UInt64, size: Int, match: ValueMatch, accepts: Bool)
     case unregister(pick: Int, stale: Bool)
+    case move(pick: Int, to: UInt64, stale: Bool)
+    /// Unregisters a registration another bus issued (with numbers this bus uses too).
+    case foreign(pick: Int)
   }
 
-  /// A small address space, so that overlaps, collisions and fall-through are common.
+  /// Small windows (near 0, the end of port space and the end of 2^64), so that overlaps,
+  /// collisions, fall-through and the edges of both address spaces are common.
+  static func randomAddress(_ rng: inout SeededGenerator) -> UInt64 {
+    switch Int.random(in: 0..<4, using: &rng) {
+    case 0, 1: .random(in: 0..<96, using: &rng)
+    case 2: 0xFFFF - .random(in: 0..<16, using: &rng)
+    default: .max - .random(in: 0..<16, using: &rng)
+    }
+  }
+
   static func randomOperation(_ rng: inout SeededGenerator) -> Operation {
     let accepts = Int.random(in: 0..<5, using: &rng) != 0
-    switch Int.random(in: 0..<10, using: &rng) {
+    switch Int.random(in: 0..<12, using: &rng) {
     case 0..<3:
-      let base: UInt64 =
-        Bool.random(using: &rng)
-        ? .random(in: 0..<96, using: &rng) : .max - .random(in: 0..<8, using: &rng)
       let length: UInt64 = [0, 1, 2, 4, 8, 16, 24, .max].randomElement(using: &rng)!
-      return .range(base: base, length: length, accepts: accepts)
+      return .range(base: randomAddress(&rng), length: length, accepts: accepts)
     case 3..<7:
-      let address: UInt64 =
-        Bool.random(using: &rng)
-        ? .random(in: 0..<96, using: &rng) : .max - .random(in: 0..<4, using: &rng)
       let size = [0, 1, 2, 4, 8, 3].randomElement(using: &rng)!
       let match: ValueMatch =
         Bool.random(using: &rng)
         ? .any : .value([0, 1, 2, 0xFF, 0x1_0000, .max].randomElement(using: &rng)!)
-      return .valueMatch(address: address, size: size, match: match, accepts: accepts)
+      return .valueMatch(address: randomAddress(&rng), size: size, match: match, accepts: accepts)
+    case 7, 8:
+      return .move(
+        pick: .random(in: 0..<1000, using: &rng), to: randomAddress(&rng),
+        stale: Int.random(in: 0..<6, using: &rng) == 0)
+    case 9:
+      return .foreign(pick: .random(in: 0..<1000, using: &rng))
     default:
       return .unregister(
         pick: .random(in: 0..<1000, using: &rng), stale: Int.random(in: 0..<6, using: &rng) == 0)
@@ -39,9 +51,20 @@ struct IOBusPropertyTests {
   }
 
   struct Harness {
-    let bus = IOBus()
-    var model = BusModel<RecordingDevice>()
+    let bus: IOBus<MembRCU>
+    var model: BusModel<RecordingDevice>
     var stale: [Registration] = []
+    /// Registrations of another bus of the same space, numbered from 1 as this one's are.
+    let foreign: [Registration]
+
+    init(space: IOAddressSpace) throws {
+      bus = IOBus(space: space)
+      model = BusModel(bus: bus.identity, space: space)
+      let other = IOBus(space: space)
+      foreign = try (0..<4).map { index in
+        try other.register(RecordingDevice("other"), base: UInt64(index) * 8, length: 8)
+      }
+    }
 
     mutating func apply(
       _ operation: IOBusPropertyTests.Operation, in tx: inout IOBusTransaction,
@@ -79,6 +102,30 @@ struct IOBusPropertyTests {
         }
         if case .success = modelResult { stale.append(registration) }
         return (busResult, modelResult)
+      case .move(let pick, let address, let useStale):
+        let candidates = useStale ? stale : model.registrations
+        guard !candidates.isEmpty else { return (.success(nil), .success(nil)) }
+        let registration = candidates[pick % candidates.count]
+        let busResult = Result { () throws(IOBusError) -> Registration? in
+          try tx.move(registration, to: address)
+        }
+        let modelResult = Result { () throws(IOBusError) -> Registration? in
+          try model.move(registration, to: address)
+        }
+        if case .success = modelResult { stale.append(registration) }
+        return (busResult, modelResult)
+      case .foreign(let pick):
+        let registration = foreign[pick % foreign.count]
+        return (
+          Result { () throws(IOBusError) -> Registration? in
+            try tx.unregister(registration)
+            return nil
+          },
+          Result { () throws(IOBusError) -> Registration? in
+            try model.unregister(registration)
+            return nil
+          }
+        )
       }
     }
 
@@ -110,11 +157,11 @@ struct IOBusPropertyTests {
 
     func check(_ rng: inout SeededGenerator, step: Int, seed: UInt64) {
       #expect(bus.registrations == model.registrations, "seed \(seed) step \(step)")
-      for _ in 0..<48 {
-        let address: UInt64 =
-          Bool.random(using: &rng)
-          ? .random(in: 0..<112, using: &rng) : .max - .random(in: 0..<9, using: &rng)
-        let size = [1, 2, 4, 8, 0, 3, -1].randomElement(using: &rng)!
+      for _ in 0..<64 {
+        let address =
+          Int.random(in: 0..<8, using: &rng) == 0
+          ? 0x1_0000 + .random(in: 0..<8, using: &rng) : IOBusPropertyTests.randomAddress(&rng)
+        let size = [1, 2, 3, 4, 5, 6, 7, 8, 0, 9, -1].randomElement(using: &rng)!
         let value: UInt64 = [0, 1, 2, 0xFF, 0x1FF, 0x1_0000, .max].randomElement(using: &rng)!
         let written = bus.write(address: address, size: size, value: value)
         let expected = model.write(address: address, size: size, value: value)
@@ -128,10 +175,12 @@ struct IOBusPropertyTests {
     }
   }
 
-  @Test("random single operations and batches agree with the model", arguments: 1...24)
-  func agreesWithModel(seed: UInt64) {
+  @Test(
+    "random single operations and batches agree with the model (odd seeds MMIO, even port I/O)",
+    arguments: 1...24)
+  func agreesWithModel(seed: UInt64) throws {
     var rng = SeededGenerator(seed: seed)
-    var harness = Harness()
+    var harness = try Harness(space: seed % 2 == 1 ? .mmio : .portIO)
     for step in 0..<120 {
       let batchSize =
         Int.random(in: 0..<8, using: &rng) == 0 ? Int.random(in: 2...5, using: &rng) : 1

@@ -1,7 +1,7 @@
 import BusTestSupport
-import HostSupport
 import ConcurrentBus
 import Foundation
+import HostSupport
 import RCU
 import Synchronization
 
@@ -74,4 +74,21 @@ func onThreads(_ count: Int, _ body: @escaping @Sendable (Int) -> Void) {
     }.start()
   }
   group.wait()
+}
+
+/// A Mutex-protected value that escaping closures (device callbacks, threads) can share.
+final class Locked<Value: Sendable>: Sendable {
+  private let mutex: Mutex<Value>
+
+  init(_ value: Value) { mutex = Mutex(value) }
+
+  func withLock<Result>(_ body: (inout Value) -> Result) -> Result {
+    mutex.withLock { value in
+      SanitizerHandoff.acquire(self)
+      defer { SanitizerHandoff.release(self) }
+      return body(&value)
+    }
+  }
+
+  var value: Value { withLock { $0 } }
 }

@@ -58,7 +58,8 @@ struct CLITests {
   }
 
   /// A broken flavor is always a violation (exit 1) with a JSON report, whether a check
-  /// fired or a reader crashed on reclaimed memory.
+  /// fired or a reader crashed on reclaimed memory. (Under AddressSanitizer the sanitizer
+  /// reports the use after free itself and exits 1 first.)
   @Test(arguments: 1...5)
   func aBrokenFlavorAlwaysExitsOne(seed: Int) throws {
     let folder = try temporaryFolder()
@@ -68,7 +69,9 @@ struct CLITests {
       "churn", "--flavor", "broken", "--duration", "5", "--seed", "\(seed)", "--json", json.path,
     ])
     #expect(result.status == 1, "\(result.stdout)\n\(result.stderr)")
-    #expect(try jsonVerdict(at: json).verdict == "violations")
+    if !underAddressSanitizer {
+      #expect(try jsonVerdict(at: json).verdict == "violations")
+    }
   }
 
   @Test func aBrokenFlavorUnderRealGuestsIsCaught() throws {

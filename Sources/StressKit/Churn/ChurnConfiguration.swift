@@ -3,6 +3,7 @@ import RCU
 /// A deliberate bug to inject, to prove the checks catch it. Each is done by the engine
 /// from outside the bus: the production types carry no fault switch.
 public enum ChurnFault: String, CaseIterable, Codable, Sendable {
+  /// No fault: the run must be clean.
   case none
   /// Every `faultEvery`-th removal releases its devices and runs its checks right away,
   /// without waiting for its grace period.

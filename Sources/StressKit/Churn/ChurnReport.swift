@@ -2,6 +2,7 @@ import Foundation
 
 /// The result of `stress churn`, printed on stdout and written with `--json`.
 public struct ChurnReport: CheckReport, Codable {
+  /// The command that ran.
   public let command: String
   let configuration: ChurnConfiguration
   let elapsedSeconds: Double
@@ -40,10 +41,14 @@ public struct ChurnReport: CheckReport, Codable {
   /// a long run must not grow.
   let rssAfter30sBytes: UInt64?
   let rssAtEndBytes: UInt64
+  /// What the run concluded.
   public let verdict: Verdict
+  /// The minimums and what the run reached.
   public let work: [WorkMeasure]
+  /// What broke, by kind.
   public let violations: [ViolationSummary]
 
+  /// The verdict with what it rests on.
   public var outcome: Outcome { Outcome(work: work, violations: violations) }
 
   /// The human-readable report.

@@ -133,13 +133,7 @@ public final class ChurnRun<Flavor: RCUFlavor>: Sendable {
   private func reconcileSettled(settledFor: UInt64) {
     for record in ledger.settle(settledFor: settledFor, flushedBy: claims.everyoneFlushedBy) {
       compare(record, claims: claims.take(record.registration.id))
-      if record.busDevice == nil {
-        releasedEventFDs.add(1, ordering: .relaxed)
-      } else {
-        violations.record(
-          .reclamation,
-          "the bus still holds the eventfd of \(record.registration.id) after its unregister")
-      }
+      if ledger.releasedByBus(record) { releasedEventFDs.add(1, ordering: .relaxed) }
     }
   }
 
@@ -189,19 +183,22 @@ public final class ChurnRun<Flavor: RCUFlavor>: Sendable {
       violations.record(.reclamation, "final unregister failed: \(error)")
     }
     Flavor.barrier()
-    let all = ledger.drainAll()
-    let held = all.filter { $0.busDevice != nil }.count
-    releasedEventFDs.add(all.count - held, ordering: .relaxed)
-    if held > 0 {
+    // Every deferred reclamation has run: the bus must have let go of every eventfd, the
+    // ones still registered a moment ago and the ones it still held when they settled.
+    let all = ledger.takeAwaitingRelease() + ledger.drainAll()
+    let held = all.filter { $0.busDevice != nil }
+    releasedEventFDs.add(all.count - held.count, ordering: .relaxed)
+    for record in held {
       violations.record(
-        .reclamation, "the bus still holds \(held) eventfd device(s) after unregistering everything"
+        .reclamation,
+        "the bus still holds the eventfd of \(record.registration.id) after its unregister and a final barrier"
       )
     }
     let retired = bus.retiredSnapshots
     if retired != 0 {
       violations.record(.reclamation, "\(retired) retired snapshot(s) never reclaimed")
     }
-    return held
+    return held.count
   }
 }
 

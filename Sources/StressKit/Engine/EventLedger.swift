@@ -29,6 +29,8 @@ final class EventLedger<Key: Hashable & Sendable>: Sendable {
   /// cycle that began after that, no consumer can still hold a count for it.
   private let cycles: Mutex<[UInt64]>
   private let threads = Mutex<[HostThread]>([])
+  /// Settled records whose eventfd device the bus still held (``releasedByBus(_:)``).
+  private let awaitingRelease = Mutex<[EventRecord<Key>]>([])
 
   /// A ledger with `consumers` pollers (each drained by its own thread once started).
   init(consumers: Int, violations: Violations) throws(SetupFailure) {
@@ -112,6 +114,26 @@ final class EventLedger<Key: Hashable & Sendable>: Sendable {
       "eventfd registration \(record.registration.id) was signalled \(late) time(s) after its unregister returned"
     )
     record.addDrained(late)
+  }
+
+  /// Takes `record` once it settled, and keeps it if the bus still holds its eventfd
+  /// device, for ``takeAwaitingRelease()``: the bus lets go of a device when the last
+  /// snapshot naming it is reclaimed, after that snapshot's own grace period, which a
+  /// loaded machine (or a fault that released the tool's side early) can delay past the
+  /// settling time. Returns whether the bus has let go already.
+  func releasedByBus(_ record: EventRecord<Key>) -> Bool {
+    guard record.busDevice != nil else { return true }
+    awaitingRelease.withLock { $0.append(record) }
+    return false
+  }
+
+  /// The settled records the bus still held when they settled, to look at again after the
+  /// final barrier, when every deferred reclamation has run: any still held is a leak.
+  func takeAwaitingRelease() -> [EventRecord<Key>] {
+    awaitingRelease.withLock { records in
+      defer { records = [] }
+      return records
+    }
   }
 
   /// Whether `id` belonged to a record that was settled and let go.

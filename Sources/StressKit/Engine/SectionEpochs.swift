@@ -8,11 +8,11 @@ import Synchronization
 ///
 /// How: a global removal epoch, which the hotplug thread increments *before* it calls
 /// unregister (``beginRemoval()``), and one slot per vCPU. Each vCPU opens its own
-/// read-side section around every dispatch (``enter(_:)``), reads the epoch inside it and
-/// stores it in its slot, and clears the slot before leaving the section (``leave(_:)``).
-/// After the grace period (``check(removal:)``), a slot holding a nonzero epoch older
-/// than the removal's is a vCPU still inside a section that began before the removal was
-/// published: a violation.
+/// read-side section around every dispatch (``enter(_:flavor:)``), reads the epoch inside
+/// it and stores it in its slot, and clears the slot before leaving the section
+/// (``leave(_:flavor:)``). After the grace period (``check(removal:)``), a slot holding a
+/// nonzero epoch older than the removal's is a vCPU still inside a section that began
+/// before the removal was published: a violation.
 ///
 /// Why it is exact (no false positive under a correct RCU), by liburcu's guarantee that
 /// a grace period waits for every read-side section that began before it, and that all
@@ -50,8 +50,8 @@ final class SectionEpochs: Sendable {
   @inline(__always)
   func enter<Flavor: RCUFlavor>(_ vcpu: Int, flavor: Flavor.Type) {
     Flavor.readLock()
-    // Acquiring: pairs with nothing in particular, it only keeps the section's later
-    // loads (the table) from moving above this one; see the type's comment.
+    // Acquiring, pairing with the increment in `beginRemoval`: the section's later loads
+    // (the table) stay after this one; see the type's comment.
     slots[vcpu].epoch.store(epoch.load(ordering: .acquiring), ordering: .relaxed)
   }
 

@@ -9,8 +9,8 @@ extension FaultCatalogue {
         injectedBy: "the churn engine", rate: "1 in 100 removals per hotplug thread",
         arguments: ["--fault", "skip-grace-period", "--fault-every", "100"], flavor: nil,
         // Each says a reader still used a removal's table or device after its unregister
-        // returned (reclamation: a reader still held the released eventfd device).
-        detectors: [.staleSection, .insideAtRelease, .useAfterUnregister, .reclamation],
+        // returned.
+        detectors: [.staleSection, .insideAtRelease, .useAfterUnregister],
         mayAlsoFire: [.lostSignal, .spuriousSignal]),
       CatalogueFault(
         command: "churn", name: ChurnFault.dropEntry.rawValue,

@@ -84,7 +84,7 @@ final class GuestChurnRun<Flavor: RCUFlavor>: Sendable {
     let churnKeys = Array(
       keys.dropFirst(configuration.stableDevices).prefix(configuration.churnDevices))
 
-    let portBus = IOBus(flavor: Flavor.self)
+    let portBus = IOBus(flavor: Flavor.self, space: .portIO)
     let mmioBus = IOBus(flavor: Flavor.self)
     registrar = Registrar(
       mirror: configuration.kernelIOEventFD
@@ -128,6 +128,7 @@ final class GuestChurnRun<Flavor: RCUFlavor>: Sendable {
     Flavor.barrier()
     fold(ledger.settle(settledFor: 0))
     fold(ledger.drainAll())
+    checkReleased()
     if case .failure(let error) = rounds.result {
       throw SetupFailure(message: "kvm: guest run failed: \(error)")
     }
@@ -176,16 +177,23 @@ final class GuestChurnRun<Flavor: RCUFlavor>: Sendable {
     }
   }
 
-  /// Adds settled records' signals to their pair's total; the bus must have let go of
-  /// their eventfds by then.
+  /// Adds settled records' signals to their pair's total (the bus must let go of their
+  /// eventfds by the final barrier: see `checkReleased`).
   private func fold(_ records: [EventRecord<GuestWrite>]) {
     drained.withLock { totals in
       for record in records { totals[record.key, default: 0] += Int(record.drained) }
     }
-    for record in records where record.busDevice != nil {
+    for record in records { _ = ledger.releasedByBus(record) }
+  }
+
+  /// After the final barrier, every deferred reclamation has run: the bus must hold none
+  /// of the eventfds any more.
+  private func checkReleased() {
+    for record in ledger.takeAwaitingRelease() where record.busDevice != nil {
       violations.record(
         .reclamation,
-        "the bus still holds the eventfd of \(record.registration.id) after its unregister")
+        "the bus still holds the eventfd of \(record.registration.id) after its unregister and a final barrier"
+      )
     }
   }
 }

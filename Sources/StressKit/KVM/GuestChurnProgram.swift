@@ -50,7 +50,7 @@ extension GuestChurn {
       system: system,
       programs: [program(iterations: probeIterations, registeredKeys: registeredKeys)])
     let handler = CheckedExitHandler(
-      buses: BusExitHandler(portBus: IOBus(), mmioBus: IOBus()),
+      buses: BusExitHandler(portBus: IOBus(space: .portIO), mmioBus: IOBus()),
       sections: SectionEpochs(vcpus: 1), vcpu: 0, seed: configuration.seed)
     let elapsed = try probe.run(handlers: [handler])[0].elapsed
     let target = min(Duration.milliseconds(200), configuration.duration / 5)

@@ -4,6 +4,7 @@ import KVM
 
 /// The result of `stress kvm` (without `--compare`), printed and written with `--json`.
 public struct GuestChurnReport: CheckReport, Codable, Sendable {
+  /// The command that ran.
   public let command: String
   /// The configuration run.
   public let configuration: GuestChurnConfiguration
@@ -36,10 +37,14 @@ public struct GuestChurnReport: CheckReport, Codable, Sendable {
   public let gracePeriodWait: LatencySummary
   /// Time spent running guest rounds, in seconds.
   public let guestSeconds: Double
+  /// What the run concluded.
   public let verdict: Verdict
+  /// The minimums and what the run reached.
   public let work: [WorkMeasure]
+  /// What broke, by kind.
   public let violations: [ViolationSummary]
 
+  /// The verdict with what it rests on.
   public var outcome: Outcome { Outcome(work: work, violations: violations) }
 
   /// Guest writes per second of guest time.
@@ -47,6 +52,7 @@ public struct GuestChurnReport: CheckReport, Codable, Sendable {
     guestSeconds > 0 ? Double(executedWrites) / guestSeconds : 0
   }
 
+  /// The human-readable report.
   public var text: String {
     let c = configuration
     var lines = [

@@ -1,0 +1,40 @@
+import RCU
+
+// Introspection reads the published snapshot inside a read-side section: no lock, so it
+// works from anywhere, device callbacks and update bodies included (where it shows the bus
+// as last published, before the batch under way).
+
+extension IOBus {
+  /// The registrations currently on the bus, in table order (value-matched, then ranges).
+  public var registrations: [Registration] {
+    published.read { table in table.registrations() }
+  }
+
+  /// The device registered as `registration`, while it is on the bus: for an ioeventfd
+  /// registration an ``IOEventFD``, whose ``IOEventFD/hits`` count its signals. `nil` for a
+  /// registration this bus did not issue.
+  public func device(of registration: Registration) -> (any IODevice)? {
+    guard registration.bus == identity else { return nil }
+    return published.read { table in table.device(of: registration) }
+  }
+
+  /// Unclaimed accesses and failed signals so far, summed over every vCPU thread.
+  public var statistics: IOBusStatistics {
+    IOBusStatistics(
+      unclaimedWrites: counters[.unclaimedWrites],
+      unclaimedReads: counters[.unclaimedReads],
+      failedSignals: counters[.failedSignals])
+  }
+
+  /// How many snapshots writers have published: one per successful register, move,
+  /// unregister or batch.
+  public var publishes: UInt64 { publishCount.load(ordering: .relaxed) }
+
+  /// How many times a writer blocked for a grace period: once per synchronous unregister
+  /// or batch that removed something, never for registrations or moves.
+  public var gracePeriodWaits: UInt64 { gracePeriodWaitCount.load(ordering: .relaxed) }
+
+  /// Snapshots replaced but not yet reclaimed. Zero after ``RCUFlavor/barrier()`` once all
+  /// updates have returned, unless something leaked.
+  public var retiredSnapshots: Int { published.retiredCount }
+}

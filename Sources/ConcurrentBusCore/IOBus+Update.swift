@@ -1,0 +1,158 @@
+import RCU
+
+extension IOBus {
+  /// How a batch that removes devices waits for its grace period.
+  public enum Reclamation: Sendable {
+    /// Block the caller until the grace period has passed and removed devices are released.
+    case synchronous
+    /// Return at once; release removed devices after the grace period, then call the
+    /// closure from the flavor's callback thread.
+    case deferred(@Sendable () -> Void)
+  }
+
+  /// Applies a batch: every operation in `body` is validated together, then the bus
+  /// publishes one new snapshot and waits for at most one grace period.
+  ///
+  /// If `body` throws, nothing changes. `body` runs under the writer lock: calling into any
+  /// bus from it (this one included) throws ``IOBusError/insideUpdate``.
+  ///
+  /// From a device callback (inside a read-side section), on this bus or another, a batch is
+  /// allowed unless it must wait: a `.synchronous` batch that removes a device throws
+  /// ``IOBusError/insideReadSection`` and changes nothing; registering, moving and
+  /// `.deferred` batches go through. Why that cannot deadlock:
+  /// - a thread inside a read-side section blocks here only on the writer lock;
+  /// - the lock's holder never waits for a grace period while holding it: it publishes
+  ///   (an exchange), releases the lock, and only then waits (`.synchronous`) or hands the
+  ///   old snapshot to `Flavor.deferUntilGracePeriod`, which never blocks;
+  /// - the holder never waits for another writer lock, nor starts a grace-period wait from
+  ///   `body`: both are ``IOBusError/insideUpdate``.
+  /// So the holder always finishes, and every grace period the holder's callers wait for
+  /// ends once the reader behind the lock has had its turn.
+  ///
+  /// - Throws: the first error `body` throws, ``IOBusError/insideReadSection`` or
+  ///   ``IOBusError/insideUpdate``.
+  @discardableResult
+  public func update<Result>(
+    reclaim: Reclamation = .synchronous,
+    _ body: (inout IOBusTransaction) throws(IOBusError) -> Result
+  ) throws(IOBusError) -> Result {
+    try apply(reclaim, body, busError: { $0 })
+  }
+
+  /// Applies a batch whose body throws untyped errors: what `try bus.update { tx in ... }`
+  /// picks, nested closures included. The same rules as the typed form; the body's own
+  /// errors come back as thrown, bus errors as ``IOBusError``.
+  @_disfavoredOverload
+  @discardableResult
+  public func update<Result>(
+    reclaim: Reclamation = .synchronous,
+    _ body: (inout IOBusTransaction) throws -> Result
+  ) throws -> Result {
+    try apply(reclaim, body, busError: { $0 })
+  }
+
+  /// The batch machinery behind both `update`s, generic over the body's error type.
+  private func apply<Result, Failure: Error>(
+    _ reclaim: Reclamation,
+    _ body: (inout IOBusTransaction) throws(Failure) -> Result,
+    busError: (IOBusError) -> Failure
+  ) throws(Failure) -> Result {
+    // The caller's own thread state, read before locking: neither changes under the lock.
+    guard !UpdateScope.isActive else { throw busError(.insideUpdate) }
+    let mayWait = !Flavor.isInReadSection
+    let commit = try UpdateScope.run { () throws(Failure) in
+      try writer.withLock { (state: inout BusState) throws(Failure) in
+        SanitizerHandoff.acquire(self)
+        defer { SanitizerHandoff.release(self) }
+        return try applyLocked(&state, reclaim: reclaim, mayWait: mayWait, body, busError: busError)
+      }
+    }
+    return finish(commit, reclaim: reclaim)
+  }
+
+  /// Runs `body` on the writer state and publishes the result; on any error rolls the state
+  /// back and publishes nothing. Runs under the writer lock.
+  private func applyLocked<Result, Failure: Error>(
+    _ state: inout BusState, reclaim: Reclamation, mayWait: Bool,
+    _ body: (inout IOBusTransaction) throws(Failure) -> Result,
+    busError: (IOBusError) -> Failure
+  ) throws(Failure) -> sending Commit<Flavor, Result> {
+    var tx = IOBusTransaction(state: state.placeholder, counters: counters)
+    swap(&tx.state, &state)
+    defer { swap(&tx.state, &state) }
+    let result: Result
+    do throws(Failure) {
+      result = try body(&tx)
+    } catch {
+      // Identifiers the batch handed out stay used (rollBack keeps nextID): a caller may
+      // still hold one, and it must never name a later registration.
+      tx.state.rollBack(tx.log)
+      throw error
+    }
+    if case .synchronous = reclaim, !tx.removed.isEmpty, !mayWait {
+      tx.state.rollBack(tx.log)
+      throw busError(.insideReadSection)
+    }
+    let retired = published.publish(tx.state.makeTable())
+    publishCount.add(1, ordering: .relaxed)
+    return Commit(result: result, retired: retired, removed: tx.removed, replaced: tx.replaced)
+  }
+
+  /// Reclaims what a published batch left behind, after the writer lock is released, and
+  /// hands back the batch's result.
+  ///
+  /// The result leaves `commit` last, as the value `commit` is consumed into: copying it out
+  /// first and consuming `commit` afterwards is miscompiled by Swift 6.3.1 in optimized
+  /// builds (the copy is elided and `commit`'s destruction frees what the caller gets;
+  /// AddressSanitizer reports a heap use after free for an Array result).
+  private func finish<Result>(_ commit: consuming Commit<Flavor, Result>, reclaim: Reclamation)
+    -> Result
+  {
+    let removed = commit.removed
+    let replaced = commit.replaced
+    switch reclaim {
+    case .synchronous where !removed.isEmpty:
+      gracePeriodWaitCount.add(1, ordering: .relaxed)
+      commit.retired.reclaimAfterSynchronize()
+      withExtendedLifetime((removed, replaced)) {}
+    case .synchronous where replaced.isEmpty:
+      // Nothing to release: readers never need to be waited for just to free a snapshot.
+      commit.retired.reclaimDeferred()
+    case .synchronous:
+      // A move: older snapshots still point at the replaced handles until a grace period.
+      let release = ReleaseAfterGracePeriod(replaced)
+      commit.retired.reclaimDeferred { release.release() }
+    case .deferred(let whenReleased):
+      let release = ReleaseAfterGracePeriod(removed + replaced)
+      commit.retired.reclaimDeferred {
+        release.release()
+        whenReleased()
+      }
+    }
+    return commit.result
+  }
+}
+
+/// What a batch leaves to do once the writer lock is released.
+private struct Commit<Flavor: RCUFlavor, Result>: ~Copyable {
+  let result: Result
+  let retired: RetiredSnapshot<Flavor, DeviceTable>
+  let removed: [DeviceHandle]
+  let replaced: [DeviceHandle]
+}
+
+/// Holds removed devices until a deferred grace period has passed, then lets go of them
+/// before the caller's completion runs.
+private final class ReleaseAfterGracePeriod: @unchecked Sendable {
+  // @unchecked: `handles` is written once here and once more by the single deferred
+  // callback that owns this object after the grace period.
+  private var handles: [DeviceHandle]
+
+  init(_ handles: [DeviceHandle]) {
+    self.handles = handles
+  }
+
+  func release() {
+    handles = []
+  }
+}
