@@ -24,6 +24,7 @@ final class RingLedger: Sendable {
   private let nextConsumer = Atomic<Int>(0)
   private let asyncRings = Atomic<UInt64>(0)
   private let asyncOneIn: Int
+  private let executor: ConsumerExecutor
 
   /// A ledger with `consumers` poller threads (started by ``startConsumers()``); one ring
   /// in `asyncOneIn` is consumed through its `AsyncSequence` instead (0: none).
@@ -33,6 +34,7 @@ final class RingLedger: Sendable {
     self.faults = faults
     self.violations = violations
     self.asyncOneIn = asyncOneIn
+    executor = try ConsumerExecutor()
     do {
       pollers = try (0..<consumers).map { _ throws(EventFDError) in try EventPoller() }
     } catch {
@@ -57,10 +59,11 @@ final class RingLedger: Sendable {
     threads.withLock { $0 = started }
   }
 
-  /// Stops the poller threads.
+  /// Stops the poller threads and the `AsyncSequence` consumers' executor.
   func stopConsumers() {
     stopFlag.set()
     for thread in threads.withLock({ $0 }) { thread.join() }
+    executor.stop()
   }
 
   /// Starts consuming a new ring. Its wakeups may have come already: the eventfd keeps
@@ -75,7 +78,7 @@ final class RingLedger: Sendable {
     case .asyncSequence:
       asyncRings.add(1, ordering: .relaxed)
       let entries = try record.ring.entries()
-      Task.detached { [self] in
+      Task(executorPreference: executor) { [self] in
         for await entry in entries { record.take([entry], violations: violations) }
         record.finish(violations: violations)
         finished(record)

@@ -3,12 +3,19 @@ import HostSupport
 import Synchronization
 
 /// How a ring's entries are consumed.
-enum RingConsumption: Sendable, Equatable {
+enum RingConsumption: Sendable, Equatable, CustomStringConvertible {
   /// By consumer thread `index`, which waits on its `EventPoller` and drains the ring after
   /// each wakeup (``ValueRing/drain(into:)``).
   case poller(Int)
   /// By a task iterating the ring's `AsyncSequence` (``ValueRing/entries()``).
   case asyncSequence
+
+  var description: String {
+    switch self {
+    case .poller(let index): "ring consumer thread \(index) (EventPoller)"
+    case .asyncSequence: "a task (AsyncSequence)"
+    }
+  }
 }
 
 /// The engine's bookkeeping for one ring registration: its registrations as moves replace
@@ -106,7 +113,8 @@ final class RingRecord: Sendable {
         violations.record(
           .ringOverflow,
           "ring slot \(slot) (\(ring.registration.id)): \(loss.count) write(s) of "
-            + "\(loss.producer) lost to a full lane (capacity \(ring.capacity))")
+            + "\(loss.producer) lost to a full lane (capacity \(ring.capacity), consumed by "
+            + "\(consumption))")
       }
     }
     stream.filtered.removeAll(keepingCapacity: true)
