@@ -64,7 +64,8 @@ let package = Package(
       ]
     ),
     // What a VMM imports: the bus, its devices and the RCU flavors, in one module.
-    .target(name: "ConcurrentBus", dependencies: ["ConcurrentBusCore", "ConcurrentBusDevices", "RCU"]),
+    .target(
+      name: "ConcurrentBus", dependencies: ["ConcurrentBusCore", "ConcurrentBusDevices", "RCU"]),
     // Layer 4: the KVM harness.
     .target(name: "CKVM"),
     .target(name: "KVM", dependencies: ["CKVM", "ConcurrentBus", "HostSupport"]),
@@ -72,7 +73,7 @@ let package = Package(
     .target(
       name: "StressKit",
       dependencies: [
-        "ConcurrentBus", "KVM", "HostSupport", "RCUTestSupport",
+        "ConcurrentBus", "KVM", "HostSupport", "RCUTestSupport", "BusTestSupport",
         .product(name: "Histogram", package: "hdrhistogram-swift"),
       ]
     ),
@@ -100,7 +101,7 @@ let package = Package(
       name: "ConcurrentBusTests",
       dependencies: [
         "ConcurrentBus", "ConcurrentBusCore", "HostSupport", "CLinuxEvents", "BusTestSupport",
-        "RCUTestSupport", "StressKit",
+        "RCUTestSupport",
       ]),
     // Imports ConcurrentBus alone: proves the umbrella module is enough.
     .testTarget(name: "UmbrellaImportTests", dependencies: ["ConcurrentBus"]),
@@ -108,7 +109,8 @@ let package = Package(
       name: "KVMTests",
       dependencies: ["KVM", "CKVM", "ConcurrentBus", "HostSupport", "StressKit", "RCUTestSupport"]),
     .testTarget(
-      name: "StressKitTests", dependencies: ["StressKit", "ConcurrentBus", "RCUTestSupport"]),
+      name: "StressKitTests",
+      dependencies: ["StressKit", "ConcurrentBus", "RCUTestSupport", "BusTestSupport"]),
   ],
   swiftLanguageModes: [.v6]
 )

@@ -2,7 +2,7 @@ import ConcurrentBus
 import Glibc
 import HostSupport
 import RCU
-import StressKit
+import BusTestSupport
 import Synchronization
 import Testing
 

@@ -1,7 +1,7 @@
 import ConcurrentBus
 import HostSupport
 import RCU
-import StressKit
+import BusTestSupport
 import Synchronization
 import Testing
 

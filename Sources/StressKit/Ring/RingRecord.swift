@@ -1,3 +1,4 @@
+import BusTestSupport
 import ConcurrentBus
 import HostSupport
 import Synchronization

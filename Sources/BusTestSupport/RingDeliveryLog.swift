@@ -3,7 +3,7 @@ import ConcurrentBus
 /// What a consumer received from a ring, checked entry by entry: each producer's sequence
 /// numbers must run 0, 1, 2, ... with no gap (a dropped entry), repeat (a duplicate) or
 /// step back (a reordering). How a checker reads a ring: the ring tests and `stress churn`
-/// both use it.
+/// (StressKit's ring checker) both use it.
 ///
 /// Each sequence number keeps the value delivered for it (nil inside a reported loss), so
 /// that ``mismatches(of:claimed:)`` can compare a producer's stream with the values its
