@@ -64,8 +64,7 @@ let package = Package(
       ]
     ),
     // What a VMM imports: the bus, its devices and the RCU flavors, in one module.
-    .target(
-      name: "ConcurrentBus", dependencies: ["ConcurrentBusCore", "ConcurrentBusDevices", "RCU"]),
+    .target(name: "ConcurrentBus", dependencies: ["ConcurrentBusCore", "ConcurrentBusDevices", "RCU"]),
     // Layer 4: the KVM harness.
     .target(name: "CKVM"),
     .target(name: "KVM", dependencies: ["CKVM", "ConcurrentBus", "HostSupport"]),
