@@ -63,7 +63,7 @@ final class RingChurn<Flavor: RCUFlavor>: Sendable {
         .hotplugFailure, "vCPU \(vcpu) got no ring producer slot: its ring writes are declined")
       return
     }
-    producers.withLock { $0[vcpu] = producer }
+    producers.withAnnotatedLock(owner: self) { $0[vcpu] = producer }
   }
 
   /// Reconciles the rings that finished before every vCPU's last flush.
@@ -82,7 +82,7 @@ final class RingChurn<Flavor: RCUFlavor>: Sendable {
     }
     ledger.stopConsumers()
     for record in ledger.settle(flushedBy: .max) { reconcile(record) }
-    let reconciled = totals.withLock { $0.reconciledIDs }
+    let reconciled = totals.withAnnotatedLock(owner: self) { $0.reconciledIDs }
     for (id, claim) in claims.takeAll() {
       let count = claim.byVCPU.values.reduce(0) { $0 + $1.values.count }
       if reconciled.contains(id) {
@@ -100,7 +100,7 @@ final class RingChurn<Flavor: RCUFlavor>: Sendable {
   /// after its retirement, and that the ring recorded nothing after it was sealed.
   private func reconcile(_ record: RingRecord) {
     let (log, drained) = record.delivery
-    let producers = producers.withLock { $0 }
+    let producers = producers.withAnnotatedLock(owner: self) { $0 }
     var byVCPU: [Int: RingClaims.VCPUClaims] = [:]
     for (id, retiredAt) in record.registrations {
       for (vcpu, claim) in claims.take(id).byVCPU {
@@ -127,7 +127,7 @@ final class RingChurn<Flavor: RCUFlavor>: Sendable {
         log.mismatches(of: producer, claimed: []), vcpu: vcpu ?? -1, record: record)
     }
     checkNothingAfterSeal(record, drained: drained)
-    totals.withLock { totals in
+    totals.withAnnotatedLock(owner: self) { totals in
       totals.ringsReconciled += 1
       totals.valuesDelivered += UInt64(log.writes.count)
       totals.valuesLost += log.lost
@@ -161,5 +161,5 @@ final class RingChurn<Flavor: RCUFlavor>: Sendable {
   }
 
   /// What reconciliation counted.
-  var reconciled: RingTotals { totals.withLock { $0 } }
+  var reconciled: RingTotals { totals.withAnnotatedLock(owner: self) { $0 } }
 }

@@ -1,5 +1,6 @@
 import Dispatch
 import HostSupport
+import RCU
 import Synchronization
 
 /// A task executor with one thread of its own, on which the rings' `AsyncSequence`
@@ -18,12 +19,12 @@ final class ConsumerExecutor: TaskExecutor, Sendable {
   /// Starts the executor's thread.
   init() throws(SetupFailure) {
     let started = try startThreads(1, named: "ring async consumer") { [self] _ in run() }
-    thread.withLock { $0 = started.first }
+    thread.withAnnotatedLock(owner: self) { $0 = started.first }
   }
 
   func enqueue(_ job: consuming ExecutorJob) {
     let job = UnownedJob(job)
-    jobs.withLock { $0.append(job) }
+    jobs.withAnnotatedLock(owner: self) { $0.append(job) }
     ready.signal()
   }
 
@@ -31,13 +32,13 @@ final class ConsumerExecutor: TaskExecutor, Sendable {
   func stop() {
     stopFlag.set()
     ready.signal()
-    thread.withLock { $0 }?.join()
+    thread.withAnnotatedLock(owner: self) { $0 }?.join()
   }
 
   private func run() {
     while true {
       ready.wait()
-      let next = jobs.withLock { $0.isEmpty ? nil : $0.removeFirst() }
+      let next = jobs.withAnnotatedLock(owner: self) { $0.isEmpty ? nil : $0.removeFirst() }
       guard let next else {
         if stopFlag.isSet { return }
         continue

@@ -1,6 +1,7 @@
 import ConcurrentBus
 import Glibc
 import HostSupport
+import RCU
 import Synchronization
 
 /// Every ring registration of a run and the consumers that drain them: threads waiting on
@@ -56,13 +57,13 @@ final class RingLedger: Sendable {
   /// Starts the poller threads.
   func startConsumers() throws(SetupFailure) {
     let started = try startThreads(pollers.count, named: "ring consumer") { self.consume($0) }
-    threads.withLock { $0 = started }
+    threads.withAnnotatedLock(owner: self) { $0 = started }
   }
 
   /// Stops the poller threads and the `AsyncSequence` consumers' executor.
   func stopConsumers() {
     stopFlag.set()
-    for thread in threads.withLock({ $0 }) { thread.join() }
+    for thread in threads.withAnnotatedLock(owner: self, { $0 }) { thread.join() }
     executor.stop()
   }
 
@@ -70,10 +71,10 @@ final class RingLedger: Sendable {
   /// them, and the poller reports it at once.
   func add(_ record: RingRecord) throws(EventFDError) {
     let key = ObjectIdentifier(record.ring.eventFD)
-    tables.withLock { $0.open[key] = record }
+    tables.withAnnotatedLock(owner: self) { $0.open[key] = record }
     switch record.consumption {
     case .poller(let index):
-      tables.withLock { $0.byEventFD[key] = record }
+      tables.withAnnotatedLock(owner: self) { $0.byEventFD[key] = record }
       try pollers[index].add(record.ring)
     case .asyncSequence:
       asyncRings.add(1, ordering: .relaxed)
@@ -89,7 +90,7 @@ final class RingLedger: Sendable {
   /// Finished rings that every vCPU has flushed its claims for since (before `flushedBy`),
   /// handed over for reconciliation; `.max` takes every finished one.
   func settle(flushedBy: UInt64) -> [RingRecord] {
-    tables.withLock { tables in
+    tables.withAnnotatedLock(owner: self) { tables in
       let ready = tables.finished.filter { $0.finishedTime < flushedBy }
       tables.finished.removeAll { $0.finishedTime < flushedBy }
       return ready
@@ -101,14 +102,14 @@ final class RingLedger: Sendable {
   func waitForAll(timeout: UInt64) -> [RingRecord] {
     let deadline = monotonicNanoseconds() + timeout
     while true {
-      let open = tables.withLock { Array($0.open.values) }
+      let open = tables.withAnnotatedLock(owner: self) { Array($0.open.values) }
       if open.isEmpty || monotonicNanoseconds() > deadline { return open }
       usleep(1000)
     }
   }
 
   private func finished(_ record: RingRecord) {
-    tables.withLock { tables in
+    tables.withAnnotatedLock(owner: self) { tables in
       let key = ObjectIdentifier(record.ring.eventFD)
       tables.open[key] = nil
       tables.byEventFD[key] = nil
@@ -121,7 +122,9 @@ final class RingLedger: Sendable {
     while !stopFlag.isSet {
       let ready = (try? poller.wait(timeout: .milliseconds(20))) ?? []
       for (eventFD, _) in ready {
-        let record = tables.withLock { $0.byEventFD[ObjectIdentifier(eventFD)] }
+        let record = tables.withAnnotatedLock(owner: self) {
+          $0.byEventFD[ObjectIdentifier(eventFD)]
+        }
         guard let record else { continue }
         // The poller drained the eventfd before this drain: a record made after it signals
         // again (ValueRing's wakeup protocol).

@@ -1,6 +1,7 @@
 import BusTestSupport
 import ConcurrentBus
 import HostSupport
+import RCU
 import Synchronization
 
 /// How a ring's entries are consumed.
@@ -51,24 +52,26 @@ final class RingRecord: Sendable {
 
   /// A move replaced the registration: `id` feeds the ring from now on.
   func moved(to id: RegistrationID) {
-    ids.withLock { $0.append((id, nil)) }
+    ids.withAnnotatedLock(owner: self) { $0.append((id, nil)) }
   }
 
   /// Registration `id` was unregistered (or moved away) and that call returned as
   /// retirement `index` (``RingRetirements``).
   func retire(_ id: RegistrationID, at index: UInt64) {
-    ids.withLock { ids in
+    ids.withAnnotatedLock(owner: self) { ids in
       if let at = ids.firstIndex(where: { $0.id == id }) { ids[at].retiredAt = index }
     }
   }
 
   /// Every registration that has fed the ring, oldest first, with its retirement index.
-  var registrations: [(id: RegistrationID, retiredAt: UInt64?)] { ids.withLock { $0 } }
+  var registrations: [(id: RegistrationID, retiredAt: UInt64?)] {
+    ids.withAnnotatedLock(owner: self) { $0 }
+  }
 
   /// Drains what the ring holds now and checks it; returns whether the ring is finished
   /// (sealed and empty). For the poller consumer.
   func drain(violations: Violations) -> ValueRing.DrainState {
-    stream.withLock { stream in
+    stream.withAnnotatedLock(owner: self) { stream in
       let state = ring.drain(into: &stream.batch)
       take(&stream, violations: violations)
       if state == .finished { finish(&stream, violations: violations) }
@@ -78,7 +81,7 @@ final class RingRecord: Sendable {
 
   /// Checks entries the ring's `AsyncSequence` delivered.
   func take(_ entries: [RingEntry], violations: Violations) {
-    stream.withLock { stream in
+    stream.withAnnotatedLock(owner: self) { stream in
       stream.batch += entries
       take(&stream, violations: violations)
     }
@@ -86,7 +89,7 @@ final class RingRecord: Sendable {
 
   /// The ring's `AsyncSequence` ended: the ring is finished.
   func finish(violations: Violations) {
-    stream.withLock { finish(&$0, violations: violations) }
+    stream.withAnnotatedLock(owner: self) { finish(&$0, violations: violations) }
   }
 
   private func take(_ stream: inout Stream, violations: Violations) {
@@ -127,6 +130,6 @@ final class RingRecord: Sendable {
   /// What the consumer delivered to the checker, and how many sequence numbers it drained
   /// before any fault. Read once the ring is finished.
   var delivery: (log: RingDeliveryLog, drained: UInt64) {
-    stream.withLock { ($0.log, $0.drained) }
+    stream.withAnnotatedLock(owner: self) { ($0.log, $0.drained) }
   }
 }
