@@ -106,6 +106,10 @@ let package = Package(
       ]),
     // Imports ConcurrentBus alone: proves the umbrella module is enough.
     .testTarget(name: "UmbrellaImportTests", dependencies: ["ConcurrentBus"]),
+    // Every code listing of the DocC articles (Sources/*/*.docc), run and checked;
+    // Scripts/docs.sh checks that the articles show exactly this code. The listings use
+    // ConcurrentBus alone; HostSupport only starts the threads around them.
+    .testTarget(name: "DocumentationTests", dependencies: ["ConcurrentBus", "HostSupport"]),
     .testTarget(
       name: "KVMTests",
       dependencies: ["KVM", "CKVM", "ConcurrentBus", "HostSupport", "StressKit", "RCUTestSupport"]),
