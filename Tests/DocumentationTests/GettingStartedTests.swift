@@ -1,10 +1,11 @@
 // The listings of GettingStarted.md, in the article's order. Scripts/check_doc_listings.py
 // checks that each region below is, verbatim, the article's listing of that name.
 
-// listing: serial-port
 import ConcurrentBus
 import Synchronization
+import Testing
 
+// listing: serial-port
 /// A 16550-style serial port, reduced to what a guest's boot log needs.
 final class SerialPort: IODevice {
   /// The bytes the guest transmitted.
@@ -20,8 +21,6 @@ final class SerialPort: IODevice {
   }
 }
 // end listing
-
-import Testing
 
 @Suite("Getting started")
 struct GettingStartedTests {

@@ -113,7 +113,8 @@ struct GracePeriodsTests {
     #expect(mmio.registrations.isEmpty && mmio.gracePeriodWaits == 1)
   }
 
-  @Test("whenReleased runs after the bus let go of the device, even for a batch that removes nothing")
+  @Test(
+    "whenReleased runs after the bus let go of the device, even for a batch that removes nothing")
   func deferredRelease() throws {
     let mmio = IOBus()
     let log = ReleaseLog()
