@@ -138,7 +138,7 @@ final class CallbackProbe: IODevice {
   }
 }
 
-@Suite("Changing the bus from a device")
+@Suite("Article: Changing the bus from a device")
 struct ChangingTheBusTests {
   @Test("a BAR register moves its window on another bus, inside the guest's write")
   func barMove() throws {

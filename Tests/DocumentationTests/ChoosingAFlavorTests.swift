@@ -65,7 +65,7 @@ final class GuestScript: Sendable {
   }
 }
 
-@Suite("Choosing a flavor")
+@Suite("Article: Choosing a flavor")
 struct ChoosingAFlavorTests {
   @Test("a bus on each flavor of the article registers, dispatches and unregisters")
   func buses() throws {

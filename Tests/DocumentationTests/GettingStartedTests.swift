@@ -22,7 +22,7 @@ final class SerialPort: IODevice {
 }
 // end listing
 
-@Suite("Getting started")
+@Suite("Article: Getting started")
 struct GettingStartedTests {
   @Test("the article's walk-through does what its comments say")
   func walkThrough() async throws {

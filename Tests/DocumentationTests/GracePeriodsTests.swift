@@ -47,7 +47,7 @@ final class ReleaseLog: Sendable {
   func record() { count.add(1, ordering: .releasing) }
 }
 
-@Suite("Grace periods and what unregister promises")
+@Suite("Article: Grace periods and what unregister promises")
 struct GracePeriodsTests {
   @Test("the four ways to unregister, as the article shows them")
   func unregisterForms() async throws {

@@ -4,7 +4,7 @@
 import ConcurrentBus
 import Testing
 
-@Suite("ioeventfd semantics")
+@Suite("Article: ioeventfd semantics")
 struct IOEventFDSemanticsTests {
   @Test("matching: address, size (0 for any length) and value, as KVM")
   func matching() throws {

@@ -10,7 +10,7 @@ struct Limits: Sendable {
 }
 // end listing
 
-@Suite("RCU landing page")
+@Suite("Article: RCU landing page")
 struct RCULandingTests {
   @Test("RCUPublished: readers borrow, the writer publishes and reclaims after a grace period")
   func published() {

@@ -23,7 +23,7 @@ func serveRing(_ ring: ValueRing, handle: (RingEntry) -> Void) throws {
 }
 // end listing
 
-@Suite("Value rings")
+@Suite("Article: Value rings")
 struct ValueRingsTests {
   @Test("every value of every vCPU, in each vCPU's order, exactly once; then finished")
   func doorbell() throws {
