@@ -11,8 +11,8 @@ extension IOBus {
   }
 
   /// The device registered as `registration`, while it is on the bus: for an ioeventfd
-  /// registration an ``IOEventFD``, whose ``IOEventFD/hits`` count its signals. `nil` for a
-  /// registration this bus did not issue.
+  /// registration an `IOEventFD`, whose `hits` count its signals. `nil` for a registration
+  /// this bus did not issue, or no longer holds.
   public func device(of registration: Registration) -> (any IODevice)? {
     guard registration.bus == identity else { return nil }
     return published.read { table in table.device(of: registration) }
@@ -34,7 +34,7 @@ extension IOBus {
   /// or batch that removed something, never for registrations or moves.
   public var gracePeriodWaits: UInt64 { gracePeriodWaitCount.load(ordering: .relaxed) }
 
-  /// Snapshots replaced but not yet reclaimed. Zero after ``RCUFlavor/barrier()`` once all
+  /// Snapshots replaced but not yet reclaimed. Zero after ``/RCU/RCUFlavor/barrier()`` once all
   /// updates have returned, unless something leaked.
   public var retiredSnapshots: Int { published.retiredCount }
 }

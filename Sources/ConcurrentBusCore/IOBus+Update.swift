@@ -5,8 +5,9 @@ extension IOBus {
   public enum Reclamation: Sendable {
     /// Block the caller until the grace period has passed and removed devices are released.
     case synchronous
-    /// Return at once; release removed devices after the grace period, then call the
-    /// closure from the flavor's callback thread.
+    /// Return at once; release removed (and moved) devices after the grace period, then
+    /// call the closure on a thread of the flavor's deferred work. The closure runs even
+    /// when the batch removed nothing, and never when the batch throws.
     case deferred(@Sendable () -> Void)
   }
 

@@ -108,9 +108,10 @@ public struct RetiredSnapshot<Flavor: RCUFlavor, Payload: ~Copyable>: ~Copyable,
     owner.destroy(pointer)
   }
 
-  /// Destroys the snapshot after a grace period without blocking, then runs `then` (on the
-  /// flavor's reclaimer thread). Objects `then` captures are kept alive until that point,
-  /// which is how a writer defers releasing devices that readers may still be calling.
+  /// Destroys the snapshot after a grace period without blocking, then runs `then` on the
+  /// thread that runs the flavor's deferred work (see ``RCUFlavor/deferUntilGracePeriod(_:)``).
+  /// Objects `then` captures are kept alive until that point, which is how a writer defers
+  /// releasing devices that readers may still be calling.
   public consuming func reclaimDeferred(then: (@Sendable () -> Void)? = nil) {
     let snapshot = self
     Flavor.deferUntilGracePeriod {
