@@ -2,12 +2,14 @@ import RCU
 
 // Introspection reads the published snapshot inside a read-side section: no lock, so it
 // works from anywhere, device callbacks and update bodies included (where it shows the bus
-// as last published, before the batch under way).
+// as last published, before the batch under way), and from any thread on every flavor
+// (QSBR attaches a thread that is not online for the read: see
+// `RCUFlavor.withReadSectionFromAnyThread`).
 
 extension IOBus {
   /// The registrations currently on the bus, in table order (value-matched, then ranges).
   public var registrations: [Registration] {
-    published.read { table in table.registrations() }
+    published.readFromAnyThread { table in table.registrations() }
   }
 
   /// The device registered as `registration`, while it is on the bus: for an ioeventfd
@@ -15,7 +17,7 @@ extension IOBus {
   /// this bus did not issue, or no longer holds.
   public func device(of registration: Registration) -> (any IODevice)? {
     guard registration.bus == identity else { return nil }
-    return published.read { table in table.device(of: registration) }
+    return published.readFromAnyThread { table in table.device(of: registration) }
   }
 
   /// Unclaimed accesses and failed signals so far, summed over every vCPU thread.

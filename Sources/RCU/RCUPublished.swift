@@ -54,6 +54,13 @@ public final class RCUPublished<Flavor: RCUFlavor, Payload: ~Copyable>: @uncheck
     Flavor.withReadSection { withCurrent(body) }
   }
 
+  /// Borrows the current snapshot from any thread, whatever the flavor's rules for readers
+  /// (see ``RCUFlavor/withReadSectionFromAnyThread(_:)``): for management code, not for a
+  /// hot path.
+  public func readFromAnyThread<Result>(_ body: (borrowing Payload) -> Result) -> Result {
+    Flavor.withReadSectionFromAnyThread { withCurrent(body) }
+  }
+
   /// Makes `next` the current snapshot and hands back the previous one.
   ///
   /// Callers must serialize calls to `publish` (one writer at a time). Readers that started
