@@ -25,6 +25,14 @@ public struct SequenceViolation: Sendable, Hashable, CustomStringConvertible {
   /// `malformed`: the raw value).
   public var received: UInt64
 
+  /// A violation of `kind`.
+  public init(kind: Kind, writer: UInt8?, expected: UInt64, received: UInt64) {
+    self.kind = kind
+    self.writer = writer
+    self.expected = expected
+    self.received = received
+  }
+
   /// For example `skipped: writer 1 expected #41, got #43`.
   public var description: String {
     let who = writer.map { "writer \($0)" } ?? "no writer"
