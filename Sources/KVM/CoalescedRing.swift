@@ -1,7 +1,7 @@
 public import CKVM
+public import ConcurrentBus
 import Glibc
 public import Synchronization
-public import ConcurrentBus
 
 /// The VM's coalesced MMIO/PIO ring: the guest writes KVM buffered for ``CoalescedZone``s,
 /// in the order the kernel accepted them, waiting to be applied through the bus.

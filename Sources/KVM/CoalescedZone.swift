@@ -47,7 +47,8 @@ extension VirtualMachine {
   /// error), a size-0 zone is accepted and never matches, and registration fails with ENOSPC
   /// once the bus holds its 1000 devices. Throws `KVMError.ioctl` with the kernel's errno.
   public func registerCoalescedZone(_ zone: CoalescedZone) throws(KVMError) {
-    try coalescedZone(zone, request: CKVM_REGISTER_COALESCED_MMIO, name: "KVM_REGISTER_COALESCED_MMIO")
+    try coalescedZone(
+      zone, request: CKVM_REGISTER_COALESCED_MMIO, name: "KVM_REGISTER_COALESCED_MMIO")
   }
 
   /// Unregisters every zone of `zone.space` that contains `zone` (KVM_UNREGISTER_COALESCED_MMIO).

@@ -187,7 +187,8 @@ public final class KernelCoalescedMirror<Flavor: RCUFlavor>: Sendable {
         throw .kernel(.invalidArgument("no KVM_CAP_COALESCED_PIO: port zones cannot coalesce"))
       }
       guard base <= 0x1_0000, length <= 0x1_0000 - base else {
-        throw .kernel(.invalidArgument("ports [0x\(String(base, radix: 16)), +\(length)) pass 0xFFFF"))
+        throw .kernel(
+          .invalidArgument("ports [0x\(String(base, radix: 16)), +\(length)) pass 0xFFFF"))
       }
     }
     return CoalescedZone(address: base, size: size, space: space)

@@ -120,7 +120,9 @@ public final class SequenceCheck: Sendable {
   }
 
   /// The first ``keptViolations`` violations.
-  public var violations: [SequenceViolation] { found.withAnnotatedLock(owner: self) { $0.examples } }
+  public var violations: [SequenceViolation] {
+    found.withAnnotatedLock(owner: self) { $0.examples }
+  }
 
   /// Every violation found so far.
   public var violationCount: Int { found.withAnnotatedLock(owner: self) { $0.count } }

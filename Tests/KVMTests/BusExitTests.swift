@@ -1,8 +1,8 @@
-import StressKit
 import ConcurrentBus
 import Glibc
 import KVM
 import RCU
+import StressKit
 import Synchronization
 import Testing
 
@@ -177,8 +177,7 @@ struct BusExitTests {
       eventFD: outside.descriptor, address: 0x1000, length: 1, space: .pio, datamatch: 0x22)
     try run.vm.assign(binding)
     let eventFD = try ConcurrentBus.EventFD()
-    #expect(throws: KernelMirrorError.kernel(.ioctl(name: "KVM_IOEVENTFD", errno: EEXIST)))
-    {
+    #expect(throws: KernelMirrorError.kernel(.ioctl(name: "KVM_IOEVENTFD", errno: EEXIST))) {
       try mirror.register(eventFD, space: .pio, address: 0x1000, size: 1, match: .value(0x22))
     }
     #expect(portBus.registrations.isEmpty)

@@ -93,7 +93,8 @@ func coalescedChurn<Flavor: RCUFlavor>(
   let outcome = hotplug.withLock { $0 }
   if let failure = outcome.failure { throw KVMError.invalidArgument("hotplug: \(failure)") }
   let executed = try (0..<vcpus).map { Int(try run.sequenceCounter(vcpu: $0)) }
-  var report = CoalescedChurnReport(violations: check.finish(executed: executed), executed: executed)
+  var report = CoalescedChurnReport(
+    violations: check.finish(executed: executed), executed: executed)
   report.registrations = outcome.registrations
   report.appliedOffVCPU = outcome.applied
   report.drainedOnVCPUs = statistics.map(\.drainedCoalescedWrites).reduce(0, +)

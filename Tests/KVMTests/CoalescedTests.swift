@@ -67,8 +67,7 @@ struct CoalescedTests {
   }
 
   @Test(arguments: [GuestAddressSpace.pio, .mmio], [1, 2])
-  func coalescedWritesArriveOnceInOrderWithoutAnExit(space: GuestAddressSpace, vcpus: Int) throws
-  {
+  func coalescedWritesArriveOnceInOrderWithoutAnExit(space: GuestAddressSpace, vcpus: Int) throws {
     let limit = try system().recommendedVCPUCount()
     try #require(vcpus <= limit, "KVM_CAP_NR_VCPUS is \(limit)")
     // 160 writes in all: fewer than the ring's 169 free slots, so none has to exit.

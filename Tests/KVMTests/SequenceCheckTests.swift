@@ -19,7 +19,8 @@ struct SequenceCheckTests {
     for step in 0..<4 {
       let sequence = (SequencedValue.sequenceMask - 1) &+ UInt32(step)
       #expect(check.record(SequencedValue(writer: 0, sequence: sequence).encoded(size: 4), size: 4))
-      #expect(check.record(SequencedValue(writer: 1, sequence: UInt32(step)).encoded(size: 8), size: 8))
+      #expect(
+        check.record(SequencedValue(writer: 1, sequence: UInt32(step)).encoded(size: 8), size: 8))
     }
     #expect(check.finish(executed: [4, 4]) == [])
   }
@@ -38,7 +39,8 @@ struct SequenceCheckTests {
     #expect(
       found.map(\.kind) == [.skipped, .repeated, .repeated, .malformed, .countMismatch])
     #expect(found.first == SequenceViolation(kind: .skipped, writer: 0, expected: 1, received: 2))
-    #expect(found.last == SequenceViolation(kind: .countMismatch, writer: 0, expected: 3, received: 4))
+    #expect(
+      found.last == SequenceViolation(kind: .countMismatch, writer: 0, expected: 3, received: 4))
     #expect(check.violationCount == 5)
   }
 
@@ -79,6 +81,8 @@ struct SequenceCheckTests {
     expected += [0xB9, 2, 0, 0, 0] + iteration + [0x49, 0x0F, 0x85, 0xE7, 0xFF, 0xFF, 0xFF]
     expected += [0x89, 0x35, 0x00, 0x20, 0, 0, 0xF4]  // mov [counter], esi; hlt
     #expect(guest.code == expected)
-    #expect(GuestProgram(iterations: 5, sequencedWrites: [.init(space: .pio, address: 1)]).expectedWrites() == [:])
+    #expect(
+      GuestProgram(iterations: 5, sequencedWrites: [.init(space: .pio, address: 1)])
+        .expectedWrites() == [:])
   }
 }

@@ -38,7 +38,11 @@ struct KVMCommand: ParsableCommand {
     help: "Mirror eventfd registrations into KVM_IOEVENTFD, as QEMU does.")
   var kernelIOEventFD = false
 
-  @Flag(help: "Measure guest writes per second: bare exit, bus dispatch, kernel ioeventfd.")
+  @Flag(
+    help: """
+      Measure guest writes per second: bare exit, bus dispatch (on --flavor), kernel \
+      ioeventfd; then coalesced writes against exits and kernel ioeventfds.
+      """)
   var compare = false
 
   @Option(help: "Alternating repeats of each path for --compare.")
@@ -118,37 +122,17 @@ struct KVMCommand: ParsableCommand {
   }
 
   private func runComparison(system: KVMSystem) throws {
-    let result: ExitPathComparison
+    let report: ExitPathReport
     do {
-      result = try ExitPathComparison.run(
-        system: system, iterations: iterations, repeats: repeats, devices: devices)
+      report = try common.flavor.run(
+        ExitPathReport.Measurement(
+          system: system, iterations: iterations, repeats: repeats, devices: devices))
     } catch {
       throw SetupFailure(message: "kvm: \(error)")
     }
-    func rate(_ summary: RepeatSummary) -> String {
-      "\(format(summary.median)) writes/s (min \(format(summary.min)), max \(format(summary.max)))"
-    }
-    func ratio(_ summary: RepeatSummary) -> String {
-      String(format: "%.4f (min %.4f, max %.4f)", summary.median, summary.min, summary.max)
-    }
-    print(
-      """
-      stress kvm --compare: 1 vCPU, \(iterations) 4-byte port writes per run, \
-      \(repeats) alternating repeats, \(devices) other eventfd registrations on the port
-        (a) bare exit, trivial handler:      \(rate(result.bareExit))
-        (b) exit + bus dispatch:             \(rate(result.busDispatch))
-        (c) kernel ioeventfd via the mirror: \(rate(result.kernelIOEventFD))
-            raw KVM_IOEVENTFD, no bus:       \(rate(result.rawKernelIOEventFD))
-        b/a   = \(ratio(result.busOverBare))   (rates; target >= 0.99)
-        time per write b/a = \(ratio(result.busCostOverBare))   target <= 1.01
-        bus dispatch alone (handler called directly, no exit): \
-      \(String(format: "%.1f", result.busDispatchNanoseconds)) ns per write = \
-      \(String(format: "%.3f", result.busDispatchShareOfExit * 100))% of a bare exit
-        c/a   = \(ratio(result.kernelOverBare))
-        c/raw = \(ratio(result.kernelOverRaw))   target >= 0.95
-      """)
-    try writeJSON(CompareJSON(command: "kvm --compare", comparison: result))
-    try finish(violations: result.violations.map { ("count", $0) })
+    print(report.text)
+    try writeJSON(report)
+    try finish(violations: report.violations)
   }
 
   private func writeJSON(_ value: some Encodable) throws {
@@ -182,12 +166,6 @@ struct KVMCommand: ParsableCommand {
 private struct ChurnJSON: Encodable {
   let command: String
   let report: GuestChurnReport
-}
-
-/// The `--json` document of `--compare`.
-private struct CompareJSON: Encodable {
-  let command: String
-  let comparison: ExitPathComparison
 }
 
 private func format(_ value: Double) -> String {
