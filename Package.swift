@@ -16,6 +16,9 @@ let package = Package(
     .library(name: "ConcurrentBus", targets: ["ConcurrentBus"]),
     .library(name: "RCU", targets: ["RCU"]),
     .library(name: "KVM", targets: ["KVM"]),
+    // An RCU library for LoadedRCU (the ABI in Sources/CURCU/abi/concurrentbus_rcu.h),
+    // built from liburcu memb: the example for implementers, and what the tests load.
+    .library(name: "ExampleRCULibrary", type: .dynamic, targets: ["ExampleRCULibrary"]),
     .executable(name: "stress", targets: ["stress"]),
   ],
   dependencies: [
@@ -29,14 +32,22 @@ let package = Package(
     .target(name: "CHostSupport"),
     .target(name: "HostSupport", dependencies: ["CHostSupport"]),
 
-    // Layer 0: the C shim over liburcu.
+    // Layer 0: the C shim over liburcu. liburcu-signal is not linked: its constructor takes
+    // SIGUSR1 in every process that links it, so SignalRCU loads it on first use.
     .target(
       name: "CURCU",
       linkerSettings: [
         .linkedLibrary("urcu-memb"),
         .linkedLibrary("urcu-bp"),
+        .linkedLibrary("urcu-qsbr"),
+        .linkedLibrary("urcu-mb"),
         .linkedLibrary("urcu-common"),
       ]
+    ),
+    // Loaded at run time only (dlopen), never a dependency of another target.
+    .target(
+      name: "ExampleRCULibrary",
+      linkerSettings: [.linkedLibrary("urcu-memb"), .linkedLibrary("urcu-common")]
     ),
     // Layer 1: the Swift RCU layer.
     .target(name: "RCU", dependencies: ["CURCU", "HostSupport"]),

@@ -10,7 +10,10 @@ import re
 import subprocess
 import sys
 
-ROOTS = ["concurrentbus_probe_write", "concurrentbus_probe_read"]
+ROOTS = [
+    "concurrentbus_probe_write", "concurrentbus_probe_read",
+    "concurrentbus_probe_write_qsbr", "concurrentbus_probe_read_qsbr",
+]
 CONTROL = "concurrentbus_probe_control_retains"
 # Reached from the read path but not per access, each for a stated reason.
 COLD = {
@@ -21,6 +24,9 @@ COLD = {
     "futex_async": "liburcu wakes a writer sleeping in synchronize_rcu",
     # A thread's first statistics update picks its counter shard: once per thread.
     "chost_assign_thread_shard": "counter shard assignment, once per thread",
+    # QSBR's loud failure: a read on a thread that is not a registered, online QSBR reader
+    # would be unprotected, so it aborts the process with a message; never returns.
+    "curcu_qsbr_die_not_online": "QSBR read on a thread not registered and online: aborts",
 }
 FORBIDDEN = re.compile(
     r"retain|release|alloc|free|lock|mutex|rwlock|spin|futex|syscall|beginAccess|dispatch_|"
@@ -31,23 +37,44 @@ CALL = re.compile(r"\b(call|jmp)q?\s+(0x[0-9a-f]+)\s+<([^>]+)>")
 INDIRECT = re.compile(r"\bcallq?\s+\*")
 
 
+def symbol_sizes(binary):
+    """Each function symbol's size: objdump runs a symbol on into whatever unnamed code the
+    linker placed after it (for example a metadata-cache helper), which is not its code."""
+    text = subprocess.run(
+        ["llvm-nm", "-S", "--defined-only", binary],
+        check=True, capture_output=True, text=True,
+    ).stdout
+    sizes = {}
+    for line in text.splitlines():
+        fields = line.split(maxsplit=3)
+        if len(fields) == 4:
+            sizes[fields[3]] = int(fields[1], 16)
+    return sizes
+
+
 def parse(binary):
+    sizes = symbol_sizes(binary)
     text = subprocess.run(
         ["llvm-objdump", "-d", "--no-show-raw-insn", binary],
         check=True, capture_output=True, text=True,
     ).stdout
-    functions, name = {}, None
+    functions, name, end = {}, None, None
     for line in text.splitlines():
-        header = re.match(r"^[0-9a-f]+ <(.+)>:$", line)
+        header = re.match(r"^([0-9a-f]+) <(.+)>:$", line)
         if header:
-            name = header.group(1)
+            name = header.group(2)
             functions[name] = []
+            size = sizes.get(name)
+            end = int(header.group(1), 16) + size if size else None
         elif name and line.strip():
-            functions[name].append(line)
-    return functions
+            address = re.match(r"^\s*([0-9a-f]+):", line)
+            if end is None or (address and int(address.group(1), 16) < end):
+                functions[name].append(line)
+    return functions, sizes
 
 
-def walk(functions, root):
+def walk(program, root):
+    functions, sizes = program
     problems, seen, indirect, cold = [], set(), 0, set()
     stack = [root]
     while stack:
@@ -66,8 +93,11 @@ def walk(functions, root):
             if not match:
                 continue
             target = match.group(3)
-            if "+0x" in target:  # a branch inside a function
-                continue
+            if "+0x" in target:
+                base, offset = target.split("+0x")
+                if base in sizes and int(offset, 16) >= sizes[base]:
+                    problems.append(f"{name} calls unnamed code past the end of {base}")
+                continue  # a branch inside a function
             if target in COLD:
                 cold.add(target)
             elif target.endswith("@plt"):
@@ -81,10 +111,10 @@ def walk(functions, root):
 
 def main():
     binary = sys.argv[1]
-    functions = parse(binary)
+    program = parse(binary)
     failed = False
     for root in ROOTS:
-        problems, seen, indirect, cold = walk(functions, root)
+        problems, seen, indirect, cold = walk(program, root)
         print(f"{root}: {len(seen)} function(s) on the path, "
               f"{indirect} indirect call(s) (the device's own method)")
         for name in sorted(cold):
@@ -92,7 +122,7 @@ def main():
         for problem in problems:
             print(f"  FORBIDDEN: {problem}")
         failed |= bool(problems)
-    control, _, _, _ = walk(functions, CONTROL)
+    control, _, _, _ = walk(program, CONTROL)
     if control:
         print(f"{CONTROL}: flagged as expected ({control[0]})")
     else:

@@ -1,7 +1,11 @@
+#define _GNU_SOURCE 1  // pthread_setname_np
 #include "CURCU.h"
 
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #ifdef CURCU_TSAN
 char curcu_tsan_token;
@@ -13,6 +17,17 @@ bool curcu_tsan_in_library(void) {
 #else
   return false;
 #endif
+}
+
+void curcu_die(const char *message) {
+  fprintf(stderr, "CURCU: %s (thread %ld)\n", message, (long)syscall(SYS_gettid));
+  abort();
+}
+
+void curcu_name_thread(const char *name) {
+  char truncated[16];  // Linux thread names: at most 15 bytes and a NUL.
+  snprintf(truncated, sizeof truncated, "%s", name);
+  pthread_setname_np(pthread_self(), truncated);
 }
 
 // MARK: - Lazy memb registration
@@ -41,56 +56,4 @@ __attribute__((noinline, cold)) void curcu_memb_register_lazily(void) {
   urcu_memb_register_thread();
   // Any non-NULL value makes the destructor run at thread exit.
   pthread_setspecific(lazy_key, (void *)1);
-}
-
-// MARK: - Deferred reclamation
-
-// Swift objects cannot embed `struct rcu_head`, so each deferral carries one in a small
-// C node that remembers the Swift callback and its context.
-struct curcu_deferred {
-  struct rcu_head head;
-  curcu_callback callback;
-  void *context;
-};
-
-static void run_deferred(struct rcu_head *head) {
-  struct curcu_deferred *node = caa_container_of(head, struct curcu_deferred, head);
-  // The enqueue in curcu_*_defer happens before this (liburcu's queue is not instrumented).
-  curcu_tsan_acquire(node);
-  CURCU_TSAN_GRACE_PERIOD_END();
-  node->callback(node->context);
-  free(node);
-}
-
-static struct curcu_deferred *make_node(curcu_callback callback, void *context) {
-  struct curcu_deferred *node = malloc(sizeof *node);
-  if (node != NULL) {
-    node->callback = callback;
-    node->context = context;
-  }
-  return node;
-}
-
-bool curcu_memb_defer(curcu_callback callback, void *context) {
-  struct curcu_deferred *node = make_node(callback, context);
-  if (node == NULL) {
-    return false;
-  }
-  // call_rcu takes a read-side section internally, so the caller must be registered.
-  if (!URCU_TLS(urcu_memb_reader).registered) {
-    curcu_memb_register_lazily();
-  }
-  curcu_tsan_release(node);
-  urcu_memb_call_rcu(&node->head, run_deferred);
-  return true;
-}
-
-bool curcu_bp_defer(curcu_callback callback, void *context) {
-  struct curcu_deferred *node = make_node(callback, context);
-  if (node == NULL) {
-    return false;
-  }
-  curcu_tsan_release(node);
-  urcu_bp_call_rcu(&node->head, run_deferred);
-  return true;
 }

@@ -1,8 +1,12 @@
 import CURCU
 
 /// liburcu's "bp" (bulletproof) flavor: readers register themselves on their first
-/// read-side section and are unregistered at thread exit. Slightly slower reads than
-/// ``MembRCU``; useful to check that the bus does not depend on one flavor's quirks.
+/// read-side section and are unregistered at thread exit, with no cooperation at all.
+///
+/// Pick it for readers on threads you do not control (a library called from arbitrary
+/// threads, possibly from thread-exit destructors). Reads and grace periods cost slightly
+/// more than ``MembRCU``'s; it also checks that the bus does not depend on one flavor's
+/// quirks.
 public enum BulletproofRCU: RCUFlavor {
   public static var name: String { "bp" }
 
@@ -19,14 +23,20 @@ public enum BulletproofRCU: RCUFlavor {
   public static var isInReadSection: Bool { curcu_bp_read_ongoing() }
 
   public static func synchronize() {
+    requireOutsideReadSection("synchronize()")
     checkTSanConfiguration()
     curcu_bp_synchronize()
   }
 
   public static func deferUntilGracePeriod(_ work: @escaping @Sendable () -> Void) {
     checkTSanConfiguration()
-    deferWork(work, enqueue: { curcu_bp_defer($0, $1) }, synchronize: synchronize)
+    reclaimer.enqueue(work)
   }
 
-  public static func barrier() { curcu_bp_barrier() }
+  public static func barrier() {
+    requireOutsideReadSection("barrier()")
+    reclaimer.barrier()
+  }
+
+  private static let reclaimer = Reclaimer(name: name, synchronize: synchronize)
 }

@@ -3,8 +3,11 @@ import CURCU
 /// liburcu's default flavor, "memb": a read-side section is a thread-local counter update
 /// and compiler barriers; writers pay for the memory barriers with `sys_membarrier`.
 ///
-/// This is the flavor a VMM wants: readers (vCPU threads) are many and hot, writers
-/// (hotplug) are rare.
+/// The flavor to pick unless you know better: readers on any thread (vCPU threads, Dispatch
+/// and Swift concurrency workers), which register themselves on their first read-side
+/// section and are unregistered when they exit. Its cost is on the writer's side: each
+/// grace period sends a membarrier IPI to every CPU running the process. For vCPU threads
+/// that have natural quiescent points (every `KVM_RUN`), ``QSBRRCU`` avoids that.
 public enum MembRCU: RCUFlavor {
   public static var name: String { "memb" }
 
@@ -21,14 +24,20 @@ public enum MembRCU: RCUFlavor {
   public static var isInReadSection: Bool { curcu_memb_read_ongoing() }
 
   public static func synchronize() {
+    requireOutsideReadSection("synchronize()")
     checkTSanConfiguration()
     curcu_memb_synchronize()
   }
 
   public static func deferUntilGracePeriod(_ work: @escaping @Sendable () -> Void) {
     checkTSanConfiguration()
-    deferWork(work, enqueue: { curcu_memb_defer($0, $1) }, synchronize: synchronize)
+    reclaimer.enqueue(work)
   }
 
-  public static func barrier() { curcu_memb_barrier() }
+  public static func barrier() {
+    requireOutsideReadSection("barrier()")
+    reclaimer.barrier()
+  }
+
+  private static let reclaimer = Reclaimer(name: name, synchronize: synchronize)
 }

@@ -5,20 +5,35 @@
 /// inlined calls: the flavor compiles away and a read-side section costs what liburcu's own
 /// inline fast path costs.
 ///
-/// Rules every caller must keep (liburcu's, and a deadlock or a use-after-free otherwise):
-/// - Never call ``synchronize()`` or ``barrier()`` inside a read-side section or inside a
-///   deferred callback.
+/// Which flavor to pick:
+/// - ``MembRCU`` (the default): readers on any thread, registered lazily. Cheap reads;
+///   each grace period costs the writer a `sys_membarrier` (an IPI to every CPU running the
+///   process).
+/// - ``QSBRRCU``: vCPU threads, which have natural quiescent points (every `KVM_RUN`).
+///   Reads are (almost) free and grace periods send no IPI, but every reader thread must
+///   register, and announce quiescent states or go offline before it blocks.
+/// - ``BulletproofRCU``: readers on threads you do not control at all.
+/// - ``MemoryBarrierRCU`` and ``SignalRCU``: mainly for checking (a fence per read; a
+///   signal per grace period, which takes `SIGUSR1`).
+/// - ``LoadedRCU``: an RCU implementation of your own, loaded from a shared object, to put
+///   it under the stress tool's checks.
+///
+/// Rules every caller must keep (a deadlock or a use-after-free otherwise; the flavors of
+/// this package abort with a message where they can tell):
+/// - Never call ``synchronize()`` or ``barrier()`` inside a read-side section, nor
+///   ``barrier()`` inside a deferred work.
 /// - A read-side section never spans an `await` (sections are non-escaping, non-async
 ///   closures, see ``RCUFlavor/withReadSection(_:)``).
 public protocol RCUFlavor: Sendable {
-  /// A short name for reports (`"memb"`, `"bp"`, `"broken"`).
+  /// A short name for reports (`"memb"`, `"qsbr"`, `"bp"`, `"mb"`, `"signal"`, `"broken"`).
   static var name: String { get }
 
   /// Registers the calling thread as a reader ahead of its first read-side section.
   ///
-  /// Optional: a thread that reads without registering is registered on its first read and
-  /// unregistered when it exits. Long-lived vCPU threads register up front so the first
-  /// guest access does not pay for it. Idempotent.
+  /// Optional for most flavors: a thread that reads without registering is registered on
+  /// its first read and unregistered when it exits. Long-lived vCPU threads register up
+  /// front so the first guest access does not pay for it. Required for ``QSBRRCU``, where
+  /// it also puts the thread online. Idempotent.
   static func registerCurrentThread()
 
   /// Unregisters the calling thread. It must not be inside a read-side section. Idempotent.
@@ -36,10 +51,17 @@ public protocol RCUFlavor: Sendable {
   /// Waits until every read-side section that began before the call has ended.
   static func synchronize()
 
-  /// Runs `work` after a grace period, on a background thread, without blocking the caller.
+  /// Runs `work` once, on a background thread, after a grace period that begins after the
+  /// call.
+  ///
+  /// Returns at once: it never blocks and never waits for a grace period, so it may be
+  /// called inside a read-side section and from inside a deferred work. The liburcu flavors
+  /// of this package run works on their own reclaimer threads, where a work that blocks
+  /// delays no other work.
   static func deferUntilGracePeriod(_ work: @escaping @Sendable () -> Void)
 
-  /// Waits until all work deferred before the call has run.
+  /// Waits until every work deferred before the call has run. Not inside a read-side
+  /// section, nor inside a deferred work.
   static func barrier()
 
   /// Tells the flavor that the calling thread holds no RCU-protected reference and will not

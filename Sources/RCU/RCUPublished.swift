@@ -84,7 +84,7 @@ public final class RCUPublished<Flavor: RCUFlavor, Payload: ~Copyable>: @uncheck
 /// A snapshot that was replaced by a newer one and that readers may still be using.
 ///
 /// It is noncopyable so that it is reclaimed exactly once: either after waiting for a grace
-/// period right away, or later from liburcu's callback thread.
+/// period right away, or later from the flavor's reclaimer.
 public struct RetiredSnapshot<Flavor: RCUFlavor, Payload: ~Copyable>: ~Copyable, Sendable {
   // Sendable: the snapshot is immutable, and ownership moves with this noncopyable value.
   private nonisolated(unsafe) let pointer: UnsafeMutablePointer<Payload>
@@ -108,8 +108,8 @@ public struct RetiredSnapshot<Flavor: RCUFlavor, Payload: ~Copyable>: ~Copyable,
     owner.destroy(pointer)
   }
 
-  /// Destroys the snapshot after a grace period without blocking, then runs `then` (on
-  /// liburcu's callback thread). Objects `then` captures are kept alive until that point,
+  /// Destroys the snapshot after a grace period without blocking, then runs `then` (on the
+  /// flavor's reclaimer thread). Objects `then` captures are kept alive until that point,
   /// which is how a writer defers releasing devices that readers may still be calling.
   public consuming func reclaimDeferred(then: (@Sendable () -> Void)? = nil) {
     let snapshot = self

@@ -1,23 +1,8 @@
-import RCUTestSupport
-import Foundation
+import Dispatch
+import HostSupport
 import RCU
-import Synchronization
+import RCUTestSupport
 import Testing
-
-/// A payload that counts its own destruction, so tests can see exactly when a snapshot is
-/// reclaimed.
-struct CountedPayload: ~Copyable {
-  let value: Int
-  let destroyed: Counter
-
-  deinit { destroyed.increment() }
-}
-
-final class Counter: Sendable {
-  private let count = Atomic<Int>(0)
-  func increment() { count.add(1, ordering: .relaxed) }
-  var value: Int { count.load(ordering: .relaxed) }
-}
 
 @Suite("RCUPublished")
 struct RCUPublishedTests {
@@ -32,87 +17,69 @@ struct RCUPublishedTests {
     #expect(cell.retiredCount == 0)
   }
 
-  @Test("every retired snapshot is destroyed exactly once", arguments: ["memb", "bp"])
-  func deferredReclaimRunsOnce(flavor: String) {
-    let destroyed = Counter()
-    func run<F: RCUFlavor>(_: F.Type) -> Int {
-      let cell = RCUPublished<F, CountedPayload>(CountedPayload(value: 0, destroyed: destroyed))
-      for value in 1...200 {
-        let retired = cell.publish(CountedPayload(value: value, destroyed: destroyed))
-        if value.isMultiple(of: 3) {
-          retired.reclaimAfterSynchronize()
-        } else {
-          retired.reclaimDeferred()
-        }
-      }
-      F.barrier()
-      #expect(cell.read { $0.value } == 200)
-      return cell.retiredCount
-    }
-    let outstanding = flavor == "memb" ? run(MembRCU.self) : run(BulletproofRCU.self)
+  @Test(
+    "every retired snapshot is destroyed exactly once",
+    arguments: TestedFlavor.allCases.filter { !$0.needsOwnProcess })
+  func deferredReclaimRunsOnce(flavor: TestedFlavor) throws {
+    let (outstanding, destroyed) = try publishAndReclaim(flavor.flavorType())
     #expect(outstanding == 0)
     // 200 replaced snapshots, plus the last one, destroyed with the cell.
-    #expect(destroyed.value == 201)
+    #expect(destroyed == 201)
   }
 
-  @Test("reads from threads nobody registered are safe (lazy registration)")
-  func lazyRegistration() {
-    let destroyed = Counter()
-    let cell = RCUPublished<MembRCU, CountedPayload>(CountedPayload(value: 7, destroyed: destroyed))
-    let sum = Atomic<Int>(0)
-    DispatchQueue.concurrentPerform(iterations: 64) { _ in
-      sum.add(cell.read { $0.value }, ordering: .relaxed)
-    }
-    cell.publish(CountedPayload(value: 8, destroyed: destroyed)).reclaimAfterSynchronize()
-    #expect(sum.load(ordering: .relaxed) == 64 * 7)
-    #expect(destroyed.value == 1)
-  }
-
-  @Test("a grace period waits for a reader parked in its section", arguments: ["memb", "bp"])
-  func gracePeriodWaitsForReader(flavor: String) {
-    let violated =
-      flavor == "memb"
-      ? reclaimWhileReaderParked(MembRCU.self) : reclaimWhileReaderParked(BulletproofRCU.self)
-    #expect(!violated)
+  @Test(
+    "a grace period waits for a reader holding the old snapshot",
+    arguments: TestedFlavor.allCases.filter { !$0.needsOwnProcess })
+  func gracePeriodWaitsForReader(flavor: TestedFlavor) throws {
+    #expect(try !reclaimWhileReaderParked(flavor.flavorType()))
   }
 
   @Test("the same check catches a flavor that does not wait")
-  func brokenFlavorIsCaught() {
-    #expect(reclaimWhileReaderParked(BrokenRCU.self))
+  func brokenFlavorIsCaught() throws {
+    #expect(try reclaimWhileReaderParked(BrokenRCU.self))
   }
+}
+
+/// Publishes 200 snapshots, reclaiming some synchronously and the rest deferred, then
+/// returns how many are still retired after barrier() and how many were destroyed.
+func publishAndReclaim<F: RCUFlavor>(_: F.Type) throws -> (outstanding: Int, destroyed: Int) {
+  let destroyed = Counter()
+  var outstanding = 0
+  do {
+    let cell = RCUPublished<F, CountedPayload>(CountedPayload(value: 0, destroyed: destroyed))
+    for value in 1...200 {
+      let retired = cell.publish(CountedPayload(value: value, destroyed: destroyed))
+      if value.isMultiple(of: 3) {
+        retired.reclaimAfterSynchronize()
+      } else {
+        retired.reclaimDeferred()
+      }
+    }
+    F.barrier()
+    let latest = try onRegisteredThread(F.self) { cell.read { $0.value } }
+    #expect(latest == 200)
+    outstanding = cell.retiredCount
+  }
+  return (outstanding, destroyed.value)
 }
 
 /// Parks a reader inside a read-side section holding the old snapshot, reclaims that
 /// snapshot from another thread, and reports whether it was destroyed while the reader was
 /// still inside.
-func reclaimWhileReaderParked<F: RCUFlavor>(_: F.Type) -> Bool {
+func reclaimWhileReaderParked<F: RCUFlavor>(_: F.Type) throws -> Bool {
   let destroyed = Counter()
   let cell = RCUPublished<F, CountedPayload>(CountedPayload(value: 1, destroyed: destroyed))
-  let inside = DispatchSemaphore(value: 0)
-  let release = DispatchSemaphore(value: 0)
-  let sawDestroyed = Atomic<Bool>(false)
-  let readerDone = DispatchSemaphore(value: 0)
-  Thread {
-    F.registerCurrentThread()
-    cell.read { payload in
-      inside.signal()
-      release.wait()
-      // The payload must still be alive: its destruction count must not have moved.
-      sawDestroyed.store(destroyed.value != 0 || payload.value != 1, ordering: .relaxed)
-    }
-    F.unregisterCurrentThread()
-    readerDone.signal()
-  }.start()
-  inside.wait()
+  // The reader loads the current snapshot inside its section, then parks there.
+  let reader = try ParkedReader<F> { _ = cell.withCurrent { $0.value } }
   let reclaimed = DispatchSemaphore(value: 0)
-  Thread {
+  _ = try HostThread {
     cell.publish(CountedPayload(value: 2, destroyed: destroyed)).reclaimAfterSynchronize()
     reclaimed.signal()
-  }.start()
+  }
   // Give a broken grace period every chance to complete while the reader is inside.
-  let finishedEarly = reclaimed.wait(timeout: .now() + .milliseconds(200)) == .success
-  release.signal()
-  readerDone.wait()
+  let finishedEarly = reclaimed.wait(timeout: .now() + temptation) == .success
+  let destroyedEarly = destroyed.value != 0
+  reader.leave()
   if !finishedEarly { reclaimed.wait() }
-  return finishedEarly || sawDestroyed.load(ordering: .relaxed)
+  return finishedEarly || destroyedEarly
 }

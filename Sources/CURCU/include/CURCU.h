@@ -6,23 +6,23 @@
 // library call. _LGPL_SOURCE inlines LGPL-2.1 code, which liburcu's README allows for code
 // under an LGPL-compatible license (this package is MIT).
 //
-// Two flavors are exposed: memb (the default: readers must be registered, writers use
-// sys_membarrier) and bp ("bulletproof": readers register themselves lazily).
+// This header has the pieces every flavor shares and the memb and bp flavors, inlined.
+// curcu_qsbr.h has the qsbr flavor, also inlined (its read side is the hot path of a vCPU
+// thread); curcu_table_flavor.h has the flavors reached through function pointers (mb,
+// signal, and a library loaded at run time), which are not hot.
+//
+// Deferred work is not here: the RCU layer has its own reclaimer per flavor (see
+// Sources/RCU/Reclaimer.swift), because liburcu's call_rcu worker naps ~10 ms between
+// batches and runs every callback on one thread.
 #ifndef CURCU_H
 #define CURCU_H
 
 #define _LGPL_SOURCE 1
 #include <urcu/urcu-memb.h>
 #include <urcu/urcu-bp.h>
-#include <urcu/call-rcu.h>
 #include <urcu/pointer.h>
 #include <stdbool.h>
 #include <stdint.h>
-
-// <urcu/call-rcu.h> is guarded, so it declares call_rcu and rcu_barrier under the first
-// flavor's names only (memb); the bp ones are declared here.
-void urcu_bp_call_rcu(struct rcu_head *head, void (*func)(struct rcu_head *head));
-void urcu_bp_barrier(void);
 
 // Swift's clang importer compiles the static inline functions below without telling clang
 // about `swift build --sanitize=thread` (__has_feature(thread_sanitizer) is false there,
@@ -50,6 +50,9 @@ void curcu_memb_read_lock_outline(void);
 void curcu_memb_read_unlock_outline(void);
 void curcu_bp_read_lock_outline(void);
 void curcu_bp_read_unlock_outline(void);
+void curcu_qsbr_quiescent_state_outline(void);
+void curcu_qsbr_thread_offline_outline(void);
+void curcu_qsbr_thread_online_outline(void);
 #define CURCU_TSAN_READER_EXIT() __tsan_release(&curcu_tsan_token)
 #define CURCU_TSAN_GRACE_PERIOD_END() __tsan_acquire(&curcu_tsan_token)
 #else
@@ -59,8 +62,8 @@ void curcu_bp_read_unlock_outline(void);
 
 /// Tells ThreadSanitizer that everything this thread did so far happens before whatever a
 /// later `curcu_tsan_acquire` of the same address does. For hand-overs TSan cannot see:
-/// liburcu's call_rcu queue, and a contended Swift `Mutex` (passed on in the kernel by
-/// FUTEX_LOCK_PI). No-ops unless CURCU_TSAN.
+/// a loaded RCU library's callback queue, and a contended Swift `Mutex` (passed on in the
+/// kernel by FUTEX_LOCK_PI). No-ops unless CURCU_TSAN.
 static inline void curcu_tsan_release(const void *address) {
 #ifdef CURCU_TSAN
   __tsan_release((void *)address);
@@ -78,6 +81,10 @@ static inline void curcu_tsan_acquire(const void *address) {
 #endif
 }
 
+/// `CURCU_TSAN_GRACE_PERIOD_END` for Swift (which cannot call macros): the start of a
+/// deferred work, after its grace period, acquires what every reader released.
+static inline void curcu_tsan_grace_period_end(void) { CURCU_TSAN_GRACE_PERIOD_END(); }
+
 /// Whether the C files were built with TSan annotations (defined in CURCU.c).
 bool curcu_tsan_in_library(void);
 
@@ -91,9 +98,16 @@ static inline bool curcu_tsan_mismatch(void) {
 #endif
 }
 
-/// A deferred-reclamation callback: runs once, on liburcu's call_rcu worker thread, after a
-/// grace period.
+/// A deferred callback handed to C: runs once, after a grace period, with its context.
 typedef void (*curcu_callback)(void *context);
+
+/// Writes `message` and the calling thread's id to standard error and aborts the process.
+/// For RCU protocol violations that would otherwise leave readers silently unprotected or
+/// deadlock; release builds too. Cold and out of line.
+__attribute__((noreturn, cold)) void curcu_die(const char *message);
+
+/// Names the calling thread (truncated to Linux's 15 bytes), for debuggers and `top -H`.
+void curcu_name_thread(const char *name);
 
 // MARK: - Publication (flavor independent)
 
@@ -177,13 +191,6 @@ static inline void curcu_memb_synchronize(void) {
   CURCU_TSAN_GRACE_PERIOD_END();
 }
 
-/// Runs `callback(context)` on the call_rcu worker after a grace period. Never blocks on a
-/// grace period itself. Returns false if the node could not be allocated.
-bool curcu_memb_defer(curcu_callback callback, void *context);
-
-/// Waits until every callback deferred before the call has run.
-static inline void curcu_memb_barrier(void) { urcu_memb_barrier(); }
-
 // MARK: - bp flavor
 
 /// Registers the calling thread as a bp reader (optional: bp registers lazily).
@@ -220,10 +227,7 @@ static inline void curcu_bp_synchronize(void) {
   CURCU_TSAN_GRACE_PERIOD_END();
 }
 
-/// bp counterpart of `curcu_memb_defer`.
-bool curcu_bp_defer(curcu_callback callback, void *context);
-
-/// bp counterpart of `curcu_memb_barrier`.
-static inline void curcu_bp_barrier(void) { urcu_bp_barrier(); }
+#include "curcu_qsbr.h"
+#include "curcu_table_flavor.h"
 
 #endif

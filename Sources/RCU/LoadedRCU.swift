@@ -1,0 +1,76 @@
+import CURCU
+
+/// Any RCU implementation, loaded at run time from a shared object that exports the small
+/// C ABI in `Sources/CURCU/abi/concurrentbus_rcu.h`: how an RCU implementer puts their own
+/// code under the stress tool's checks (`stress torture --rcu-library PATH`).
+///
+/// Call ``load(path:)`` once, before anything else: every other operation aborts with a
+/// message until a load has succeeded. One library per process; its functions are resolved
+/// once and never change. `Sources/ExampleRCULibrary` is a complete library over liburcu's
+/// memb flavor, built by this package as `libExampleRCULibrary.so`.
+///
+/// What this flavor adds around the library's functions:
+/// - readers register on their first read-side section (the library's `register_thread`)
+///   and are unregistered when they exit;
+/// - ``isInReadSection`` is a nesting depth kept here, not asked of the library;
+/// - ``synchronize()`` and ``barrier()`` abort inside a read-side section;
+/// - ``deferUntilGracePeriod(_:)`` goes through the library's own `concurrentbus_rcu_call`,
+///   since that is what an implementer wants tortured; only if the library refuses a
+///   callback (returns false) does the work go to this package's reclaimer, which waits with
+///   the library's `synchronize`. ``barrier()`` waits for both.
+public enum LoadedRCU: RCUFlavor {
+  /// Loads the library at `path` and resolves its functions. Loading the same path again
+  /// does nothing.
+  ///
+  /// - Throws: ``RCULibraryError`` when the file is missing or cannot be loaded, when a
+  ///   required symbol is missing, or when another library is loaded already. Nothing
+  ///   changes then.
+  public static func load(path: String) throws(RCULibraryError) {
+    var detail: UnsafePointer<CChar>?
+    let status = curcu_loaded_open(path, &detail)
+    let reason = detail.map { String(cString: $0) } ?? ""
+    switch status {
+    case curcu_loaded_ok: return
+    case curcu_loaded_file_not_found: throw .fileNotFound(path: path, reason: reason)
+    case curcu_loaded_missing_symbol: throw .missingSymbol(path: path, symbol: reason)
+    case curcu_loaded_already_loaded:
+      throw .anotherLibraryLoaded(loaded: reason, requested: path)
+    default: throw .cannotOpen(path: path, reason: reason)
+    }
+  }
+
+  /// The loaded library's path, or nil before a successful ``load(path:)``.
+  public static var path: String? { curcu_loaded_path().map { String(cString: $0) } }
+
+  /// The library's own name (its optional `concurrentbus_rcu_name`), else its path; before
+  /// a successful ``load(path:)``, `"loaded"`.
+  public static var name: String { curcu_loaded_name().map { String(cString: $0) } ?? "loaded" }
+
+  public static func registerCurrentThread() { curcu_loaded_register_thread() }
+
+  public static func unregisterCurrentThread() { curcu_loaded_unregister_thread() }
+
+  public static func readLock() { curcu_loaded_read_lock() }
+
+  public static func readUnlock() { curcu_loaded_read_unlock() }
+
+  public static var isInReadSection: Bool { curcu_loaded_read_ongoing() }
+
+  public static func synchronize() { curcu_loaded_synchronize() }
+
+  public static func deferUntilGracePeriod(_ work: @escaping @Sendable () -> Void) {
+    let context = DeferredWork(work).retainedContext
+    if !curcu_loaded_call(DeferredWork.run, context) {
+      DeferredWork.releaseUnused(context)
+      fallback.enqueue(work)
+    }
+  }
+
+  public static func barrier() {
+    curcu_loaded_barrier()
+    fallback.barrier()
+  }
+
+  /// For callbacks the library refuses.
+  private static let fallback = Reclaimer(name: "loaded", synchronize: synchronize)
+}
