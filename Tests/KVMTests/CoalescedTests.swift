@@ -1,6 +1,5 @@
 import ConcurrentBus
 import Glibc
-import HostSupport
 import KVM
 import Synchronization
 import Testing
@@ -129,42 +128,23 @@ struct CoalescedTests {
   }
 
   @Test func unregisterAppliesWhatTheKernelBufferedBeforeTheDeviceLeaves() throws {
-    // Hand-made guest: 100 sequenced port writes, a marker in RAM, then a spin (no exit)
-    // until the test sets a flag, so the writes stay in the ring for unregister to apply.
-    let base: UInt64 = 0x10_0000
-    let (marker, flag) = (base + 0x800, base + 0x808)
+    // 100 sequenced port writes, then the guest parks without an exit, so the writes stay
+    // in the ring for unregister to apply.
     var code: [UInt8] = [0xBE, 0, 0, 0, 0]  // mov esi, 0
     code += [0xB9, 100, 0, 0, 0]  // mov ecx, 100
     code += [0x89, 0xF0, 0x66, 0xBA, 0x00, 0x10, 0xEF]  // mov eax, esi; mov dx, 0x1000; out
     code += [0x46, 0x49, 0x75, 0xF5]  // inc esi; dec ecx; jnz back to mov eax, esi
-    code += [0xC7, 0x05] + littleEndian(UInt32(marker)) + [1, 0, 0, 0]  // mov [marker], 1
-    code += [0x83, 0x3D] + littleEndian(UInt32(flag)) + [0, 0x74, 0xF7]  // spin until [flag]
-    code += [0xF4]
-    let vm = try system().createVirtualMachine()
-    let memory = try vm.addMemory(slot: 0, guestPhysicalAddress: base, size: 4096)
-    try memory.write(code, at: base)
-    let vcpu = try vm.createVCPU(id: 0)
-    try vcpu.configureFlatProtectedMode(entry: base)
+    let guest = try ParkedGuest(prologue: code)
     let portBus = IOBus()
-    let mirror = try KernelCoalescedMirror(vm: vm, portBus: portBus, mmioBus: IOBus())
+    let mirror = try KernelCoalescedMirror(vm: guest.vm, portBus: portBus, mmioBus: IOBus())
     let check = SequenceCheck(writers: 1)
     let handler = SequenceCheckingHandler(portBus: portBus, mmioBus: IOBus(), check: check)
     let device = SequenceCheckingDevice(check: check)
     let registration = try mirror.register(device, space: .pio, base: Self.port, length: 4)
-
-    let outcome = Mutex<Result<RunStatistics, KVMError>?>(nil)
-    let runner = try HostThread {
-      let result = Result { () throws(KVMError) in try vcpu.run(handler: handler) }
-      outcome.withLock { $0 = result }
-    }
-    while try memory.load(at: marker, size: 4) == 0 && outcome.withLock({ $0 == nil }) {
-      usleep(100)
-    }
+    try guest.start(handler: handler)
     let applied = try mirror.unregister(registration, drainingThrough: handler)
     let seenByDevice = device.writeCount
-    try memory.write([1], at: flag)
-    runner.join()
-    let statistics = try #require(outcome.withLock { $0 }).get()
+    let statistics = try guest.release()
     #expect(applied == 100)
     #expect(seenByDevice == 100, "every buffered write reached the device before it left")
     #expect(check.finish(executed: [100]) == [])
@@ -182,8 +162,4 @@ struct CoalescedTests {
     #expect(report.appliedOffVCPU > 0, "unregisters applied buffered writes")
     #expect(report.exitsDispatched > 0, "writes exited while the zones were out")
   }
-}
-
-private func littleEndian(_ value: UInt32) -> [UInt8] {
-  withUnsafeBytes(of: value.littleEndian) { Array($0) }
 }
