@@ -152,6 +152,26 @@ struct CoalescedTests {
     #expect(statistics.drainedCoalescedWrites == 0)
   }
 
+  /// The example in README.md, verbatim but for the assert.
+  @Test func theReadmeExampleRuns() throws {
+    let run = try GuestRun(
+      system: KVMSystem(),
+      programs: [
+        GuestProgram(
+          iterations: 1000, sequencedWrites: [.init(space: .mmio, address: 0xD000_0000)])
+      ])
+    let portBus = IOBus()
+    let mmioBus = IOBus()
+    let mirror = try KernelCoalescedMirror(vm: run.vm, portBus: portBus, mmioBus: mmioBus)
+    let check = SequenceCheck(writers: 1)
+    let device = SequenceCheckingDevice(check: check)
+    let coalesced = try mirror.register(device, space: .mmio, base: 0xD000_0000, length: 16)
+    let statistics = try run.run(handler: BusExitHandler(portBus: portBus, mmioBus: mmioBus))
+    // 1000 writes, 6 exits: 5 when the ring is full (169 writes buffered), 1 for hlt.
+    try mirror.unregister(coalesced)
+    #expect(check.finish(executed: [1000]).isEmpty && statistics[0].exits == 6)
+  }
+
   @Test func zonesMovingInAndOutLoseNothing() throws {
     let vcpus = min(2, try system().recommendedVCPUCount())
     let report = try coalescedChurn(flavor: MembRCU.self, vcpus: vcpus, iterations: 60_000, seed: 3)
