@@ -122,10 +122,10 @@ struct KVMCommand: ParsableCommand {
   }
 
   private func runComparison(system: KVMSystem) throws {
-    let report: ExitPathReport
+    let report: KVMComparison
     do {
       report = try common.flavor.run(
-        ExitPathReport.Measurement(
+        KVMComparison.Measurement(
           system: system, iterations: iterations, repeats: repeats, devices: devices))
     } catch {
       throw SetupFailure(message: "kvm: \(error)")

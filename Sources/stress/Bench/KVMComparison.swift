@@ -5,7 +5,7 @@ import StressKit
 
 /// What `stress kvm --compare` measures and prints: the exit paths on the chosen flavor,
 /// then coalesced writes against exits and kernel ioeventfds.
-struct ExitPathReport: Encodable {
+struct KVMComparison: Encodable {
   let command = "kvm --compare"
   let comparison: ExitPathComparison
   let coalesced: CoalescedWriteComparison
@@ -17,8 +17,8 @@ struct ExitPathReport: Encodable {
     let repeats: Int
     let devices: Int
 
-    func run<Flavor: RCUFlavor>(_ flavor: Flavor.Type) throws -> ExitPathReport {
-      ExitPathReport(
+    func run<Flavor: RCUFlavor>(_ flavor: Flavor.Type) throws -> KVMComparison {
+      KVMComparison(
         comparison: try ExitPathComparison.run(
           system: system, flavor: flavor, iterations: iterations, repeats: repeats,
           devices: devices),
