@@ -70,10 +70,10 @@ struct ThreadHookTests {
     let run = try GuestRun(system: system(), programs: [program])
     let portBus = IOBus(flavor: OnlineCheckedRCU.self)
     let mmioBus = IOBus(flavor: OnlineCheckedRCU.self)
-    let before = OnlineCheckedRCU.book.withLock { $0 }
+    let before = OnlineCheckedRCU.withBook { $0 }
     let handler = BusExitHandler(portBus: portBus, mmioBus: mmioBus)
     _ = try run.run(handlers: [handler])
-    let after = OnlineCheckedRCU.book.withLock { $0 }
+    let after = OnlineCheckedRCU.withBook { $0 }
     #expect(after.reads - before.reads == 6_000)
     #expect(after.unprotectedReads == before.unprotectedReads)
     #expect(after.wentOffline - before.wentOffline == 6_001)
@@ -82,10 +82,10 @@ struct ThreadHookTests {
 
   @Test func everyDrainOfTheCoalescedRingReadsOnline() throws {
     let limit = try system().recommendedVCPUCount()
-    let before = OnlineCheckedRCU.book.withLock { $0 }
+    let before = OnlineCheckedRCU.withBook { $0 }
     let report = try coalescedChurn(
       flavor: OnlineCheckedRCU.self, vcpus: min(2, limit), iterations: 20_000, seed: 11)
-    let after = OnlineCheckedRCU.book.withLock { $0 }
+    let after = OnlineCheckedRCU.withBook { $0 }
     #expect(report.violations == [])
     #expect(report.appliedOffVCPU > 0, "unregisters drained off the vCPU threads")
     #expect(after.reads > before.reads)
