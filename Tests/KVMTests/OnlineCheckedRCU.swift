@@ -78,6 +78,18 @@ enum OnlineCheckedRCU: RCUFlavor {
     }
   }
 
+  /// Management reads (a bus's `device(of:)`) from any thread: attached for the read, as
+  /// ``QSBRRCU`` does, so they are not counted as unprotected.
+  static func withReadSectionFromAnyThread<Result>(_ body: () -> Result) -> Result {
+    let me = pthread_self()
+    let previous = withBook { book in
+      defer { book.threads[me] = .online }
+      return book.threads[me]
+    }
+    defer { withBook { $0.threads[me] = previous } }
+    return withReadSection(body)
+  }
+
   /// The state of `thread`: nil when it is not registered.
   static func state(of thread: pthread_t) -> ThreadState? {
     withBook { $0.threads[thread] }
