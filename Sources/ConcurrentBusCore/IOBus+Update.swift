@@ -5,8 +5,9 @@ extension IOBus {
   public enum Reclamation: Sendable {
     /// Block the caller until the grace period has passed and removed devices are released.
     case synchronous
-    /// Return at once; release removed devices after the grace period, then call the
-    /// closure from the flavor's callback thread.
+    /// Return at once; release removed (and moved) devices after the grace period, then
+    /// call the closure on a thread of the flavor's deferred work. The closure runs even
+    /// when the batch removed nothing, and never when the batch throws.
     case deferred(@Sendable () -> Void)
   }
 
@@ -72,7 +73,7 @@ extension IOBus {
           &state, reclaim: reclaim, mayWait: mayWait, body, busError: busError, retired: &retired)
       }
     }
-    finish(retired.take()!, removed: outcome.removed, replaced: outcome.replaced, reclaim: reclaim)
+    finish(retired.take()!, outcome.held, removedAny: outcome.removedAny, reclaim: reclaim)
     return outcome.result
   }
 
@@ -102,30 +103,32 @@ extension IOBus {
     }
     retired = published.publish(tx.state.makeTable())
     publishCount.add(1, ordering: .relaxed)
-    return Outcome(result: result, removed: tx.removed, replaced: tx.replaced)
+    // The handles leave in a box the reclaim empties: whoever still holds the outcome then
+    // holds no device, so `whenReleased` really runs after the bus let go of it.
+    return Outcome(
+      result: result, held: HeldHandles(tx.removed + tx.replaced),
+      removedAny: !tx.removed.isEmpty)
   }
 
   /// Reclaims what a published batch left behind, after the writer lock is released.
   private func finish(
-    _ retired: consuming RetiredSnapshot<Flavor, DeviceTable>, removed: [DeviceHandle],
-    replaced: [DeviceHandle], reclaim: Reclamation
+    _ retired: consuming RetiredSnapshot<Flavor, DeviceTable>, _ held: HeldHandles,
+    removedAny: Bool, reclaim: Reclamation
   ) {
     switch reclaim {
-    case .synchronous where !removed.isEmpty:
+    case .synchronous where removedAny:
       gracePeriodWaitCount.add(1, ordering: .relaxed)
       retired.reclaimAfterSynchronize()
-      withExtendedLifetime((removed, replaced)) {}
-    case .synchronous where replaced.isEmpty:
+      held.release()
+    case .synchronous where held.isEmpty:
       // Nothing to release: readers never need to be waited for just to free a snapshot.
       retired.reclaimDeferred()
     case .synchronous:
       // A move: older snapshots still point at the replaced handles until a grace period.
-      let release = ReleaseAfterGracePeriod(replaced)
-      retired.reclaimDeferred { release.release() }
+      retired.reclaimDeferred { held.release() }
     case .deferred(let whenReleased):
-      let release = ReleaseAfterGracePeriod(removed + replaced)
       retired.reclaimDeferred {
-        release.release()
+        held.release()
         whenReleased()
       }
     }
@@ -136,20 +139,25 @@ extension IOBus {
 /// travels separately).
 private struct Outcome<Result> {
   let result: Result
-  let removed: [DeviceHandle]
-  let replaced: [DeviceHandle]
+  /// The handles the batch removed or replaced, let go of after a grace period.
+  let held: HeldHandles
+  /// Whether the batch removed a registration (a synchronous batch then waits).
+  let removedAny: Bool
 }
 
-/// Holds removed devices until a deferred grace period has passed, then lets go of them
-/// before the caller's completion runs.
-private final class ReleaseAfterGracePeriod: @unchecked Sendable {
-  // @unchecked: `handles` is written once here and once more by the single deferred
-  // callback that owns this object after the grace period.
+/// The only strong references left to removed and replaced devices once a batch has
+/// published: emptied after the grace period, before the caller's completion runs, however
+/// long anyone else keeps this box.
+private final class HeldHandles: @unchecked Sendable {
+  // @unchecked: `handles` is written here and once more by `release()`, which runs once,
+  // after the grace period, on the one thread that reclaims the batch.
   private var handles: [DeviceHandle]
 
   init(_ handles: [DeviceHandle]) {
     self.handles = handles
   }
+
+  var isEmpty: Bool { handles.isEmpty }
 
   func release() {
     handles = []

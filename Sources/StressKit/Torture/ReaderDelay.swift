@@ -16,17 +16,15 @@ enum ReaderDelay {
   /// Give the CPU away once.
   case yield
 
-  /// A delay drawn from the torture's mix: `longPerMille` in 1000 asleep for 50 us to
+  /// A delay drawn from the torture's mix: `long` in 100,000 asleep for 50 us to
   /// `longest` nanoseconds, 4.5% busy for 1 to 20 us, 3% a yield, the rest a short spin.
-  static func random(
-    _ rng: inout SplitMix64, longPerMille: UInt64, longest: UInt64
-  ) -> ReaderDelay {
-    let roll = rng.next() % 1000
+  static func random(_ rng: inout SplitMix64, long: UInt64, longest: UInt64) -> ReaderDelay {
+    let roll = rng.next() % 100_000
     let amount = rng.next()
     switch roll {
-    case 0..<longPerMille: return .sleep(50_000 + amount % (longest - 50_000))
-    case longPerMille..<(longPerMille + 45): return .busy(1_000 + amount % 19_000)
-    case (longPerMille + 45)..<(longPerMille + 75): return .yield
+    case 0..<long: return .sleep(50_000 + amount % (longest - 50_000))
+    case long..<(long + 4_500): return .busy(1_000 + amount % 19_000)
+    case (long + 4_500)..<(long + 7_500): return .yield
     default: return .spin(Int(amount % 256))
     }
   }
@@ -72,11 +70,14 @@ struct ReadPlan {
   var afterNested: ReaderDelay
 
   static func random(_ rng: inout SplitMix64, longest: UInt64) -> ReadPlan {
-    let first = ReaderDelay.random(&rng, longPerMille: 5, longest: longest)
+    // Longer sleeps, proportionally fewer: the time readers spend asleep stays the same,
+    // or grace periods (which wait for sleeping readers) would slow down with the bound.
+    let scale = LongDelayBound.floor
+    let first = ReaderDelay.random(&rng, long: 500 * scale / longest, longest: longest)
     guard rng.next() % 8 == 0 else { return ReadPlan(first: first, afterNested: .spin(0)) }
     return ReadPlan(
-      first: first, nested: ReaderDelay.random(&rng, longPerMille: 5, longest: longest),
-      afterNested: ReaderDelay.random(&rng, longPerMille: 50, longest: longest))
+      first: first, nested: ReaderDelay.random(&rng, long: 500 * scale / longest, longest: longest),
+      afterNested: ReaderDelay.random(&rng, long: 5_000 * scale / longest, longest: longest))
   }
 }
 

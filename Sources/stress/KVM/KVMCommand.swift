@@ -39,7 +39,11 @@ struct KVMCommand: ParsableCommand {
     help: "Mirror eventfd registrations into KVM_IOEVENTFD, as QEMU does.")
   var kernelIOEventFD = false
 
-  @Flag(help: "Measure guest writes per second: bare exit, bus dispatch, kernel ioeventfd.")
+  @Flag(
+    help: """
+      Measure guest writes per second: bare exit, bus dispatch (on --flavor), kernel \
+      ioeventfd; then coalesced writes against exits and kernel ioeventfds.
+      """)
   var compare = false
 
   @Option(parsing: .unconditional, help: "Alternating repeats of each path for --compare.")
@@ -98,58 +102,37 @@ struct KVMCommand: ParsableCommand {
   }
 
   private func runComparison(system: KVMSystem) throws -> ExitPathReport {
-    let result: ExitPathComparison
+    let report: KVMComparison
     do {
-      result = try ExitPathComparison.run(
-        system: system, iterations: iterations, repeats: repeats, devices: devices)
+      report = try common.flavor.run(
+        KVMComparison.Measurement(
+          system: system, iterations: iterations, repeats: repeats, devices: devices))
     } catch {
       throw SetupFailure(message: "kvm: \(error)")
     }
-    func rate(_ summary: RepeatSummary) -> String {
-      "\(format(summary.median)) writes/s (min \(format(summary.min)), max \(format(summary.max)))"
-    }
-    func ratio(_ summary: RepeatSummary) -> String {
-      String(format: "%.4f (min %.4f, max %.4f)", summary.median, summary.min, summary.max)
-    }
-    print(
-      """
-      stress kvm --compare: 1 vCPU, \(iterations) 4-byte port writes per run, \
-      \(repeats) alternating repeats, \(devices) other eventfd registrations on the port
-        (a) bare exit, trivial handler:      \(rate(result.bareExit))
-        (b) exit + bus dispatch:             \(rate(result.busDispatch))
-        (c) kernel ioeventfd via the mirror: \(rate(result.kernelIOEventFD))
-            raw KVM_IOEVENTFD, no bus:       \(rate(result.rawKernelIOEventFD))
-        b/a   = \(ratio(result.busOverBare))   (rates; target >= 0.99)
-        time per write b/a = \(ratio(result.busCostOverBare))   target <= 1.01
-        bus dispatch alone (handler called directly, no exit): \
-      \(String(format: "%.1f", result.busDispatchNanoseconds)) ns per write = \
-      \(String(format: "%.3f", result.busDispatchShareOfExit * 100))% of a bare exit
-        c/a   = \(ratio(result.kernelOverBare))
-        c/raw = \(ratio(result.kernelOverRaw))   target >= 0.95
-      """)
-    return ExitPathReport(comparison: result)
+    print(report.text)
+    return ExitPathReport(comparison: report)
   }
 }
 
 /// The report of `--compare`: the measured rates, with the count checks' verdict.
 private struct ExitPathReport: CheckReport {
   let command = "kvm --compare"
-  let comparison: ExitPathComparison
+  let comparison: KVMComparison
   let verdict: Verdict
   let work: [WorkMeasure]
   let violations: [ViolationSummary]
 
-  init(comparison: ExitPathComparison) {
+  init(comparison: KVMComparison) {
     self.comparison = comparison
     work = []
-    violations =
-      comparison.violations.isEmpty
-      ? []
-      : [
-        ViolationSummary(
-          kind: .exitPathCount, count: comparison.violations.count,
-          examples: Array(comparison.violations.prefix(5)))
-      ]
+    violations = [
+      (ViolationKind.exitPathCount, comparison.comparison.violations),
+      (ViolationKind.coalescedSequence, comparison.coalesced.violations),
+    ].compactMap { kind, found in
+      found.isEmpty
+        ? nil : ViolationSummary(kind: kind, count: found.count, examples: Array(found.prefix(5)))
+    }
     verdict = Verdict(work: work, violations: violations)
   }
 
@@ -162,8 +145,6 @@ private struct ExitPathReport: CheckReport {
 extension ViolationKind {
   /// `kvm --compare`: a measured path did not see exactly the writes the guest made.
   static let exitPathCount = ViolationKind("exit-path-count")
-}
-
-private func format(_ value: Double) -> String {
-  String(format: "%.0f", value)
+  /// `kvm --compare`: a coalesced write was lost, repeated or delivered out of order.
+  static let coalescedSequence = ViolationKind("coalesced-sequence")
 }
