@@ -67,7 +67,7 @@ public final class ChurnRun<Flavor: RCUFlavor>: Sendable {
         EventRecord(
           eventFD: pair.0, key: pair.1.id, registration: pair.1, churned: false,
           consumer: index % configuration.consumers,
-          busDevice: Flavor.asOccasionalReader { bus.device(of: pair.1) } as? IOEventFD)
+          busDevice: bus.device(of: pair.1) as? IOEventFD)
       }
       for record in stable { try ledger.add(record) }
       self.stable = stable
@@ -185,7 +185,7 @@ public final class ChurnRun<Flavor: RCUFlavor>: Sendable {
   /// Unregisters everything and checks that the bus let go of every eventfd and snapshot.
   /// Returns how many eventfds the bus still holds (must be 0).
   private func cleanUp() -> Int {
-    let remaining = Flavor.asOccasionalReader { bus.registrations }
+    let remaining = bus.registrations
     do {
       try bus.update { (tx: inout IOBusTransaction) throws(IOBusError) in
         for registration in remaining { try tx.unregister(registration) }

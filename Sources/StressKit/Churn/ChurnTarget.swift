@@ -65,8 +65,7 @@ final class ChurnTarget<Flavor: RCUFlavor>: HotplugTarget {
       let consumer = nextConsumer.add(1, ordering: .relaxed).newValue % ledger.consumers
       let record = EventRecord(
         eventFD: item.eventFD, key: event.id, registration: event, churned: true,
-        consumer: consumer,
-        busDevice: Flavor.asOccasionalReader { bus.device(of: event) } as? IOEventFD)
+        consumer: consumer, busDevice: bus.device(of: event) as? IOEventFD)
       try ledger.add(record)
       item.device.attach(range.id)
       return ChurnPlug(slot: item.slot, event: record, range: item.device, rangeRegistration: range)
