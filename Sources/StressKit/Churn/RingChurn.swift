@@ -142,8 +142,8 @@ final class RingChurn<Flavor: RCUFlavor>: Sendable {
     guard !problems.isEmpty else { return }
     violations.record(
       .ringDelivery,
-      "ring slot \(record.slot) (\(record.ring.registration.id)), vCPU \(vcpu): "
-        + problems.joined(separator: "; "))
+      "ring slot \(record.slot) (\(record.ring.registration.id)), vCPU \(vcpu) (values are "
+        + "vCPU << 48 | its ring write count): " + problems.joined(separator: "; "))
   }
 
   /// The ring's own counters, kept by its producers inside the device: once the ring is

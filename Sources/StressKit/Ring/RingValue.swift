@@ -7,10 +7,4 @@ enum RingValue {
   static func make(vcpu: Int, count: UInt64) -> UInt64 {
     UInt64(truncatingIfNeeded: vcpu) << 48 | (count & 0xFFFF_FFFF_FFFF)
   }
-
-  /// The vCPU that wrote `value`.
-  static func vcpu(of value: UInt64) -> Int { Int(value >> 48) }
-
-  /// Where `value` stands in its vCPU's ring writes.
-  static func count(of value: UInt64) -> UInt64 { value & 0xFFFF_FFFF_FFFF }
 }
