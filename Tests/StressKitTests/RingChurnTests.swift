@@ -54,9 +54,19 @@ struct RingChurnTests {
     #expect(!none.work.contains { $0.name.hasPrefix("ring") })
   }
 
-  @Test func aRingFaultNeedsRings() {
-    #expect(throws: OptionError.self) {
-      try ChurnConfiguration(vcpus: 1, duration: 1, rings: 0, fault: .ringDrop).validate()
+  @Test func ringOptionsOutOfRangeAreRefused() {
+    let refused = [
+      ChurnConfiguration(vcpus: 1, duration: 1, rings: 0, fault: .ringDrop),
+      ChurnConfiguration(vcpus: 1, duration: 1, rings: RingLayout.maximumSlots + 1),
+      ChurnConfiguration(vcpus: 1, duration: 1, rings: -1),
+      ChurnConfiguration(vcpus: 1, duration: 1, ringCapacity: 1),
+      ChurnConfiguration(vcpus: 1, duration: 1, ringCapacity: 65537),
+    ]
+    for configuration in refused {
+      #expect(throws: OptionError.self) { try configuration.validate() }
+    }
+    #expect(throws: Never.self) {
+      try ChurnConfiguration(vcpus: 1, duration: 1, rings: 0).validate()
     }
   }
 }

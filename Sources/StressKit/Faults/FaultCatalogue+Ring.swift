@@ -10,7 +10,9 @@ extension FaultCatalogue {
         summary: "a value the ring delivered is lost before the consumer sees it",
         injectedBy: "the churn engine, between the ring and its checker",
         rate: "1 in 1000 ring values", arguments: ["--fault", "ring-drop"] + everyValues,
-        flavor: nil, detectors: [.ringSequence], mayAlsoFire: [.ringDelivery]),
+        // A gap in the sequence; or, when the value was its producer's last in that ring,
+        // no later entry shows the gap, and only the comparison with the claims does.
+        flavor: nil, detectors: [.ringSequence, .ringDelivery], mayAlsoFire: []),
       CatalogueFault(
         command: "churn", name: ChurnFault.ringDuplicate.rawValue,
         summary: "a value the ring delivered reaches the consumer twice",
