@@ -44,7 +44,9 @@ func runStress(_ arguments: [String], timeout: Double = 120) throws -> StressRes
   try process.run()
   while process.isRunning && Date().timeIntervalSince(started) < timeout { usleep(10_000) }
   if process.isRunning {
-    process.terminate()
+    // SIGKILL: the child inherits this thread's signal mask, in which SIGTERM may be blocked
+    // (a Swift concurrency worker's), and a blocked SIGTERM would leave it running forever.
+    kill(process.processIdentifier, SIGKILL)
     Issue.record("stress \(arguments.joined(separator: " ")) ran over \(timeout) s")
   }
   process.waitUntilExit()

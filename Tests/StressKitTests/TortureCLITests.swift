@@ -17,6 +17,9 @@ struct TortureCLITests {
     "stress torture stays clean on every flavor, with enough work to say so",
     arguments: ["memb", "bp", "qsbr", "mb", "signal", "loaded"])
   func cleanOnEveryFlavor(flavor: String) throws {
+    // ThreadSanitizer delivers signals only at its own safe points, which a reader spinning
+    // inside a section never reaches: liburcu-signal's grace period would wait forever.
+    if flavor == "signal" && underThreadSanitizer { return }
     let folder = try temporaryFolder()
     defer { try? FileManager.default.removeItem(at: folder) }
     let json = folder.appendingPathComponent("torture.json")

@@ -118,3 +118,7 @@ let slowTestsEnabled = ProcessInfo.processInfo.environment["STRESSKIT_SLOW_TESTS
 let underSanitizer = ["__tsan_init", "__asan_init"].contains { (symbol: String) in
   dlsym(nil, symbol) != nil
 }
+
+/// Whether this test process (and so the stress binary built with it) runs under
+/// ThreadSanitizer.
+let underThreadSanitizer = dlsym(nil, "__tsan_init") != nil
