@@ -59,6 +59,7 @@ public struct ChurnConfiguration: Codable, Sendable {
   public func validate() throws(OptionError) {
     try RunLimits.checkDuration(duration)
     try RunLimits.checkThreads("--vcpus", vcpus)
+    try flavor.requireNotQSBR(for: "churn")
     try RunLimits.check("--churn-devices", churnDevices, in: 1...ChurnLayout.maximumChurnSlots)
     try RunLimits.check(
       "--hotplug", hotplug, in: 1...min(64, churnDevices),

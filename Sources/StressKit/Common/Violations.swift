@@ -58,10 +58,6 @@ extension ViolationKind {
   /// A thread died of a fatal signal (see ``CrashGuard``): under a broken grace period,
   /// most likely a reader touching memory reclaimed too early.
   public static let crash = ViolationKind("crash")
-  /// The torture check: a reader saw an element that survived two grace periods.
-  public static let gracePeriodAge = ViolationKind("grace-period-age")
-  /// The torture check: a reader saw an element whose pre-publication field was not set.
-  public static let publishOrdering = ViolationKind("publish-ordering")
 }
 
 /// Collects violations from any thread. Recording takes a lock, which is fine: a clean run

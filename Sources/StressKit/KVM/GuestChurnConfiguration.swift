@@ -47,6 +47,7 @@ public struct GuestChurnConfiguration: Sendable, Hashable, Codable {
   public func validate() throws(OptionError) {
     try RunLimits.checkDuration(duration.seconds)
     try RunLimits.checkThreads("--vcpus", vcpus)
+    try flavor.requireNotQSBR(for: "kvm")
     try RunLimits.check(
       "--churn-devices", churnDevices, in: 1...Self.maximumRegisteredPairs,
       why: "churn needs at least one pair to churn")

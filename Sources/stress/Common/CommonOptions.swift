@@ -22,10 +22,30 @@ struct CommonOptions: ParsableArguments {
   )
   var seed: UInt64 = 1
 
+  @Option(
+    help: """
+      Run on an RCU implementation loaded from this shared object (the C ABI in \
+      Sources/CURCU/abi/concurrentbus_rcu.h); implies --flavor loaded.
+      """)
+  var rcuLibrary: String?
+
   @Option(help: "Also write the report as JSON to this path (checked before the run).")
   var json: String?
 
   mutating func validate() throws {
+    if let rcuLibrary {
+      guard flavor == .memb || flavor == .loaded else {
+        throw ValidationError("--rcu-library runs on the loaded library: drop --flavor")
+      }
+      flavor = .loaded
+      do {
+        try FlavorChoice.loadLibrary(rcuLibrary)
+      } catch {
+        throw ValidationError(error.message)
+      }
+    } else if flavor == .loaded {
+      throw ValidationError("--flavor loaded needs --rcu-library PATH")
+    }
     try validated { () throws(OptionError) in try RunLimits.checkDuration(duration) }
     _ = try jsonDestination()
   }

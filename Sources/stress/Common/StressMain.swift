@@ -42,7 +42,10 @@ struct Stress: ParsableCommand {
       violation was found, 2 when the run did too little to judge (inconclusive), for bad \
       usage, or for a setup failure.
       """,
-    subcommands: [ChurnCommand.self, TortureCommand.self, KVMCommand.self, BenchCommand.self],
+    subcommands: [
+      ChurnCommand.self, TortureCommand.self, FaultsCommand.self, KVMCommand.self,
+      BenchCommand.self,
+    ],
     defaultSubcommand: ChurnCommand.self
   )
 }
