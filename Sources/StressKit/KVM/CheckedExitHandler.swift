@@ -29,13 +29,17 @@ final class CheckedExitHandler<Flavor: RCUFlavor>: GuestIOHandler, @unchecked Se
   let coalesced: CoalescedChecks<Flavor>?
   /// The engine's own drains of the ring on this vCPU, under a fault that needs them.
   let ownDrain: OwnDrainFault?
+  /// Holds this vCPU at its exits during some coalesced unregisters.
+  let hold: VCPUHold?
   /// What this exit window applied so far, and counts since the last round check.
   var window = ExitWindow()
 
   init(
     buses: BusExitHandler<Flavor>, sections: SectionEpochs, vcpu: Int, seed: UInt64,
-    coalesced: CoalescedChecks<Flavor>? = nil, ownDrain: OwnDrainFault? = nil
+    coalesced: CoalescedChecks<Flavor>? = nil, ownDrain: OwnDrainFault? = nil,
+    hold: VCPUHold? = nil
   ) {
+    self.hold = hold
     self.buses = buses
     self.sections = sections
     self.vcpu = vcpu
@@ -106,6 +110,8 @@ final class CheckedExitHandler<Flavor: RCUFlavor>: GuestIOHandler, @unchecked Se
   }
 
   func didExitGuest() {
+    // Offline (QSBR) and in no section while held: no grace period waits for it.
+    hold?.waitWhileHeld()
     buses.didExitGuest()
     if let ownDrain { drainOwn(ownDrain) }
   }

@@ -12,8 +12,9 @@ enum CoalescedCounter: Int, CaseIterable {
   case appliedByFaultDrains
   /// Ring entries applied by coalesced unregisters, on hotplug threads and at the end.
   case appliedByUnregisters
-  /// Coalesced unregisters that found buffered writes and applied them.
-  case drainingUnregisters
+  /// Coalesced unregisters whose drain applied buffered writes of the range being
+  /// unregistered: those whose order against the bus unregister matters.
+  case ownRangeDrains
   /// Sequenced writes that reached no device (their range was out at that moment).
   case unclaimed
   /// Churned ranges registered on the bus and as a KVM coalesced zone.

@@ -6,15 +6,16 @@ import KVM
 // drain of the ring, the bus unregister), so the mirror itself carries no fault switch.
 
 extension CoalescedTarget {
-  /// Replaces the mirror's unregister of `registration` by the installed fault's order, one
-  /// coalesced unregister in `faultEvery`; false when the mirror's own should run.
-  func unregisterWithFault(_ registration: CoalescedRegistration, plug: Plug) throws -> Bool {
+  /// Replaces the mirror's unregister of `registration` by the installed fault's order, on
+  /// one coalesced unregister `turn` in `faultEvery`; false when the mirror's own should run.
+  func unregisterWithFault(_ registration: CoalescedRegistration, plug: Plug, turn: Int) throws
+    -> Bool
+  {
     switch fault {
     case .busBeforeDrain, .skipDrain, .drainAfterReturn: break
     default: return false
     }
-    guard coalescedUnregisters.wrappingAdd(1, ordering: .relaxed).newValue % faultEvery == 0
-    else { return false }
+    guard turn % faultEvery == 0 else { return false }
     let bus = mirror.bus(registration.zone.space)
     try mirror.vm.unregisterCoalescedZone(registration.zone)
     switch fault {

@@ -9,7 +9,9 @@ import Synchronization
 /// ``KernelCoalescedMirror`` (bus, then zone: the guest's writes stop exiting); the fourth
 /// stays on the bus alone (writes exit to it). Removal is the mirror's unregister (zone,
 /// drain through an ``UnregisterDrain``, bus), unless a fault replaces it with an order of
-/// the engine's (`CoalescedTarget+Faults.swift`).
+/// the engine's (`CoalescedTarget+Faults.swift`); one in ``holdEvery`` holds the vCPUs at
+/// their next exit meanwhile (``VCPUHold``), so the ring still holds the range's writes
+/// when its zone goes.
 final class CoalescedTarget<Flavor: RCUFlavor>: HotplugTarget {
   /// One plugged range.
   struct Plug: Sendable {
@@ -34,20 +36,26 @@ final class CoalescedTarget<Flavor: RCUFlavor>: HotplugTarget {
   private let seed: UInt64
   private let plugs = Atomic<UInt64>(0)
   let coalescedUnregisters = Atomic<Int>(0)
+  /// Holds the vCPUs for one coalesced unregister in ``holdEvery``.
+  let hold: VCPUHold
+  static var holdEvery: Int { 2 }
 
   /// Drains read in `sections` slots `firstSection...` (one per churned range).
   init(
     mirror: KernelCoalescedMirror<Flavor>, checks: CoalescedChecks<Flavor>,
-    sections: SectionEpochs, firstSection: Int, fault: GuestFault, faultEvery: Int, seed: UInt64
+    sections: SectionEpochs, firstSection: Int, hold: VCPUHold, fault: GuestFault,
+    faultEvery: Int, seed: UInt64
   ) {
     self.mirror = mirror
     self.checks = checks
     self.fault = fault
     self.faultEvery = faultEvery
     self.seed = seed
+    self.hold = hold
     drains = (0..<checks.layout.churnedSlots.count).map { index in
       UnregisterDrain(
-        checks: checks, sections: sections, section: firstSection + index, seed: seed)
+        checks: checks, sections: sections, section: firstSection + index,
+        range: checks.layout.churnedSlots.lowerBound + index, seed: seed)
     }
   }
 
@@ -104,7 +112,14 @@ final class CoalescedTarget<Flavor: RCUFlavor>: HotplugTarget {
       try unregisterDeferred(registration, plug: plug, release: release)
     case (.coalesced(let registration), .synchronous):
       checks.counters.add(.zoneUnregistrations)
-      if try unregisterWithFault(registration, plug: plug) { return }
+      let turn = coalescedUnregisters.wrappingAdd(1, ordering: .relaxed).newValue
+      if turn % Self.holdEvery == 0 {
+        // Released by the drain once it applied the range's writes, or below if none.
+        hold.hold(waitingUpTo: 5_000_000)
+        drains[plug.slot].releasesHold = hold
+      }
+      defer { drains[plug.slot].releaseHold() }
+      if try unregisterWithFault(registration, plug: plug, turn: turn) { return }
       noteDrained(try mirror.unregister(registration, drainingThrough: drains[plug.slot]))
     }
   }
@@ -130,9 +145,7 @@ final class CoalescedTarget<Flavor: RCUFlavor>: HotplugTarget {
   }
 
   private func noteDrained(_ applied: Int) {
-    guard applied > 0 else { return }
     checks.counters.add(.appliedByUnregisters, UInt64(applied))
-    checks.counters.add(.drainingUnregisters)
   }
 
   /// After the removal's grace period (or at once, under `skip-grace-period`): the device

@@ -139,7 +139,7 @@ final class GuestChurnRun<Flavor: RCUFlavor>: Sendable {
       CheckedExitHandler(
         buses: BusExitHandler(portBus: registrar.portBus, mmioBus: registrar.mmioBus),
         sections: sections, vcpu: vcpu, seed: configuration.seed, coalesced: coalescing?.checks,
-        ownDrain: coalescing?.ownDrain)
+        ownDrain: coalescing?.ownDrain, hold: coalescing?.hold)
     }
     try ledger.startConsumers()
     let hotplugThreads =

@@ -12,6 +12,8 @@ final class GuestCoalescing<Flavor: RCUFlavor>: Sendable {
   let hotplug: Hotplug<CoalescedTarget<Flavor>>
   /// The vCPUs' own drain, under a fault that needs one.
   let ownDrain: OwnDrainFault?
+  /// Holds the vCPUs during some coalesced unregisters.
+  let hold: VCPUHold
   /// The main thread's drain, for the stable ranges at the end.
   private let finalDrain: UnregisterDrain<Flavor>
   private let stable = Mutex<[(CoalescedRegistration, CoalescedSlotDevice<Flavor>)]>([])
@@ -34,15 +36,16 @@ final class GuestCoalescing<Flavor: RCUFlavor>: Sendable {
       mmioBus: mmioBus)
     mirror = try KernelCoalescedMirror(vm: guest.vm, portBus: portBus, mmioBus: mmioBus)
     let fault = configuration.fault
+    hold = VCPUHold(vcpus: configuration.vcpus)
     ownDrain =
       fault.drainsOnVCPU
       ? OwnDrainFault(fault: fault, every: configuration.faultRate, ring: mirror.ring) : nil
     let target = CoalescedTarget(
       mirror: mirror, checks: checks, sections: sections, firstSection: firstSection,
-      fault: fault, faultEvery: configuration.faultRate, seed: configuration.seed)
+      hold: hold, fault: fault, faultEvery: configuration.faultRate, seed: configuration.seed)
     finalDrain = UnregisterDrain(
       checks: checks, sections: sections, section: firstSection + configuration.coalescedRanges,
-      seed: configuration.seed)
+      range: nil, seed: configuration.seed)
     hotplug = Hotplug(
       target: target, threads: min(configuration.hotplugThreads, configuration.coalescedRanges),
       sections: sections, violations: violations, seed: configuration.seed &+ 0x5851_F42D,
@@ -102,7 +105,7 @@ final class GuestCoalescing<Flavor: RCUFlavor>: Sendable {
       appliedByRunLoops: Int(counters[.appliedByRunLoops]),
       appliedByUnregisters: Int(counters[.appliedByUnregisters]),
       appliedByFaultDrains: Int(counters[.appliedByFaultDrains]),
-      drainingUnregisters: Int(counters[.drainingUnregisters]),
+      ownRangeDrains: Int(counters[.ownRangeDrains]), heldExits: hold.heldExits,
       zoneRegistrations: Int(counters[.zoneRegistrations]),
       zoneUnregistrations: Int(counters[.zoneUnregistrations]),
       busOnlyRegistrations: Int(counters[.busOnlyRegistrations]),
@@ -128,8 +131,11 @@ public struct CoalescedSummary: Codable, Sendable {
   public let appliedByRunLoops: Int
   public let appliedByUnregisters: Int
   public let appliedByFaultDrains: Int
-  /// Coalesced unregisters that found buffered writes and applied them.
-  public let drainingUnregisters: Int
+  /// Coalesced unregisters whose drain applied writes of their own range (those the order
+  /// of drain and bus unregister matters for).
+  public let ownRangeDrains: Int
+  /// vCPU exits held during an unregister (``VCPUHold``).
+  public let heldExits: Int
   /// Churned ranges registered as zones (bus and kernel), unregistered, and registered on
   /// the bus alone.
   public let zoneRegistrations: Int
@@ -148,7 +154,7 @@ public struct CoalescedSummary: Codable, Sendable {
       WorkMeasure("zone registrations", done: UInt64(zoneRegistrations), required: 50),
       WorkMeasure("zone unregistrations", done: UInt64(zoneUnregistrations), required: 50),
       WorkMeasure(
-        "unregisters that drained buffered writes", done: UInt64(drainingUnregisters),
+        "unregisters that drained their own range's writes", done: UInt64(ownRangeDrains),
         required: 10),
     ]
   }
@@ -157,7 +163,7 @@ public struct CoalescedSummary: Codable, Sendable {
   var lines: [String] {
     [
       "  coalesced: \(ranges) ranges (\(churnedRanges) churned), \(sequencedWrites) sequenced writes, \(delivered) delivered (\(unclaimed) unclaimed)",
-      "  coalesced ring: \(ringEntries) writes applied (run loops \(appliedByRunLoops), unregisters \(appliedByUnregisters) in \(drainingUnregisters) drains, fault drains \(appliedByFaultDrains))",
+      "  coalesced ring: \(ringEntries) writes applied (run loops \(appliedByRunLoops), unregisters \(appliedByUnregisters), fault drains \(appliedByFaultDrains)); \(ownRangeDrains) unregisters drained their own range's writes, \(heldExits) vCPU exits held",
       "  coalesced hotplug: \(zoneRegistrations) zones in, \(zoneUnregistrations) out, \(busOnlyRegistrations) bus-only; \(removalChecks) removal checks finding \(sectionsSeenByChecks) section(s)",
     ]
   }

@@ -20,13 +20,25 @@ final class UnregisterDrain<Flavor: RCUFlavor>: GuestIOHandler, @unchecked Senda
   private let checks: CoalescedChecks<Flavor>
   private let sections: SectionEpochs
   private let section: Int
+  /// The layout slot of the range this drain unregisters, if one.
+  private let range: Int?
   private var random: SplitMix64
+  /// Writes of `range` the current drain applied.
+  private var appliedOwn = 0
+  /// The vCPU hold to end once this drain is done: the vCPUs were held only so the drain
+  /// would find their buffered writes.
+  var releasesHold: VCPUHold?
 
-  /// A drain reading in `sections` slot `section`.
-  init(checks: CoalescedChecks<Flavor>, sections: SectionEpochs, section: Int, seed: UInt64) {
+  /// A drain reading in `sections` slot `section`, for the unregisters of layout slot
+  /// `range` (nil for the final drains of the stable ranges).
+  init(
+    checks: CoalescedChecks<Flavor>, sections: SectionEpochs, section: Int, range: Int?,
+    seed: UInt64
+  ) {
     self.checks = checks
     self.sections = sections
     self.section = section
+    self.range = range
     random = SplitMix64(seed: seed ^ UInt64(section + 1) &* 0xA24B_AED4_963E_E407)
   }
 
@@ -46,12 +58,27 @@ final class UnregisterDrain<Flavor: RCUFlavor>: GuestIOHandler, @unchecked Senda
     BusExitHandler<Flavor>.unclaimedReadValue
   }
 
-  func beginDispatching() { Flavor.registerCurrentThread() }
-  func endDispatching() { Flavor.unregisterCurrentThread() }
+  func beginDispatching() {
+    appliedOwn = 0
+    Flavor.registerCurrentThread()
+  }
+
+  func endDispatching() {
+    Flavor.unregisterCurrentThread()
+    if appliedOwn > 0 { checks.counters.add(.ownRangeDrains) }
+    releaseHold()
+  }
+
+  /// Ends the vCPU hold this drain was to end, if any is left.
+  func releaseHold() {
+    releasesHold?.release()
+    releasesHold = nil
+  }
 
   private func apply(_ write: GuestWrite) {
     sections.enter(section, flavor: Flavor.self)
     if let slot = checks.layout.slot(write.space, write.address) {
+      if slot == range { appliedOwn += 1 }
       checks.judgeRingEntry(checks.apply(write, slot: slot), applier: "an unregister's drain")
     } else {
       checks.violations.record(
