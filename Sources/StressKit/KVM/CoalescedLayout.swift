@@ -65,13 +65,13 @@ struct CoalescedLayout: Sendable {
   }
 
   /// Writes to the stable ranges after each churned range's write: `stableBurst` to each.
-  static let stableBurst = 4
+  static let stableBurst = 2
 
   /// The sequenced writes of one loop iteration: each churned range's write, followed by
   /// ``stableBurst`` writes to each stable range. The stable ranges are always coalesced, so
-  /// a churned range's buffered write waits in the ring through them (about 14 us) before
-  /// the next exit applies it: an unregister often finds its own range's writes there and
-  /// must drain them, and the ring carries most of the sequenced writes.
+  /// a churned range's buffered write waits in the ring through them before the next exit
+  /// applies it (a vCPU held at that exit, ``VCPUHold``, leaves it for the unregister to
+  /// apply), and the ring carries most of the sequenced writes.
   var sequencedWrites: [GuestProgram.SequencedWrite] {
     let stable = ranges.filter(\.stable)
     return ranges.filter { !$0.stable }.flatMap { churned in

@@ -81,12 +81,17 @@ extension GuestChurnRun {
   func minimumWork(executedPerVCPU: Int, kernelAbsorbed: Int, coalesced: CoalescedSummary?)
     -> [WorkMeasure]
   {
+    // The stale-section check runs on the coalesced hotplug's removals too.
+    let coalescedHotplug = coalescing?.hotplug.counters
     var work = [
       WorkMeasure("churned registrations", done: hotplug.counters[.registrations], required: 100),
       WorkMeasure(
-        "grace periods waited", done: hotplug.counters[.gracePeriodsWaited], required: 50),
+        "grace periods waited",
+        done: hotplug.counters[.gracePeriodsWaited] + (coalescedHotplug?[.gracePeriodsWaited] ?? 0),
+        required: 50),
       WorkMeasure(
-        "vCPU sections seen by removal checks", done: hotplug.counters[.sectionsSeen],
+        "vCPU sections seen by removal checks",
+        done: hotplug.counters[.sectionsSeen] + (coalescedHotplug?[.sectionsSeen] ?? 0),
         required: 10),
       WorkMeasure("guest writes per vCPU", done: UInt64(executedPerVCPU), required: 10_000),
     ]

@@ -155,7 +155,7 @@ public struct CoalescedSummary: Codable, Sendable {
       WorkMeasure("zone unregistrations", done: UInt64(zoneUnregistrations), required: 50),
       WorkMeasure(
         "unregisters that drained their own range's writes", done: UInt64(ownRangeDrains),
-        required: 10),
+        required: 5),
     ]
   }
 
