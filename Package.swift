@@ -74,7 +74,7 @@ let package = Package(
     .target(
       name: "StressKit",
       dependencies: [
-        "ConcurrentBus", "KVM", "HostSupport", "RCUTestSupport",
+        "ConcurrentBus", "KVM", "HostSupport", "RCUTestSupport", "BusTestSupport",
         .product(name: "Histogram", package: "hdrhistogram-swift"),
       ]
     ),
@@ -114,7 +114,8 @@ let package = Package(
       name: "KVMTests",
       dependencies: ["KVM", "CKVM", "ConcurrentBus", "HostSupport", "StressKit", "RCUTestSupport"]),
     .testTarget(
-      name: "StressKitTests", dependencies: ["StressKit", "ConcurrentBus", "RCUTestSupport"]),
+      name: "StressKitTests",
+      dependencies: ["StressKit", "ConcurrentBus", "RCUTestSupport", "BusTestSupport"]),
   ],
   swiftLanguageModes: [.v6]
 )

@@ -99,11 +99,23 @@ expect churn-early-close 1 "failed-signal|lost-signal|spurious-signal" -- churn 
 expect churn-broken-flavor 1 "$grace|lost-signal|spurious-signal" -- churn --duration "$seconds" --flavor broken
 expect torture-skip-grace-period 1 "grace-period-overlap|grace-period-age" -- torture --duration "$seconds" --fault skip-grace-period
 expect torture-broken-flavor 1 "grace-period-overlap|grace-period-age|crash" -- torture --duration "$seconds" --flavor broken
+# Rings: the clean churn runs above churn 8 ring slots (the default); a ring-heavy run on
+# qsbr (vCPUs announce quiescent states), then each ring fault, caught by its detector (the
+# runs stop at the first violation: well under a second each), and an overflow reported.
+expect churn-rings-qsbr 0 -- churn --duration "$seconds" --flavor qsbr --rings 32 --churn-devices 4
+expect churn-qsbr-skip-grace-period 1 "stale-section|inside-at-release|use-after-unregister" -- churn --duration "$seconds" --flavor qsbr --fault skip-grace-period
+expect churn-ring-drop 1 "ring-sequence|ring-delivery" -- churn --duration "$seconds" --fault ring-drop --fault-every 1000
+expect churn-ring-duplicate 1 ring-sequence -- churn --duration "$seconds" --fault ring-duplicate --fault-every 1000
+expect churn-ring-reorder 1 ring-sequence -- churn --duration "$seconds" --fault ring-reorder --fault-every 1000
+expect churn-ring-silent-drop 1 ring-delivery -- churn --duration "$seconds" --fault ring-silent-drop --fault-every 1000
+expect churn-ring-early-return 1 use-after-unregister -- churn --duration "$seconds" --fault ring-early-return
+expect churn-ring-overflow 1 ring-overflow -- churn --duration "$seconds" --ring-capacity 2
 expect churn-too-short 2 -- churn --duration 0.02
 refuse bad-vcpus -- churn --vcpus 0
 refuse oversized-vcpus -- churn --vcpus 100000
 refuse huge-duration -- churn --duration 1e308
 refuse negative-duration -- churn --duration -1
+refuse ring-fault-without-rings -- churn --rings 0 --fault ring-drop
 refuse bad-json-folder -- churn --fault skip-grace-period --json /nonexistent-folder/report.json
 
 refuse kvm-fault-without-coalesced -- kvm --fault drop-coalesced

@@ -2,6 +2,7 @@ import ConcurrentBus
 import Glibc
 import HostSupport
 import RCU
+import BusTestSupport
 import Synchronization
 import Testing
 
@@ -9,63 +10,6 @@ import Testing
 /// process-wide, and the slot-exhaustion test takes them all for a moment.
 @Suite("Value rings", .serialized)
 struct RingTests {}
-
-/// What a consumer received from a ring, checked entry by entry: each producer's sequence
-/// numbers must run 0, 1, 2, ... with no gap (a dropped entry), repeat (a duplicate) or
-/// step back (a reordering). This is how a stress checker should read a ring.
-struct RingDeliveryLog {
-  /// Per producer, what each sequence number delivered: the value, or nil for a loss.
-  private(set) var delivered: [RingProducer: [UInt64?]] = [:]
-  private(set) var writes: [RingWrite] = []
-  private(set) var lost: UInt64 = 0
-  private(set) var violations: [String] = []
-
-  mutating func record(_ entry: RingEntry) {
-    let producer = entry.producer
-    var values = delivered[producer, default: []]
-    let expected = UInt64(values.count)
-    let sequences = entry.sequences
-    if sequences.lowerBound > expected {
-      violations.append(
-        "\(producer): sequence \(sequences.lowerBound), expected \(expected): dropped")
-    } else if sequences.lowerBound < expected {
-      violations.append(
-        "\(producer): sequence \(sequences.lowerBound) again after \(expected - 1): duplicated or reordered"
-      )
-    }
-    // Keep the slot aligned with the sequence number so later checks compare like with like.
-    while UInt64(values.count) < sequences.lowerBound { values.append(nil) }
-    switch entry {
-    case .write(let write):
-      writes.append(write)
-      if UInt64(values.count) == write.sequence { values.append(write.value) }
-    case .lost(let loss):
-      lost += loss.count
-      while UInt64(values.count) < loss.sequences.upperBound { values.append(nil) }
-    }
-    delivered[producer] = values
-  }
-
-  mutating func record(_ entries: [RingEntry]) {
-    for entry in entries { record(entry) }
-  }
-
-  /// Checks that `producer` delivered exactly `claimed` (the values its writes the ring
-  /// claimed, in order), each either with its value or inside a reported loss.
-  func mismatches(of producer: RingProducer, claimed: [UInt64]) -> [String] {
-    let values = delivered[producer] ?? []
-    var problems: [String] = []
-    if values.count != claimed.count {
-      problems.append("\(producer): \(values.count) delivered, \(claimed.count) claimed")
-    }
-    for (index, (got, wrote)) in zip(values, claimed).enumerated() where got != nil && got != wrote
-    {
-      problems.append("\(producer) #\(index): delivered \(got!), wrote \(wrote)")
-      if problems.count > 5 { break }
-    }
-    return problems
-  }
-}
 
 extension RingTests {
   /// The checker itself must catch each fault a broken ring or a faulty consumer could

@@ -1,6 +1,7 @@
 import ConcurrentBus
 import HostSupport
 import RCU
+import BusTestSupport
 import Synchronization
 import Testing
 

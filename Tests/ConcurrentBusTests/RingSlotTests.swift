@@ -2,6 +2,7 @@ import ConcurrentBus
 import Glibc
 import HostSupport
 import RCU
+import BusTestSupport
 import Synchronization
 import Testing
 

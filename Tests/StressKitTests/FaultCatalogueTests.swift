@@ -10,7 +10,9 @@ struct FaultCatalogueTests {
     let torture = FaultCatalogue.torture.map(\.name).filter { $0 != "broken-flavor" }
     #expect(Set(torture) == Set(TortureFault.allCases.filter { $0 != .none }.map(\.rawValue)))
     #expect(torture.count == Set(torture).count)
-    let churn = FaultCatalogue.churn.map(\.name).filter { $0 != "broken-flavor" }
+    let churn = (FaultCatalogue.churn + FaultCatalogue.ring).map(\.name).filter {
+      $0 != "broken-flavor"
+    }
     #expect(Set(churn) == Set(ChurnFault.allCases.filter { $0 != .none }.map(\.rawValue)))
     #expect(FaultCatalogue.all.allSatisfy { !$0.detectors.isEmpty })
   }

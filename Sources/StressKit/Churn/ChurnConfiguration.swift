@@ -12,6 +12,22 @@ public enum ChurnFault: String, CaseIterable, Codable, Sendable {
   case dropEntry = "drop-entry"
   /// The eventfd is closed before the grace period after its unregister.
   case earlyClose = "early-close"
+  /// One ring value in `faultEvery` is left out of what the ring delivered.
+  case ringDrop = "ring-drop"
+  /// One ring value in `faultEvery` is delivered twice.
+  case ringDuplicate = "ring-duplicate"
+  /// One ring value in `faultEvery` is delivered after its producer's next one.
+  case ringReorder = "ring-reorder"
+  /// One ring value in `faultEvery` is left out and the producer's later entries are
+  /// renumbered to hide the gap.
+  case ringSilentDrop = "ring-silent-drop"
+  /// Ring unregisters and moves count as returned before the bus call instead of after it.
+  case ringEarlyReturn = "ring-early-return"
+
+  /// Whether the fault is made on rings (and needs `--rings` above 0).
+  public var isRingFault: Bool {
+    [.ringDrop, .ringDuplicate, .ringReorder, .ringSilentDrop, .ringEarlyReturn].contains(self)
+  }
 }
 
 /// Everything a churn run was asked to do.
@@ -28,11 +44,16 @@ public struct ChurnConfiguration: Codable, Sendable {
   public var devices: Int
   /// Churned slots, each an eventfd and a range device.
   public var churnDevices: Int
+  /// Churned ring slots (value-capturing registrations); 0 runs without rings.
+  public var rings: Int
+  /// Records per producer lane of each ring.
+  public var ringCapacity: Int
   /// The RCU flavor.
   public var flavor: FlavorChoice
   /// The injected fault.
   public var fault: ChurnFault
-  /// For `skip-grace-period`: one removal in this many (per hotplug thread) skips.
+  /// For `skip-grace-period`: one removal in this many (per hotplug thread) skips; for
+  /// the ring-entry faults, one ring value in this many delivered is hit.
   public var faultEvery: Int
   /// Seeds every random choice.
   public var seed: UInt64
@@ -40,8 +61,9 @@ public struct ChurnConfiguration: Codable, Sendable {
   /// A configuration; see the properties.
   public init(
     vcpus: Int, hotplug: Int = 1, consumers: Int = 1, duration: Double, devices: Int = 16,
-    churnDevices: Int = 16, flavor: FlavorChoice = .memb, fault: ChurnFault = .none,
-    faultEvery: Int = 1, seed: UInt64 = 1
+    churnDevices: Int = 16, rings: Int = 8, ringCapacity: Int = defaultRingCapacity,
+    flavor: FlavorChoice = .memb, fault: ChurnFault = .none, faultEvery: Int = 1,
+    seed: UInt64 = 1
   ) {
     self.vcpus = vcpus
     self.hotplug = hotplug
@@ -49,6 +71,8 @@ public struct ChurnConfiguration: Codable, Sendable {
     self.duration = duration
     self.devices = devices
     self.churnDevices = churnDevices
+    self.rings = rings
+    self.ringCapacity = ringCapacity
     self.flavor = flavor
     self.fault = fault
     self.faultEvery = faultEvery
@@ -59,7 +83,6 @@ public struct ChurnConfiguration: Codable, Sendable {
   public func validate() throws(OptionError) {
     try RunLimits.checkDuration(duration)
     try RunLimits.checkThreads("--vcpus", vcpus)
-    try flavor.requireNotQSBR(for: "churn")
     try RunLimits.check("--churn-devices", churnDevices, in: 1...ChurnLayout.maximumChurnSlots)
     try RunLimits.check(
       "--hotplug", hotplug, in: 1...min(64, churnDevices),
@@ -69,7 +92,15 @@ public struct ChurnConfiguration: Codable, Sendable {
       "--devices", devices, in: 1...ChurnLayout.maximumStableDevices,
       why: "the stable eventfds' address window")
     try RunLimits.check("--fault-every", faultEvery, in: 1...1_000_000)
+    try RunLimits.check(
+      "--rings", rings, in: (fault.isRingFault ? 1 : 0)...RingLayout.maximumSlots,
+      why: fault.isRingFault ? "--fault \(fault.rawValue) needs rings" : nil)
+    try RunLimits.check("--ring-capacity", ringCapacity, in: 2...65536)
   }
+
+  /// Records per lane unless told otherwise: enough that a consumer thread descheduled for
+  /// a while on a loaded machine never lets a lane fill (see README, "churn").
+  public static let defaultRingCapacity = 16384
 }
 
 extension ChurnConfiguration {

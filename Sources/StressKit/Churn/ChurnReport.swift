@@ -41,6 +41,8 @@ public struct ChurnReport: CheckReport, Codable {
   /// a long run must not grow.
   let rssAfter30sBytes: UInt64?
   let rssAtEndBytes: UInt64
+  /// The rings' part, unless the run had none.
+  let rings: RingChurnSummary?
   /// What the run concluded.
   public let verdict: Verdict
   /// The minimums and what the run reached.
@@ -56,7 +58,7 @@ public struct ChurnReport: CheckReport, Codable {
     let c = configuration
     var lines = [
       "stress churn: \(c.vcpus) vCPU, \(c.hotplug) hotplug, \(c.consumers) consumer thread(s); flavor \(c.flavor.rawValue), fault \(faultText), seed \(c.seed)",
-      "  devices: \(c.devices) stable eventfds, \(c.churnDevices) churned slots (eventfd + range each)",
+      "  devices: \(c.devices) stable eventfds, \(c.churnDevices) churned slots (eventfd + range each), \(c.rings) ring slots",
       String(format: "  ran %.2f s", elapsedSeconds),
       String(
         format: "  dispatches: %llu total, %@ per second per vCPU; claimed %llu, unclaimed %llu",
@@ -81,14 +83,19 @@ public struct ChurnReport: CheckReport, Codable {
             Double(rssAtEndBytes) / 1_048_576, (Double(rssAtEndBytes) / Double($0) - 1) * 100)
         } ?? ""),
     ]
+    lines += rings?.lines ?? []
     lines += outcome.lines
     return lines.joined(separator: "\n")
   }
 
   private var faultText: String {
     let c = configuration
-    return c.fault == .skipGracePeriod && c.faultEvery > 1
-      ? "\(c.fault.rawValue) (1 removal in \(c.faultEvery))" : c.fault.rawValue
+    guard c.faultEvery > 1 else { return c.fault.rawValue }
+    if c.fault == .skipGracePeriod { return "\(c.fault.rawValue) (1 removal in \(c.faultEvery))" }
+    if c.fault.isRingFault && c.fault != .ringEarlyReturn {
+      return "\(c.fault.rawValue) (1 ring value in \(c.faultEvery))"
+    }
+    return c.fault.rawValue
   }
 }
 
@@ -116,12 +123,16 @@ extension ChurnRun {
     let updates = hotplug.counters[.updates]
     let batches = hotplug.counters[.batches]
     let statistics = bus.statistics
-    let work = Self.minimumWork(
-      registrations: hotplug.counters[.registrations],
-      gracePeriodsWaited: hotplug.counters[.gracePeriodsWaited],
-      deferredReleases: hotplug.counters[.deferredReleases],
-      sectionsSeen: hotplug.counters[.sectionsSeen],
-      slowestVCPU: tallies.map(\.dispatches).min() ?? 0)
+    let ringSummary = rings?.summary(
+      vcpus: configuration.vcpus, valuesWritten: counters[.ringWrites])
+    let work =
+      Self.minimumWork(
+        registrations: hotplug.counters[.registrations],
+        gracePeriodsWaited: hotplug.counters[.gracePeriodsWaited],
+        deferredReleases: hotplug.counters[.deferredReleases],
+        sectionsSeen: hotplug.counters[.sectionsSeen],
+        slowestVCPU: tallies.map(\.dispatches).min() ?? 0)
+      + (ringSummary?.minimumWork ?? [])
     let violations = violations.summary
     return ChurnReport(
       command: "churn",
@@ -149,6 +160,7 @@ extension ChurnRun {
       peakRSSBytes: peakResidentBytes(),
       rssAfter30sBytes: resident.after30s,
       rssAtEndBytes: resident.atEnd,
+      rings: ringSummary,
       verdict: Verdict(work: work, violations: violations),
       work: work,
       violations: violations)

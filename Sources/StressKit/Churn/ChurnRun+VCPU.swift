@@ -6,6 +6,12 @@ extension ChurnRun {
   /// One vCPU thread: random guest accesses, each inside a read-side section of its own
   /// whose epoch the stale-section check reads (``SectionEpochs``); the bus opens its own
   /// section inside it (sections nest).
+  ///
+  /// Under QSBR the thread is registered (online) for the whole run, announces a quiescent
+  /// state after every round of 256 dispatches (as a vCPU would after each exit: it holds
+  /// nothing of the bus between rounds, and a round takes well under a millisecond, so a
+  /// grace period waits about one round), and goes offline while it flushes its claims (a
+  /// lock, which may block). Every other flavor compiles those calls away.
   func dispatch(vcpu: Int) {
     Flavor.registerCurrentThread()
     defer { Flavor.unregisterCurrentThread() }
@@ -16,12 +22,20 @@ extension ChurnRun {
     let modelID = model.id
     var claimed: UInt64 = 0
     var churnClaims: [RegistrationID: UInt64] = [:]
+    var ringState = VCPURingState()
+    rings?.record(producer: RingProducer.current, vcpu: vcpu)
+    // Kinds 20..<24 are ring accesses, when there are rings.
+    let kinds: UInt64 = rings == nil ? 20 : 24
     var rounds = 0
     while !stopDispatch.isSet {
       for _ in 0..<256 {
         let random = rng.next()
         let pick = Int(truncatingIfNeeded: (random >> 16) & 0xFFFF)
-        let kind = random % 20
+        let kind = random % kinds
+        if kind >= 20 {
+          ringDispatch(kind: kind, pick: pick, random: random, vcpu: vcpu, state: &ringState)
+          continue
+        }
         // A separate word for the range devices: it picks how long they linger, and must
         // not be tied to the bits that chose this access.
         let deviceWord = kind >= 18 ? rng.next() : 0
@@ -61,14 +75,21 @@ extension ChurnRun {
       tally.dispatches &+= 256
       counters.add(.dispatches, 256)
       rounds += 1
+      Flavor.quiescentState()
       if rounds % 64 == 0 {
+        Flavor.threadOffline()
         claims.flush(churnClaims, vcpu: vcpu)
         churnClaims.removeAll(keepingCapacity: true)
+        flushRings(&ringState, vcpu: vcpu)
+        Flavor.threadOnline()
       }
     }
+    Flavor.threadOffline()
     claims.flush(churnClaims, vcpu: vcpu)
-    counters.add(.claimed, claimed)
-    counters.add(.unclaimed, tally.dispatches - claimed)
+    flushRings(&ringState, vcpu: vcpu)
+    counters.add(.ringWrites, ringState.written)
+    counters.add(.claimed, claimed + ringState.claimed)
+    counters.add(.unclaimed, tally.dispatches - claimed - ringState.claimed)
     vcpuResults.withLock { $0.append(tally) }
   }
 
@@ -109,7 +130,7 @@ extension ChurnRun {
   }
 
   @inline(__always)
-  private func checkFallThrough(
+  func checkFallThrough(
     _ result: DispatchResult, vcpu: Int, modelID: RegistrationID, what: String
   ) {
     guard result != .claimed(modelID) else { return }

@@ -9,15 +9,19 @@ import Synchronization
 /// registrations, each dispatch inside a read-side section of its own that the
 /// stale-section check watches; hotplug threads (the engine's ``Hotplug``) register and
 /// unregister the churned ones and check every removal after its grace period; consumer
-/// threads drain every eventfd through epoll; afterwards every count is reconciled.
+/// threads drain every eventfd through epoll; value rings come, move and go the same way
+/// (``RingChurn``) while consumers drain them; afterwards every count, and every ring
+/// value, is reconciled.
 public final class ChurnRun<Flavor: RCUFlavor>: Sendable {
   let configuration: ChurnConfiguration
   let bus = IOBus(flavor: Flavor.self)
   let violations = Violations()
   let ledger: EventLedger<RegistrationID>
-  let claims: ClaimLedger
+  let claims: ClaimLedger<UInt64>
   let sections: SectionEpochs
   let hotplug: Hotplug<ChurnTarget<Flavor>>
+  /// The ring slots and their checks, unless the run has no rings.
+  let rings: RingChurn<Flavor>?
   let counters = ShardedCounters<ChurnCounter>()
   let model: Registration
   let stable: [EventRecord<RegistrationID>]
@@ -77,6 +81,10 @@ public final class ChurnRun<Flavor: RCUFlavor>: Sendable {
       threads: configuration.hotplug, sections: sections, violations: violations,
       seed: configuration.seed,
       skipEvery: configuration.fault == .skipGracePeriod ? configuration.faultEvery : 0)
+    rings =
+      configuration.rings == 0
+      ? nil
+      : try RingChurn(configuration, bus: bus, sections: sections, violations: violations)
   }
 
   /// Runs for the configured duration (or until a violation) and returns the report.
@@ -84,7 +92,8 @@ public final class ChurnRun<Flavor: RCUFlavor>: Sendable {
     let c = configuration
     try ledger.startConsumers()
     let vcpus = try startThreads(c.vcpus, named: "vCPU") { self.dispatch(vcpu: $0) }
-    let hotplugs = try hotplug.start(until: stopDispatch)
+    let hotplugs =
+      try hotplug.start(until: stopDispatch) + (rings?.start(until: stopDispatch) ?? [])
     // The clock starts once every thread is running: starting them is not the run.
     let started = monotonicNanoseconds()
     violations.startClock()
@@ -104,6 +113,7 @@ public final class ChurnRun<Flavor: RCUFlavor>: Sendable {
         residentAfter30s = currentResidentBytes()
       }
       reconcileSettled(settledFor: 200_000_000)
+      rings?.reconcileSettled()
       let failed = bus.statistics.failedSignals
       if failed > 0 {
         violations.record(
@@ -119,6 +129,7 @@ public final class ChurnRun<Flavor: RCUFlavor>: Sendable {
     Flavor.barrier()
     reconcileSettled(settledFor: 0)
     reconcileRemaining()
+    rings?.finish()
     let held = cleanUp()
     return makeReport(
       elapsed: elapsed, released: releasedEventFDs.load(ordering: .relaxed), held: held,
@@ -207,4 +218,6 @@ enum ChurnCounter: Int, CaseIterable {
   case dispatches
   case claimed
   case unclaimed
+  /// Ring writes issued (claimed or not).
+  case ringWrites
 }

@@ -3,8 +3,9 @@ import HostSupport
 import RCU
 import Synchronization
 
-/// Hotplug threads: each owns some of the target's slots and keeps plugging and
-/// unplugging them (single calls and batches, synchronous and deferred removals), and runs
+/// Hotplug threads: each owns some of the target's slots and keeps plugging, unplugging
+/// (single calls and batches, synchronous and deferred removals) and, for a target that
+/// supports it, moving them, and runs
 /// the checks every removal owes once its grace period has passed:
 /// - the stale-section check (``SectionEpochs``): no vCPU still in a read-side section
 ///   that began before the removal was published;
@@ -19,6 +20,7 @@ final class Hotplug<Target: HotplugTarget>: Sendable {
   private let seed: UInt64
   private let skipEvery: Int
   private let waits = Mutex(Histogram<UInt64>(highestTrackableValue: 120_000_000_000))
+  private let moveCount = Atomic<UInt64>(0)
 
   /// Hotplug over `target` with `threads` threads. `skipEvery` is the engine's
   /// `skip-grace-period` fault: when nonzero, every `skipEvery`-th removal of each thread
@@ -38,6 +40,9 @@ final class Hotplug<Target: HotplugTarget>: Sendable {
 
   /// How long synchronous removals blocked.
   var gracePeriodWaits: LatencySummary { LatencySummary(waits.withLock { $0 }) }
+
+  /// Registrations moved (by targets that move; the counters hold 8 kinds at most).
+  var moves: UInt64 { moveCount.load(ordering: .relaxed) }
 
   /// Removal checks run: one per removing update, after its grace period (or at once,
   /// under the fault).
@@ -61,6 +66,10 @@ final class Hotplug<Target: HotplugTarget>: Sendable {
     var removals = 0
     do {
       while !stop.isSet {
+        if target.supportsMoves && !plugged.isEmpty && rng.next() % 4 == 0 {
+          try move(among: &plugged, rng: &rng)
+          continue
+        }
         let batch = target.supportsBatches && rng.next() % 4 == 0 ? Int(2 + rng.next() % 3) : 1
         let chosen = Set((0..<batch).map { _ in owned[Int(rng.next() % UInt64(owned.count))] })
         let adding = chosen.filter { plugged[$0] == nil }.sorted()
@@ -89,6 +98,16 @@ final class Hotplug<Target: HotplugTarget>: Sendable {
     } catch {
       violations.record(.hotplugFailure, "hotplug thread \(thread): \(error)")
     }
+  }
+
+  /// Moves one to three of the plugged slots (one publish each, or one batch).
+  private func move(among plugged: inout [Int: Target.Plug], rng: inout SplitMix64) throws {
+    let slots = plugged.keys.sorted()
+    let count = Int(1 + rng.next() % 3)
+    let chosen = Set((0..<count).map { _ in slots[Int(rng.next() % UInt64(slots.count))] }).sorted()
+    let moved = try target.move(chosen.map { plugged[$0]! }, batched: chosen.count > 1)
+    moveCount.add(UInt64(moved.count), ordering: .relaxed)
+    for plug in moved { plugged[target.slot(of: plug)] = plug }
   }
 
   /// One update; a removal first takes its epoch, and gets its checks after its grace

@@ -27,10 +27,25 @@ protocol HotplugTarget: Sendable {
   /// The slot `plug` occupies.
   func slot(of plug: Plug) -> Int
 
+  /// Whether plugged slots can move (``move(_:batched:)``).
+  var supportsMoves: Bool { get }
+
+  /// Moves each plug's registration elsewhere, keeping its device (one publish, nothing to
+  /// wait for): in one batch if `batched`. Returns the moved plugs.
+  func move(_ plugs: [Plug], batched: Bool) throws -> [Plug]
+
   /// Runs once for each removed plug after its grace period (when the synchronous
   /// unregister returned, or in the deferred release): the target's own checks on its
   /// devices, then their retirement. `when` says which, for reports.
   func released(_ plug: Plug, when: String)
+}
+
+extension HotplugTarget {
+  /// Targets move nothing unless they say so.
+  var supportsMoves: Bool { false }
+
+  /// Targets move nothing unless they say so.
+  func move(_ plugs: [Plug], batched: Bool) throws -> [Plug] { plugs }
 }
 
 /// How a removal waits for its grace period.

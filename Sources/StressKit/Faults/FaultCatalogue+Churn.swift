@@ -2,7 +2,7 @@ extension FaultCatalogue {
   /// `stress churn`'s faults: bus-level bugs the engine makes from outside the bus, and
   /// the broken flavor.
   public static var churn: [CatalogueFault] {
-    let faults = [
+    [
       CatalogueFault(
         command: "churn", name: ChurnFault.skipGracePeriod.rawValue,
         summary: "a removal releases its devices without waiting for its grace period",
@@ -31,10 +31,5 @@ extension FaultCatalogue {
         detectors: [.staleSection, .crash],
         mayAlsoFire: [.insideAtRelease, .useAfterUnregister, .lostSignal, .spuriousSignal]),
     ]
-    return faults.map { fault in
-      var fault = fault
-      fault.unsupportedFlavors = [.qsbr]
-      return fault
-    }
   }
 }

@@ -3,10 +3,11 @@
 /// whole table; the README prints it from a real run.
 ///
 /// Each command's faults live in a file of their own (`FaultCatalogue+Torture.swift`,
-/// `FaultCatalogue+Churn.swift`); a new command adds its file and one term to ``all``.
+/// `FaultCatalogue+Churn.swift`, and churn's ring faults in `FaultCatalogue+Ring.swift`); a
+/// new command adds its file and one term to ``all``.
 public enum FaultCatalogue {
   /// The whole catalogue, in the order `stress faults` runs it.
-  public static var all: [CatalogueFault] { torture + churn + kvm }
+  public static var all: [CatalogueFault] { torture + churn + ring + kvm }
 
   /// The entry for `command` and `name`, if there is one.
   public static func entry(command: String, name: String) -> CatalogueFault? {
@@ -30,7 +31,7 @@ public struct CatalogueFault: Codable, Sendable, Equatable {
   public let arguments: [String]
   /// The flavor it needs, if any (`broken`); otherwise it runs on the chosen one.
   public let flavor: FlavorChoice?
-  /// Flavors its command refuses (churn cannot drive QSBR yet).
+  /// Flavors its command refuses (none at present: churn drives QSBR).
   public var unsupportedFlavors: [FlavorChoice] = []
   /// The violation kinds that catch it: the fault counts as caught when one of them is
   /// reported. Exact checks name one; a bus-level bug that shows as whichever symptom the

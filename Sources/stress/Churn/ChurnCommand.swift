@@ -10,8 +10,9 @@ struct ChurnCommand: ParsableCommand {
       Checks that no signal is lost, none is spurious, no device is entered (and no eventfd \
       signalled) after its unregister returned, no thread is inside a removed device and \
       no vCPU is still in a read-side section from before a removal when its grace period \
-      has passed, and everything is reclaimed at the end. A run too short to judge is \
-      inconclusive (exit 2).
+      has passed, and everything is reclaimed at the end; every value a ring claimed is \
+      delivered exactly once, in its vCPU's order, and none after its unregister returned. \
+      A run too short to judge is inconclusive (exit 2).
       """
   )
 
@@ -37,19 +38,34 @@ struct ChurnCommand: ParsableCommand {
   var churnDevices: Int = 16
 
   @Option(
+    parsing: .unconditional,
+    help: """
+      Churned value-ring slots (exact-address and range rings, registered, moved and \
+      unregistered while consumers drain them); 0 for none.
+      """)
+  var rings: Int = 8
+
+  @Option(parsing: .unconditional, help: "Records per producer lane of each ring.")
+  var ringCapacity: Int = ChurnConfiguration.defaultRingCapacity
+
+  @Option(
     help:
       "A deliberate bug to inject: \(ChurnFault.allCases.map(\.rawValue).joined(separator: "|")).")
   var fault: ChurnFault = .none
 
   @Option(
     parsing: .unconditional,
-    help: "With --fault skip-grace-period: one removal in N skips its grace period.")
+    help: """
+      With --fault skip-grace-period: one removal in N skips its grace period; with \
+      ring-drop, ring-duplicate, ring-reorder or ring-silent-drop: one ring value in N is hit.
+      """)
   var faultEvery: Int = 1
 
   var churnConfiguration: ChurnConfiguration {
     ChurnConfiguration(
       vcpus: vcpus, hotplug: hotplug, consumers: consumers, duration: common.duration,
-      devices: devices, churnDevices: churnDevices, flavor: common.flavor, fault: fault,
+      devices: devices, churnDevices: churnDevices, rings: rings, ringCapacity: ringCapacity,
+      flavor: common.flavor, fault: fault,
       faultEvery: faultEvery, seed: common.seed)
   }
 
