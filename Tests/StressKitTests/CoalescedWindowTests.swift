@@ -175,6 +175,7 @@ struct CoalescedWindowTests {
     #expect(layout.slot(.pio, CoalescedLayout.mmioBase) == nil)
     #expect(
       layout.sequencedWrites.count
-        == layout.churnedSlots.count * (1 + CoalescedLayout.stableBurst * CoalescedLayout.stableCount))
+        == layout.churnedSlots.count
+        * (1 + CoalescedLayout.stableBurst * CoalescedLayout.stableCount))
   }
 }

@@ -155,7 +155,8 @@ extension CheckedExitHandler {
     window.appliedLate += held.count
     for write in held {
       if write.space == .pio {
-        portWrite(port: UInt16(truncatingIfNeeded: write.address), size: write.size, value: write.value)
+        portWrite(
+          port: UInt16(truncatingIfNeeded: write.address), size: write.size, value: write.value)
       } else {
         mmioWrite(address: write.address, size: write.size, value: write.value)
       }

@@ -97,7 +97,8 @@ final class CoalescedChecks<Flavor: RCUFlavor>: Sendable {
   func judgeRingEntry(_ access: CoalescedAccess, applier: @autoclosure () -> String) {
     if !access.claimed {
       violations.record(
-        .coalescedUnclaimed, "\(applier()) applied a buffered write no device took: \(access.write)")
+        .coalescedUnclaimed, "\(applier()) applied a buffered write no device took: \(access.write)"
+      )
     }
     if !access.eligible {
       violations.record(

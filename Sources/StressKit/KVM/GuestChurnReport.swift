@@ -59,7 +59,8 @@ public struct GuestChurnReport: CheckReport, Codable, Sendable {
     let c = configuration
     var lines = [
       "stress kvm: \(c.vcpus) vCPU(s), \(c.hotplugThreads) hotplug thread(s), \(c.stableDevices) stable + \(c.churnDevices) churned eventfds, kernel ioeventfd \(c.kernelIOEventFD ? "on" : "off"), coalesced \(c.coalesced ? "on" : "off"), flavor \(c.flavor.rawValue), seed \(c.seed)"
-        + (c.fault == .none ? "" : ", fault \(c.fault.rawValue) (1 in \(c.faultRate) \(c.fault.everyUnit))"),
+        + (c.fault == .none
+          ? "" : ", fault \(c.fault.rawValue) (1 in \(c.faultRate) \(c.fault.everyUnit))"),
       String(
         format: "  rounds %d x %d iterations, %d (address, value) pairs, guest time %.2f s",
         rounds, roundIterations, keys, guestSeconds),

@@ -150,7 +150,8 @@ public struct CoalescedSummary: Codable, Sendable {
     [
       WorkMeasure(
         "sequenced writes per vCPU", done: UInt64(sequencedWritesPerVCPU), required: 10_000),
-      WorkMeasure("writes applied from the coalesced ring", done: UInt64(ringEntries), required: 10_000),
+      WorkMeasure(
+        "writes applied from the coalesced ring", done: UInt64(ringEntries), required: 10_000),
       WorkMeasure("zone registrations", done: UInt64(zoneRegistrations), required: 50),
       WorkMeasure("zone unregistrations", done: UInt64(zoneUnregistrations), required: 50),
       WorkMeasure(
