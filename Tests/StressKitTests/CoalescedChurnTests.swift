@@ -52,6 +52,14 @@ struct CoalescedChurnTests {
     #expect(report.outcome.verdict == .violations)
   }
 
+  @Test("every kvm fault has exactly one catalogue entry")
+  func everyFaultIsCatalogued() {
+    let names = FaultCatalogue.kvm.map(\.name).filter { $0 != "broken-flavor" }
+    #expect(names.count == Set(names).count)
+    #expect(Set(names) == Set(GuestFault.allCases.filter { $0 != .none }.map(\.rawValue)))
+    #expect(FaultCatalogue.kvm.allSatisfy { $0.arguments.contains("--coalesced") })
+  }
+
   @Test("a skipped grace period is caught with QSBR readers offline in KVM_RUN")
   func skippedGracePeriodOnQSBR() throws {
     let system = try #require(kvm)

@@ -109,7 +109,10 @@ extension CheckedExitHandler {
   /// One entry of the engine's own drain: held for after the exit, or applied with the ring
   /// fault's damage.
   func ownEntry(_ write: GuestWrite, holding: Bool) {
-    if holding { return window.held.append(write) }
+    if holding {
+      window.held.append(write)
+      return
+    }
     guard let own = ownDrain else { return applyOwn(write) }
     window.faultEntries += 1
     let victim = window.faultEntries % own.every == 0
