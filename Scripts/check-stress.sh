@@ -3,7 +3,9 @@
 # the verdict "clean" (exit 0), every fault, each of which must be caught (exit 1, verdict
 # "violations", one of the violation kinds named), a run too short to judge that must be
 # "inconclusive" (exit 2), and options that must be refused up front (exit 2). With a
-# usable /dev/kvm, the same for `stress kvm`.
+# usable /dev/kvm, the same for `stress kvm`: clean on memb and on qsbr, with
+# KVM_IOEVENTFD and with coalesced ranges (`--coalesced`), and each coalesced fault caught
+# by its detector.
 # Usage: Scripts/check-stress.sh [SECONDS]   (default 3 per run)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -116,10 +118,33 @@ refuse negative-duration -- churn --duration -1
 refuse ring-fault-without-rings -- churn --rings 0 --fault ring-drop
 refuse bad-json-folder -- churn --fault skip-grace-period --json /nonexistent-folder/report.json
 
+refuse kvm-fault-without-coalesced -- kvm --fault drop-coalesced
+
 if [ -r /dev/kvm ] && [ -w /dev/kvm ]; then
   expect kvm-memb 0 -- kvm --duration "$seconds"
   expect kvm-kernel-ioeventfd 0 -- kvm --duration "$seconds" --kernel-ioeventfd
+  expect kvm-qsbr 0 -- kvm --duration "$seconds" --flavor qsbr
   expect kvm-broken-flavor 1 "$grace|lost-signal|spurious-signal" -- kvm --duration "$seconds" --flavor broken
+  # A grace period skipped once in 100 removals, with QSBR vCPUs offline in KVM_RUN.
+  expect kvm-qsbr-skip-grace-period 1 stale-section -- kvm --duration "$seconds" --flavor qsbr --fault skip-grace-period --fault-every 100
+  # `kvm --coalesced` needs KVM_CAP_COALESCED_MMIO and _PIO; `stress` says so and exits 2.
+  probe_rc=0
+  "$stress" kvm --coalesced --duration 0.01 >"$work/probe.out" 2>"$work/probe.err" || probe_rc=$?
+  if [ "$probe_rc" = 2 ] && grep -q "needs KVM_CAP_COALESCED" "$work/probe.err"; then
+    echo "kvm --coalesced: skipped, $(sed 's/^stress: kvm: //' "$work/probe.err")"
+  else
+    # Coalesced runs do more per guest loop: a longer run reaches every minimum under load.
+    coalesced=$((seconds + 2))
+    expect kvm-coalesced 0 -- kvm --duration "$coalesced" --coalesced
+    expect kvm-coalesced-qsbr-ioeventfd 0 -- kvm --duration "$coalesced" --coalesced --flavor qsbr --kernel-ioeventfd
+    expect kvm-drop-coalesced 1 sequence-skipped -- kvm --duration "$seconds" --coalesced --fault drop-coalesced
+    expect kvm-duplicate-coalesced 1 sequence-repeated -- kvm --duration "$seconds" --coalesced --fault duplicate-coalesced
+    expect kvm-reorder-coalesced 1 sequence-repeated -- kvm --duration "$seconds" --coalesced --fault reorder-coalesced
+    expect kvm-bus-before-drain 1 coalesced-unclaimed -- kvm --duration "$seconds" --coalesced --fault bus-before-drain
+    expect kvm-skip-drain 1 "coalesced-unclaimed|coalesced-late" -- kvm --duration "$seconds" --coalesced --fault skip-drain
+    expect kvm-drain-after-return 1 "use-after-unregister|coalesced-late" -- kvm --duration "$seconds" --coalesced --fault drain-after-return
+    expect kvm-exit-before-drain 1 drain-order -- kvm --duration "$seconds" --coalesced --fault exit-before-drain
+  fi
 else
   echo "kvm: skipped, no usable /dev/kvm"
 fi

@@ -64,16 +64,3 @@ extension LoadedRCU {
     return self
   }
 }
-
-extension FlavorChoice {
-  /// Refuses QSBR for a command whose reading threads do not all register and announce
-  /// quiescent states (QSBR aborts a read on an unregistered thread, and an online thread
-  /// that never announces one stalls every grace period).
-  public func requireNotQSBR(for command: String) throws(OptionError) {
-    guard self != .qsbr else {
-      throw OptionError(
-        "--flavor qsbr is not supported by \(command) yet: its threads do not announce "
-          + "quiescent states (torture does)")
-    }
-  }
-}

@@ -10,43 +10,114 @@ import RCU
 /// vCPU inside. Exits are rare next to churn's dispatches (microseconds apart, and
 /// fewer still when KVM_IOEVENTFD absorbs the matching writes), so one in 16 is long.
 ///
-/// @unchecked Sendable: `random` is used only by the one thread running this handler's
-/// vCPU (rounds run one after another, and each joins its threads).
+/// The thread hooks are the ``BusExitHandler``'s: the vCPU thread is a registered reader
+/// of `Flavor`, offline around every KVM_RUN, so the run works on QSBR too.
+///
+/// With `--coalesced`, writes to the coalesced ranges go through ``CoalescedChecks``
+/// instead of the tally, and the handler follows the run loop's order in each exit window
+/// (see `CheckedExitHandler+Coalesced.swift`) to tell ring entries from the exit in hand.
+///
+/// @unchecked Sendable: `random` and `window` are used only by the one thread running this
+/// handler's vCPU (rounds run one after another, and each joins its threads), and read by
+/// the main thread only after joining it.
 final class CheckedExitHandler<Flavor: RCUFlavor>: GuestIOHandler, @unchecked Sendable {
   let buses: BusExitHandler<Flavor>
-  private let sections: SectionEpochs
-  private let vcpu: Int
-  private var random: SplitMix64
+  let sections: SectionEpochs
+  let vcpu: Int
+  var random: SplitMix64
+  /// The coalesced checks, with `--coalesced`.
+  let coalesced: CoalescedChecks<Flavor>?
+  /// The engine's own drains of the ring on this vCPU, under a fault that needs them.
+  let ownDrain: OwnDrainFault?
+  /// Holds this vCPU at its exits during some coalesced unregisters.
+  let hold: VCPUHold?
+  /// What this exit window applied so far, and counts since the last round check.
+  var window = ExitWindow()
 
-  init(buses: BusExitHandler<Flavor>, sections: SectionEpochs, vcpu: Int, seed: UInt64) {
+  init(
+    buses: BusExitHandler<Flavor>, sections: SectionEpochs, vcpu: Int, seed: UInt64,
+    coalesced: CoalescedChecks<Flavor>? = nil, ownDrain: OwnDrainFault? = nil,
+    hold: VCPUHold? = nil
+  ) {
+    self.hold = hold
     self.buses = buses
     self.sections = sections
     self.vcpu = vcpu
+    self.coalesced = coalesced
+    self.ownDrain = ownDrain
     random = SplitMix64(seed: seed &+ UInt64(vcpu + 1) &* 0x9E37_79B9_7F4A_7C15)
   }
 
+  /// Runs `body` in a read-side section of this vCPU's slot, lingering long one time in
+  /// `longOneIn` (writes to coalesced ranges are mostly ring entries, many per exit: they
+  /// linger long as rarely as churn's dispatches do).
   @inline(__always)
-  private func inSection<Result>(_ body: () -> Result) -> Result {
+  func inSection<Result>(longOneIn: UInt64 = 16, _ body: () -> Result) -> Result {
     sections.enter(vcpu, flavor: Flavor.self)
     let result = body()
-    Linger.stay(random.next(), longOneIn: 16)
+    Linger.stay(random.next(), longOneIn: longOneIn)
     sections.leave(vcpu, flavor: Flavor.self)
     return result
   }
 
   func portWrite(port: UInt16, size: Int, value: UInt64) {
-    inSection { buses.portWrite(port: port, size: size, value: value) }
+    let write = GuestWrite(space: .pio, address: UInt64(port), size: size, value: value)
+    if let coalesced, let slot = coalesced.layout.slot(.pio, write.address) {
+      inSection(longOneIn: 256) { saw(.coalesced(coalesced.apply(write, slot: slot))) }
+      return
+    }
+    inSection {
+      buses.portWrite(port: port, size: size, value: value)
+      if coalesced != nil { saw(.exit(write, read: false)) }
+    }
   }
 
   func portRead(port: UInt16, size: Int) -> UInt64 {
-    inSection { buses.portRead(port: port, size: size) }
+    inSection {
+      if coalesced != nil {
+        saw(.exit(GuestWrite(space: .pio, address: UInt64(port), size: size, value: 0), read: true))
+      }
+      return buses.portRead(port: port, size: size)
+    }
   }
 
   func mmioWrite(address: UInt64, size: Int, value: UInt64) {
-    inSection { buses.mmioWrite(address: address, size: size, value: value) }
+    let write = GuestWrite(space: .mmio, address: address, size: size, value: value)
+    if let coalesced, let slot = coalesced.layout.slot(.mmio, address) {
+      inSection(longOneIn: 256) { saw(.coalesced(coalesced.apply(write, slot: slot))) }
+      return
+    }
+    inSection {
+      buses.mmioWrite(address: address, size: size, value: value)
+      if coalesced != nil { saw(.exit(write, read: false)) }
+    }
   }
 
   func mmioRead(address: UInt64, size: Int) -> UInt64 {
-    inSection { buses.mmioRead(address: address, size: size) }
+    inSection {
+      if coalesced != nil {
+        saw(.exit(GuestWrite(space: .mmio, address: address, size: size, value: 0), read: true))
+      }
+      return buses.mmioRead(address: address, size: size)
+    }
+  }
+
+  func beginDispatching() { buses.beginDispatching() }
+
+  func willEnterGuest() {
+    if coalesced != nil { closeWindow(byHalt: false) }
+    buses.willEnterGuest()
+  }
+
+  func didExitGuest() {
+    // Offline (QSBR) and in no section while held: no grace period waits for it.
+    hold?.waitWhileHeld()
+    buses.didExitGuest()
+    if let ownDrain { drainOwn(ownDrain) }
+  }
+
+  func endDispatching() {
+    if coalesced != nil { closeWindow(byHalt: true) }
+    buses.endDispatching()
   }
 }

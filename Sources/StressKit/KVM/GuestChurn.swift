@@ -7,7 +7,10 @@ import Synchronization
 
 /// Real guests plus hotplug churn with exact accounting: for every (address, value) the
 /// guests wrote, drained eventfd counts + unclaimed writes == writes executed; and the
-/// engine's removal checks on every unregister (stale sections, late signals).
+/// engine's removal checks on every unregister (stale sections, late signals). With
+/// `coalesced`, every vCPU also writes sequenced values to coalesced ranges whose
+/// registrations move in and out of the kernel (``GuestCoalescing``), and every value must
+/// be delivered once, in its writer's order.
 public enum GuestChurn {
   /// Runs guests in rounds until `configuration.duration` has passed (or a violation is
   /// found) while hotplug threads churn, then checks the accounting.
@@ -21,9 +24,12 @@ public enum GuestChurn {
     try configuration.validate()
     let limit: Int
     let hasIOEventFD: Bool
+    let coalescing: Bool
     do {
       limit = try system.recommendedVCPUCount()
       hasIOEventFD = try system.supportsIOEventFD()
+      coalescing =
+        try system.coalescedRingPageOffset() != nil && system.supportsCoalescedPIO()
     } catch {
       throw SetupFailure(message: "kvm: \(error)")
     }
@@ -31,6 +37,10 @@ public enum GuestChurn {
       "--vcpus", configuration.vcpus, in: 1...limit, why: "KVM_CAP_NR_VCPUS here")
     if configuration.kernelIOEventFD && !hasIOEventFD {
       throw SetupFailure(message: "kvm: KVM_CAP_IOEVENTFD is missing")
+    }
+    if configuration.coalesced && !coalescing {
+      throw SetupFailure(
+        message: "kvm: --coalesced needs KVM_CAP_COALESCED_MMIO and KVM_CAP_COALESCED_PIO")
     }
     return try configuration.flavor.run(
       GuestChurnWork(system: system, configuration: configuration))
@@ -66,17 +76,30 @@ final class GuestChurnRun<Flavor: RCUFlavor>: Sendable {
   let hotplug: Hotplug<GuestChurnTarget<Flavor>>
   let drained = Mutex<[GuestWrite: Int]>([:])
   let stopHotplug = StopFlag()
+  /// The coalesced ranges, with `--coalesced`.
+  let coalescing: GuestCoalescing<Flavor>?
 
   init(system: KVMSystem, configuration: GuestChurnConfiguration) throws {
     self.configuration = configuration
     let registered = configuration.stableDevices + configuration.churnDevices
+    let sequenced =
+      configuration.coalesced
+      ? CoalescedLayout(churned: configuration.coalescedRanges).sequencedWrites : []
     let iterations =
       try configuration.roundIterations
       ?? GuestChurn.calibrate(
-        system: system, configuration: configuration, registeredKeys: registered)
-    program = GuestChurn.program(iterations: iterations, registeredKeys: registered)
+        system: system, configuration: configuration, registeredKeys: registered,
+        sequencedWrites: sequenced)
+    let program = GuestChurn.program(iterations: iterations, registeredKeys: registered)
+    self.program = program
     guest = try GuestRun(
-      system: system, programs: Array(repeating: program, count: configuration.vcpus))
+      system: system,
+      programs: (0..<configuration.vcpus).map { vcpu in
+        var program = program
+        program.writer = UInt8(vcpu)
+        program.sequencedWrites = sequenced
+        return program
+      })
     var keys = Array(program.expectedWrites().keys).sorted { $0.description < $1.description }
     var random = SplitMix64(seed: configuration.seed)
     keys.shuffle(using: &random)
@@ -91,11 +114,19 @@ final class GuestChurnRun<Flavor: RCUFlavor>: Sendable {
         ? KernelIOEventFDMirror(vm: guest.vm, portBus: portBus, mmioBus: mmioBus) : nil,
       portBus: portBus, mmioBus: mmioBus)
     ledger = try EventLedger(consumers: 1, violations: violations)
-    sections = SectionEpochs(vcpus: configuration.vcpus)
+    sections = SectionEpochs(
+      vcpus: configuration.vcpus
+        + (configuration.coalesced ? GuestCoalescing<Flavor>.sectionSlots(configuration) : 0))
+    coalescing =
+      configuration.coalesced
+      ? try GuestCoalescing(
+        configuration: configuration, guest: guest, portBus: portBus, mmioBus: mmioBus,
+        sections: sections, firstSection: configuration.vcpus, violations: violations) : nil
     hotplug = Hotplug(
       target: GuestChurnTarget(registrar: registrar, keys: churnKeys, ledger: ledger),
       threads: configuration.hotplugThreads, sections: sections, violations: violations,
-      seed: configuration.seed &+ 0x9E37_79B9, skipEvery: 0)
+      seed: configuration.seed &+ 0x9E37_79B9,
+      skipEvery: configuration.fault == .skipGracePeriod ? configuration.faultRate : 0)
   }
 
   func run() throws -> GuestChurnReport {
@@ -103,13 +134,16 @@ final class GuestChurnRun<Flavor: RCUFlavor>: Sendable {
     let stable = try stableKeys.enumerated().map { slot, key in
       try target.plug(key, slot: slot, churned: false)
     }
+    try coalescing?.registerStable()
     let handlers = (0..<configuration.vcpus).map { vcpu in
       CheckedExitHandler(
         buses: BusExitHandler(portBus: registrar.portBus, mmioBus: registrar.mmioBus),
-        sections: sections, vcpu: vcpu, seed: configuration.seed)
+        sections: sections, vcpu: vcpu, seed: configuration.seed, coalesced: coalescing?.checks,
+        ownDrain: coalescing?.ownDrain, hold: coalescing?.hold)
     }
     try ledger.startConsumers()
-    let hotplugThreads = try hotplug.start(until: stopHotplug)
+    let hotplugThreads =
+      try hotplug.start(until: stopHotplug) + (coalescing?.hotplug.start(until: stopHotplug) ?? [])
     let settler = try startThreads(1, named: "settler") { _ in self.settle() }
     violations.startClock()
     let rounds = runRounds(handlers)
@@ -124,6 +158,7 @@ final class GuestChurnRun<Flavor: RCUFlavor>: Sendable {
         violations.record(.hotplugFailure, "stable unregister: \(error)")
       }
     }
+    coalescing?.unregisterStable()
     ledger.stopConsumers()
     Flavor.barrier()
     fold(ledger.settle(settledFor: 0))
@@ -132,7 +167,9 @@ final class GuestChurnRun<Flavor: RCUFlavor>: Sendable {
     if case .failure(let error) = rounds.result {
       throw SetupFailure(message: "kvm: guest run failed: \(error)")
     }
-    return report(rounds: rounds, unclaimed: mergedUnclaimedWrites(handlers.map(\.buses)))
+    return report(
+      rounds: rounds, unclaimed: mergedUnclaimedWrites(handlers.map(\.buses)),
+      coalesced: try coalescing?.finish(guest: guest))
   }
 
   /// What the guest rounds did.
@@ -158,6 +195,7 @@ final class GuestChurnRun<Flavor: RCUFlavor>: Sendable {
         rounds.guestTime += clock.now - roundStart
         rounds.count += 1
         for vcpu in statistics { rounds.exits += vcpu.exits }
+        coalescing?.checkRound(handlers, statistics)
       } catch {
         rounds.result = .failure(error)
         break

@@ -20,6 +20,16 @@ public struct GuestChurnConfiguration: Sendable, Hashable, Codable {
   public var seed: UInt64
   /// Loop iterations of one guest round; nil to calibrate (about 0.2 s per round).
   public var roundIterations: Int?
+  /// Add sequenced guest writes to coalesced MMIO and port ranges, whose registrations
+  /// hotplug threads move in and out of the kernel and on and off the bus.
+  public var coalesced: Bool
+  /// Coalesced ranges whose registrations come and go (with ``coalesced``); two more, one
+  /// per space, stay registered for the whole run.
+  public var coalescedRanges: Int
+  /// The injected fault.
+  public var fault: GuestFault
+  /// The fault's rate (see ``GuestFault/everyUnit``); nil for its default.
+  public var faultEvery: Int?
 
   /// The most registered pairs (stable plus churned) the guest program has room for: its
   /// port writes stay below the port it reads.
@@ -29,7 +39,8 @@ public struct GuestChurnConfiguration: Sendable, Hashable, Codable {
   public init(
     duration: Duration, vcpus: Int, hotplugThreads: Int = 1, stableDevices: Int = 16,
     churnDevices: Int = 16, kernelIOEventFD: Bool = false, flavor: FlavorChoice = .memb,
-    seed: UInt64 = 1, roundIterations: Int? = nil
+    seed: UInt64 = 1, roundIterations: Int? = nil, coalesced: Bool = false,
+    coalescedRanges: Int = 6, fault: GuestFault = .none, faultEvery: Int? = nil
   ) {
     self.duration = duration
     self.vcpus = vcpus
@@ -40,14 +51,24 @@ public struct GuestChurnConfiguration: Sendable, Hashable, Codable {
     self.flavor = flavor
     self.seed = seed
     self.roundIterations = roundIterations
+    self.coalesced = coalesced
+    self.coalescedRanges = coalescedRanges
+    self.fault = fault
+    self.faultEvery = faultEvery
   }
+
+  /// The most churned coalesced ranges: each is a KVM device while it is a zone, and each
+  /// is written once per loop iteration.
+  public static let maximumCoalescedRanges = 64
+
+  /// The fault's rate: `faultEvery`, or the fault's default.
+  public var faultRate: Int { faultEvery ?? fault.defaultEvery }
 
   /// Checks every option that does not need /dev/kvm (the vCPU limit of KVM itself is
   /// checked by `GuestChurn.run` before anything starts).
   public func validate() throws(OptionError) {
     try RunLimits.checkDuration(duration.seconds)
     try RunLimits.checkThreads("--vcpus", vcpus)
-    try flavor.requireNotQSBR(for: "kvm")
     try RunLimits.check(
       "--churn-devices", churnDevices, in: 1...Self.maximumRegisteredPairs,
       why: "churn needs at least one pair to churn")
@@ -57,6 +78,17 @@ public struct GuestChurnConfiguration: Sendable, Hashable, Codable {
     try RunLimits.check(
       "--hotplug", hotplugThreads, in: 1...min(64, churnDevices),
       why: "each hotplug thread owns at least one churned pair")
+    try RunLimits.check(
+      "--coalesced-ranges", coalescedRanges, in: 1...Self.maximumCoalescedRanges)
+    if let faultEvery { try RunLimits.check("--fault-every", faultEvery, in: 1...1_000_000) }
+    if fault.needsCoalesced && !coalesced {
+      throw OptionError("--fault \(fault.rawValue) works on coalesced ranges: add --coalesced")
+    }
+    if fault == .skipGracePeriod && kernelIOEventFD && !coalesced {
+      throw OptionError(
+        "--fault skip-grace-period needs a removal that can release early: KVM_IOEVENTFD "
+          + "deassigns synchronously, so drop --kernel-ioeventfd or add --coalesced")
+    }
     if let roundIterations {
       try RunLimits.check("round iterations", roundIterations, in: 1...100_000_000)
     }

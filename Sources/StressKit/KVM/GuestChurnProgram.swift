@@ -40,15 +40,16 @@ extension GuestChurn {
   }
 
   /// Picks iterations so one round takes about 0.2 s (less for short runs), timing a
-  /// short all-exits run of the same program on one vCPU, through the same exit handler
-  /// (lingering included).
+  /// short all-exits run of the same program on one vCPU (with `sequencedWrites`, exiting
+  /// too: no zone is registered), through the same exit handler (lingering included).
   static func calibrate(
-    system: KVMSystem, configuration: GuestChurnConfiguration, registeredKeys: Int
+    system: KVMSystem, configuration: GuestChurnConfiguration, registeredKeys: Int,
+    sequencedWrites: [GuestProgram.SequencedWrite] = []
   ) throws -> Int {
     let probeIterations = 200
-    let probe = try GuestRun(
-      system: system,
-      programs: [program(iterations: probeIterations, registeredKeys: registeredKeys)])
+    var probeProgram = program(iterations: probeIterations, registeredKeys: registeredKeys)
+    probeProgram.sequencedWrites = sequencedWrites
+    let probe = try GuestRun(system: system, programs: [probeProgram])
     let handler = CheckedExitHandler(
       buses: BusExitHandler(portBus: IOBus(space: .portIO), mmioBus: IOBus()),
       sections: SectionEpochs(vcpus: 1), vcpu: 0, seed: configuration.seed)

@@ -37,6 +37,8 @@ public struct GuestChurnReport: CheckReport, Codable, Sendable {
   public let gracePeriodWait: LatencySummary
   /// Time spent running guest rounds, in seconds.
   public let guestSeconds: Double
+  /// The coalesced ranges' figures, with `--coalesced`.
+  public let coalesced: CoalescedSummary?
   /// What the run concluded.
   public let verdict: Verdict
   /// The minimums and what the run reached.
@@ -56,7 +58,9 @@ public struct GuestChurnReport: CheckReport, Codable, Sendable {
   public var text: String {
     let c = configuration
     var lines = [
-      "stress kvm: \(c.vcpus) vCPU(s), \(c.hotplugThreads) hotplug thread(s), \(c.stableDevices) stable + \(c.churnDevices) churned eventfds, kernel ioeventfd \(c.kernelIOEventFD ? "on" : "off"), flavor \(c.flavor.rawValue), seed \(c.seed)",
+      "stress kvm: \(c.vcpus) vCPU(s), \(c.hotplugThreads) hotplug thread(s), \(c.stableDevices) stable + \(c.churnDevices) churned eventfds, kernel ioeventfd \(c.kernelIOEventFD ? "on" : "off"), coalesced \(c.coalesced ? "on" : "off"), flavor \(c.flavor.rawValue), seed \(c.seed)"
+        + (c.fault == .none
+          ? "" : ", fault \(c.fault.rawValue) (1 in \(c.faultRate) \(c.fault.everyUnit))"),
       String(
         format: "  rounds %d x %d iterations, %d (address, value) pairs, guest time %.2f s",
         rounds, roundIterations, keys, guestSeconds),
@@ -67,6 +71,7 @@ public struct GuestChurnReport: CheckReport, Codable, Sendable {
       "  removal checks: \(removalChecks), finding \(sectionsSeenByChecks) vCPU(s) inside a read-side section",
       "  grace-period wait: \(gracePeriodWait.text)",
     ]
+    lines += coalesced?.lines ?? []
     lines += outcome.lines
     return lines.joined(separator: "\n")
   }
@@ -74,13 +79,20 @@ public struct GuestChurnReport: CheckReport, Codable, Sendable {
 
 extension GuestChurnRun {
   /// The least work after which "no violation" means something (see README, "Verdicts").
-  func minimumWork(executedPerVCPU: Int, kernelAbsorbed: Int) -> [WorkMeasure] {
+  func minimumWork(executedPerVCPU: Int, kernelAbsorbed: Int, coalesced: CoalescedSummary?)
+    -> [WorkMeasure]
+  {
+    // The stale-section check runs on the coalesced hotplug's removals too.
+    let coalescedHotplug = coalescing?.hotplug.counters
     var work = [
       WorkMeasure("churned registrations", done: hotplug.counters[.registrations], required: 100),
       WorkMeasure(
-        "grace periods waited", done: hotplug.counters[.gracePeriodsWaited], required: 50),
+        "grace periods waited",
+        done: hotplug.counters[.gracePeriodsWaited] + (coalescedHotplug?[.gracePeriodsWaited] ?? 0),
+        required: 50),
       WorkMeasure(
-        "vCPU sections seen by removal checks", done: hotplug.counters[.sectionsSeen],
+        "vCPU sections seen by removal checks",
+        done: hotplug.counters[.sectionsSeen] + (coalescedHotplug?[.sectionsSeen] ?? 0),
         required: 10),
       WorkMeasure("guest writes per vCPU", done: UInt64(executedPerVCPU), required: 10_000),
     ]
@@ -93,11 +105,13 @@ extension GuestChurnRun {
         WorkMeasure(
           "writes absorbed by KVM_IOEVENTFD", done: UInt64(max(0, kernelAbsorbed)), required: 1))
     }
-    return work
+    return work + (coalesced?.minimumWork ?? [])
   }
 
   /// Reconciles every pair and builds the report.
-  func report(rounds: Rounds, unclaimed: [GuestWrite: Int]) -> GuestChurnReport {
+  func report(rounds: Rounds, unclaimed: [GuestWrite: Int], coalesced: CoalescedSummary?)
+    -> GuestChurnReport
+  {
     let perRound = program.expectedWrites()
     let drainedCounts = drained.withLock { $0 }
     let stableSet = Set(stableKeys)
@@ -120,18 +134,21 @@ extension GuestChurnRun {
     if failed > 0 {
       violations.record(.failedSignal, "the buses failed to signal \(failed) matched write(s)")
     }
-    // Every exit is a write, a read or the final halt; the writes that did not exit
-    // stayed in the kernel.
+    // Every exit is a write, a read or the final halt; the eventfd writes that did not exit
+    // stayed in the kernel, and so did the sequenced writes KVM buffered in the ring.
     let reads = program.accesses.filter {
       if case .portRead = $0 { return true }
       if case .mmioRead = $0 { return true }
       return false
     }.count
     let readsExecuted = reads * program.iterations * rounds.count * configuration.vcpus
+    let sequencedExits = (coalesced?.sequencedWrites ?? 0) - (coalesced?.ringEntries ?? 0)
     let kernelAbsorbed =
-      executedTotal - (rounds.exits - readsExecuted - rounds.count * configuration.vcpus)
+      executedTotal
+      - (rounds.exits - readsExecuted - rounds.count * configuration.vcpus - sequencedExits)
     let work = minimumWork(
-      executedPerVCPU: executedTotal / configuration.vcpus, kernelAbsorbed: kernelAbsorbed)
+      executedPerVCPU: executedTotal / configuration.vcpus, kernelAbsorbed: kernelAbsorbed,
+      coalesced: coalesced)
     let violations = violations.summary
     return GuestChurnReport(
       command: "kvm", configuration: configuration, rounds: rounds.count,
@@ -144,6 +161,7 @@ extension GuestChurnRun {
       deferredReleases: hotplug.counters[.deferredReleases],
       removalChecks: hotplug.removalChecks, sectionsSeenByChecks: hotplug.counters[.sectionsSeen],
       gracePeriodWait: hotplug.gracePeriodWaits, guestSeconds: rounds.guestTime.seconds,
+      coalesced: coalesced,
       verdict: Verdict(work: work, violations: violations), work: work, violations: violations)
   }
 }

@@ -11,9 +11,12 @@ struct KVMCommand: ParsableCommand {
     abstract: "Real KVM guests write while hotplug threads churn eventfd registrations.",
     discussion: """
       For every (address, value) the guests wrote, drained eventfd counts plus unclaimed \
-      writes seen by the run loop must equal the writes executed, exactly. Guests run in \
-      rounds of a fixed iteration count until --duration passes. Needs /dev/kvm (exit 2 \
-      without it).
+      writes seen by the run loop must equal the writes executed, exactly. With \
+      --coalesced, each vCPU also writes sequenced values to coalesced MMIO and port ranges \
+      whose registrations move in and out of the kernel (KVM_REGISTER_COALESCED_MMIO) and \
+      on and off the bus: every value must be delivered exactly once, in its vCPU's order, \
+      never to a device after its unregister returned. Guests run in rounds of a fixed \
+      iteration count until --duration passes. Needs /dev/kvm (exit 2 without it).
       """
   )
 
@@ -41,6 +44,31 @@ struct KVMCommand: ParsableCommand {
 
   @Flag(
     help: """
+      Add sequenced guest writes to coalesced ranges (2 stable, --coalesced-ranges churned).
+      """)
+  var coalesced = false
+
+  @Option(
+    parsing: .unconditional, help: "Coalesced ranges whose registrations come and go.")
+  var coalescedRanges: Int = 6
+
+  @Option(
+    help: """
+      A deliberate bug the checks must catch: \
+      \(GuestFault.allCases.map(\.rawValue).joined(separator: "|")).
+      """)
+  var fault: GuestFault = .none
+
+  @Option(
+    parsing: .unconditional,
+    help: """
+      The fault's rate, one in N (ring entries per vCPU for the ring faults, default 100; \
+      removals per hotplug thread, coalesced unregisters or exits otherwise, default 1).
+      """)
+  var faultEvery: Int?
+
+  @Flag(
+    help: """
       Measure guest writes per second: bare exit, bus dispatch (on --flavor), kernel \
       ioeventfd; then coalesced writes against exits and kernel ioeventfds.
       """)
@@ -57,12 +85,17 @@ struct KVMCommand: ParsableCommand {
     GuestChurnConfiguration(
       duration: .seconds(common.duration), vcpus: vcpus, hotplugThreads: hotplug,
       stableDevices: devices, churnDevices: churnDevices, kernelIOEventFD: kernelIOEventFD,
-      flavor: common.flavor, seed: common.seed)
+      flavor: common.flavor, seed: common.seed, coalesced: coalesced,
+      coalescedRanges: coalescedRanges, fault: fault, faultEvery: faultEvery)
   }
 
   mutating func validate() throws {
     if compare {
       try validated { () throws(OptionError) in
+        if coalesced || fault != .none {
+          throw OptionError(
+            "--coalesced and --fault check a churn run: --compare measures coalesced writes itself")
+        }
         try RunLimits.check("--repeats", repeats, in: 1...1000)
         try RunLimits.check("--iterations", iterations, in: 1...100_000_000)
         try RunLimits.check(
@@ -141,6 +174,8 @@ private struct ExitPathReport: CheckReport {
   /// The comparison's lines are printed as it finishes; this is the verdict.
   var text: String { outcome.lines.joined(separator: "\n") }
 }
+
+extension GuestFault: ExpressibleByArgument {}
 
 extension ViolationKind {
   /// `kvm --compare`: a measured path did not see exactly the writes the guest made.
