@@ -1,5 +1,5 @@
-import HostSupport
 import Glibc
+import HostSupport
 import RCU
 
 // The baselines as RCUFlavor conformances: IOBus<Flavor> keeps the same table, the same

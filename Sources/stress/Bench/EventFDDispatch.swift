@@ -1,5 +1,5 @@
-import HostSupport
 import ConcurrentBus
+import HostSupport
 import RCU
 
 /// Eventfd signalling through the bus against the same writes made directly.

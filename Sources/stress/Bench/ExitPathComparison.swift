@@ -1,8 +1,8 @@
-import KVM
-import StressKit
-import HostSupport
 import ConcurrentBus
+import HostSupport
+import KVM
 import RCU
+import StressKit
 import Synchronization
 
 /// Median, minimum and maximum of several repeats.

@@ -1,5 +1,5 @@
-import HostSupport
 import Glibc
+import HostSupport
 
 /// Nanoseconds on `CLOCK_MONOTONIC`.
 @inline(__always)
