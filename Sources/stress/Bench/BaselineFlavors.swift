@@ -1,5 +1,5 @@
-import Glibc
 import HostSupport
+import Glibc
 import RCU
 
 // The baselines as RCUFlavor conformances: IOBus<Flavor> keeps the same table, the same

@@ -1,5 +1,5 @@
-import ConcurrentBus
 import HostSupport
+import ConcurrentBus
 import RCU
 
 /// Eventfd signalling through the bus against the same writes made directly.

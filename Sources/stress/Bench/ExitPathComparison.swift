@@ -1,8 +1,8 @@
-import ConcurrentBus
-import HostSupport
 import KVM
-import RCU
 import StressKit
+import HostSupport
+import ConcurrentBus
+import RCU
 import Synchronization
 
 /// Median, minimum and maximum of several repeats.

@@ -1,5 +1,5 @@
-import Glibc
 import HostSupport
+import Glibc
 
 /// Nanoseconds on `CLOCK_MONOTONIC`.
 @inline(__always)

@@ -1,6 +1,6 @@
+import HostSupport
 import ConcurrentBus
 import ConcurrentBusCore
-import HostSupport
 import RCU
 import Synchronization
 

@@ -1,9 +1,9 @@
+import StressKit
+import HostSupport
 import ConcurrentBus
 import Glibc
-import HostSupport
 import KVM
 import RCU
-import StressKit
 
 /// Write-side costs, each from `count` operations on one bus.
 struct WriteSideResults: Codable, Sendable {
