@@ -10,7 +10,7 @@ struct ReclamationCell: Codable, Sendable {
   var pace: ReleasePace
   /// `unregister(_:)`: until it returns (publish, grace period, release).
   var synchronous: SampleSummary
-  /// `unregister(_:whenReleased:)`: from the call until the closure starts.
+  /// `unregister(_:whenReleased:)`: from the call until the closure runs.
   var deferred: SampleSummary
   /// `unregisterAndAwaitRelease(_:)`: from the call until the awaiting task resumes.
   var async: SampleSummary
@@ -115,14 +115,10 @@ private struct ReleaseLatencies: FlavorWork {
       try target.bus.unregister(registration)
       return monotonicNanos() - start
     }
-    let done = Completion()
+    let released = ReleaseStamp()
     let start = monotonicNanos()
-    try target.bus.unregister(registration) {
-      done.stamp.store(monotonicNanos(), ordering: .relaxed)
-      done.signal()  // Posts after the store: the wait below sees it.
-    }
-    done.wait()
-    return done.stamp.load(ordering: .relaxed) - start
+    try target.bus.unregister(registration) { released.stamp() }
+    return released.waitForStamp() - start
   }
 
   private func timeOneAsync<Flavor>(_ target: BusTarget<Flavor>, _ registered: Registration?)
@@ -162,12 +158,36 @@ private final class AsyncOutcome: Sendable {
   let result = Mutex<Result<[UInt64], any Error>>(.success([]))
 }
 
-/// A one-shot signal between threads (a POSIX semaphore in allocated memory), with a time
-/// stamp the signalling side may leave.
+/// When a `whenReleased` closure ran. The caller waits for it by polling, yielding the CPU,
+/// as `unregisterAndAwaitRelease` does: a caller asleep on a semaphore would be woken by the
+/// closure, and its wake-up (5-10 us here) would decide whether its next unregister finds the
+/// reclaimer still polling.
+private final class ReleaseStamp: Sendable {
+  private let nanos = Atomic<UInt64>(0)
+
+  /// Called by the closure.
+  func stamp() {
+    // Releasing: pairs with the acquiring load in `waitForStamp`.
+    nanos.store(monotonicNanos(), ordering: .releasing)
+  }
+
+  /// Waits for the stamp and returns it.
+  func waitForStamp() -> UInt64 {
+    while true {
+      let yieldAt = monotonicNanos() + 1000
+      repeat {
+        let stamped = nanos.load(ordering: .acquiring)
+        if stamped != 0 { return stamped }
+      } while monotonicNanos() < yieldAt
+      sched_yield()
+    }
+  }
+}
+
+/// A one-shot signal between threads: a POSIX semaphore in allocated memory.
 private final class Completion: @unchecked Sendable {
   // @unchecked: the semaphore never moves, and sem_post/sem_wait are thread-safe.
   private let semaphore = UnsafeMutablePointer<sem_t>.allocate(capacity: 1)
-  let stamp = Atomic<UInt64>(0)
 
   init() { sem_init(semaphore, 0, 0) }
 
