@@ -64,7 +64,7 @@ extension IOBus {
     // closure's result: a noncopyable generic result returned through `withLock` was
     // miscompiled in release builds (Swift 6.3: garbage copied out of it).
     var retired: RetiredSnapshot<Flavor, DeviceTable>?
-    let outcome = try UpdateScope.run { () throws(Failure) in
+    var outcome = try UpdateScope.run { () throws(Failure) in
       try writer.withLock { (state: inout BusState) throws(Failure) in
         SanitizerHandoff.acquire(self)
         defer { SanitizerHandoff.release(self) }
@@ -72,7 +72,7 @@ extension IOBus {
           &state, reclaim: reclaim, mayWait: mayWait, body, busError: busError, retired: &retired)
       }
     }
-    finish(retired.take()!, removed: outcome.removed, replaced: outcome.replaced, reclaim: reclaim)
+    finish(retired.take()!, &outcome, reclaim: reclaim)
     return outcome.result
   }
 
@@ -106,24 +106,27 @@ extension IOBus {
   }
 
   /// Reclaims what a published batch left behind, after the writer lock is released.
-  private func finish(
-    _ retired: consuming RetiredSnapshot<Flavor, DeviceTable>, removed: [DeviceHandle],
-    replaced: [DeviceHandle], reclaim: Reclamation
+  ///
+  /// A deferred release takes the removed and replaced handles out of `outcome` before the
+  /// work is queued: the reclaimer may run it before this call returns, and `whenReleased`
+  /// promises that the bus, this frame included, holds none of them any more.
+  private func finish<Result>(
+    _ retired: consuming RetiredSnapshot<Flavor, DeviceTable>, _ outcome: inout Outcome<Result>,
+    reclaim: Reclamation
   ) {
     switch reclaim {
-    case .synchronous where !removed.isEmpty:
+    case .synchronous where !outcome.removed.isEmpty:
       gracePeriodWaitCount.add(1, ordering: .relaxed)
       retired.reclaimAfterSynchronize()
-      withExtendedLifetime((removed, replaced)) {}
-    case .synchronous where replaced.isEmpty:
+    case .synchronous where outcome.replaced.isEmpty:
       // Nothing to release: readers never need to be waited for just to free a snapshot.
       retired.reclaimDeferred()
     case .synchronous:
       // A move: older snapshots still point at the replaced handles until a grace period.
-      let release = ReleaseAfterGracePeriod(replaced)
+      let release = ReleaseAfterGracePeriod(taking: &outcome)
       retired.reclaimDeferred { release.release() }
     case .deferred(let whenReleased):
-      let release = ReleaseAfterGracePeriod(removed + replaced)
+      let release = ReleaseAfterGracePeriod(taking: &outcome)
       retired.reclaimDeferred {
         release.release()
         whenReleased()
@@ -136,8 +139,8 @@ extension IOBus {
 /// travels separately).
 private struct Outcome<Result> {
   let result: Result
-  let removed: [DeviceHandle]
-  let replaced: [DeviceHandle]
+  var removed: [DeviceHandle]
+  var replaced: [DeviceHandle]
 }
 
 /// Holds removed devices until a deferred grace period has passed, then lets go of them
@@ -147,8 +150,12 @@ private final class ReleaseAfterGracePeriod: @unchecked Sendable {
   // callback that owns this object after the grace period.
   private var handles: [DeviceHandle]
 
-  init(_ handles: [DeviceHandle]) {
-    self.handles = handles
+  /// Takes every removed and replaced handle out of `outcome`, so that this object holds
+  /// the only references the batch left.
+  init<Result>(taking outcome: inout Outcome<Result>) {
+    handles = outcome.removed + outcome.replaced
+    outcome.removed = []
+    outcome.replaced = []
   }
 
   func release() {

@@ -48,6 +48,45 @@ struct AwaitReleaseTests {
   }
 }
 
+/// The release promise holds however soon the reclaimer gets to the work.
+@Suite("Deferred release")
+struct DeferredReleaseTests {
+  @Test("whenReleased runs only once the bus has let go of the device, even right away")
+  func closureRunsAfterTheBusLetsGo() throws {
+    // In a row, each waited for before the next: the reclaimer polls and may run the work
+    // before the unregister call has even returned, on every flavor with its own reclaimer.
+    let bus = IOBus()
+    let stillHeld = Locked(0)
+    for index in 0..<500 {
+      let device = WeakDevice(RecordingDevice("device \(index)"))
+      let registration = try bus.register(device.strong!, base: 0x1000, length: 0x10)
+      device.strong = nil
+      let done = DispatchSemaphore(value: 0)
+      try bus.unregister(registration) {
+        if device.isAlive { stillHeld.withLock { $0 += 1 } }
+        done.signal()
+      }
+      done.wait()
+    }
+    #expect(stillHeld.value == 0, "whenReleased ran while the bus still held the device")
+  }
+}
+
+/// A device the test lets go of, watched through a weak reference.
+private final class WeakDevice: @unchecked Sendable {
+  // @unchecked: `strong` is dropped by the test thread before the bus's closure can run;
+  // `weak` is read by that closure after a grace period, once the bus has published.
+  var strong: RecordingDevice?
+  private weak var weak: RecordingDevice?
+
+  init(_ device: RecordingDevice) {
+    strong = device
+    weak = device
+  }
+
+  var isAlive: Bool { weak != nil }
+}
+
 /// A thread that enters a memb read-side section and stays inside it for `seconds`.
 private final class ParkedReader: Sendable {
   private let entered = DispatchSemaphore(value: 0)
