@@ -25,6 +25,8 @@ let package = Package(
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
     .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
     .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
+    // Documentation only (Scripts/docs.sh): the `generate-documentation` command plugin.
+    .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
   ],
   targets: [
     // Host support: per-thread shards, relaxed counters, an optimizer barrier; then threads,
@@ -104,6 +106,10 @@ let package = Package(
       ]),
     // Imports ConcurrentBus alone: proves the umbrella module is enough.
     .testTarget(name: "UmbrellaImportTests", dependencies: ["ConcurrentBus"]),
+    // Every code listing of the DocC articles (Sources/*/*.docc), run and checked;
+    // Scripts/docs.sh checks that the articles show exactly this code. The listings use
+    // ConcurrentBus alone; HostSupport only starts the threads around them.
+    .testTarget(name: "DocumentationTests", dependencies: ["ConcurrentBus", "HostSupport"]),
     .testTarget(
       name: "KVMTests",
       dependencies: ["KVM", "CKVM", "ConcurrentBus", "HostSupport", "StressKit", "RCUTestSupport"]),

@@ -11,6 +11,7 @@ public struct BusIdentity: Hashable, Sendable, CustomStringConvertible {
     BusIdentity(rawValue: nextBusIdentity.add(1, ordering: .relaxed).newValue)
   }
 
+  /// `bus N`, for messages.
   public var description: String { "bus \(rawValue)" }
 }
 

@@ -20,6 +20,7 @@ public enum IOAddressSpace: Hashable, Sendable, CustomStringConvertible {
   /// Whether a size-0 ("any access length") value match may be registered.
   public var allowsAnySizeMatch: Bool { self == .mmio }
 
+  /// `MMIO` or `port I/O`, for messages.
   public var description: String {
     switch self {
     case .mmio: "MMIO"

@@ -2,20 +2,22 @@ import RCU
 
 // Introspection reads the published snapshot inside a read-side section: no lock, so it
 // works from anywhere, device callbacks and update bodies included (where it shows the bus
-// as last published, before the batch under way).
+// as last published, before the batch under way), and from any thread on every flavor
+// (QSBR attaches a thread that is not online for the read: see
+// `RCUFlavor.withReadSectionFromAnyThread`).
 
 extension IOBus {
   /// The registrations currently on the bus, in table order (value-matched, then ranges).
   public var registrations: [Registration] {
-    published.read { table in table.registrations() }
+    published.readFromAnyThread { table in table.registrations() }
   }
 
   /// The device registered as `registration`, while it is on the bus: for an ioeventfd
-  /// registration an ``IOEventFD``, whose ``IOEventFD/hits`` count its signals. `nil` for a
-  /// registration this bus did not issue.
+  /// registration an `IOEventFD`, whose `hits` count its signals. `nil` for a registration
+  /// this bus did not issue, or no longer holds.
   public func device(of registration: Registration) -> (any IODevice)? {
     guard registration.bus == identity else { return nil }
-    return published.read { table in table.device(of: registration) }
+    return published.readFromAnyThread { table in table.device(of: registration) }
   }
 
   /// Unclaimed accesses and failed signals so far, summed over every vCPU thread.
@@ -34,7 +36,7 @@ extension IOBus {
   /// or batch that removed something, never for registrations or moves.
   public var gracePeriodWaits: UInt64 { gracePeriodWaitCount.load(ordering: .relaxed) }
 
-  /// Snapshots replaced but not yet reclaimed. Zero after ``RCUFlavor/barrier()`` once all
+  /// Snapshots replaced but not yet reclaimed. Zero after ``/RCU/RCUFlavor/barrier()`` once all
   /// updates have returned, unless something leaked.
   public var retiredSnapshots: Int { published.retiredCount }
 }

@@ -48,11 +48,13 @@ extension IOBus {
     }
   }
 
-  /// Removes a registration without blocking; `whenReleased` runs (on the flavor's callback
-  /// thread) once a grace period has passed and the bus has let go of the device.
+  /// Removes a registration without blocking; `whenReleased` runs (on a thread of the
+  /// flavor's deferred work) once a grace period has passed and the bus has let go of the
+  /// device.
   ///
   /// Allowed from a device callback, on this bus or another. Errors are thrown right away
-  /// and `whenReleased` is then never called.
+  /// and `whenReleased` is then never called. Closures of different unregisters may run
+  /// concurrently and in any order; one must never call the flavor's `barrier()`.
   public func unregister(
     _ registration: Registration, whenReleased: @escaping @Sendable () -> Void
   ) throws(IOBusError) {

@@ -5,8 +5,9 @@ extension IOBus {
   public enum Reclamation: Sendable {
     /// Block the caller until the grace period has passed and removed devices are released.
     case synchronous
-    /// Return at once; release removed devices after the grace period, then call the
-    /// closure from the flavor's callback thread.
+    /// Return at once; release removed (and moved) devices after the grace period, then
+    /// call the closure on a thread of the flavor's deferred work. The closure runs even
+    /// when the batch removed nothing, and never when the batch throws.
     case deferred(@Sendable () -> Void)
   }
 
@@ -64,7 +65,7 @@ extension IOBus {
     // closure's result: a noncopyable generic result returned through `withLock` was
     // miscompiled in release builds (Swift 6.3: garbage copied out of it).
     var retired: RetiredSnapshot<Flavor, DeviceTable>?
-    var outcome = try UpdateScope.run { () throws(Failure) in
+    let outcome = try UpdateScope.run { () throws(Failure) in
       try writer.withLock { (state: inout BusState) throws(Failure) in
         SanitizerHandoff.acquire(self)
         defer { SanitizerHandoff.release(self) }
@@ -72,7 +73,7 @@ extension IOBus {
           &state, reclaim: reclaim, mayWait: mayWait, body, busError: busError, retired: &retired)
       }
     }
-    finish(retired.take()!, &outcome, reclaim: reclaim)
+    finish(retired.take()!, outcome.held, removedAny: outcome.removedAny, reclaim: reclaim)
     return outcome.result
   }
 
@@ -102,33 +103,32 @@ extension IOBus {
     }
     retired = published.publish(tx.state.makeTable())
     publishCount.add(1, ordering: .relaxed)
-    return Outcome(result: result, removed: tx.removed, replaced: tx.replaced)
+    // The handles leave in a box the reclaim empties: whoever still holds the outcome then
+    // holds no device, so `whenReleased` really runs after the bus let go of it.
+    return Outcome(
+      result: result, held: HeldHandles(tx.removed + tx.replaced),
+      removedAny: !tx.removed.isEmpty)
   }
 
   /// Reclaims what a published batch left behind, after the writer lock is released.
-  ///
-  /// A deferred release takes the removed and replaced handles out of `outcome` before the
-  /// work is queued: the reclaimer may run it before this call returns, and `whenReleased`
-  /// promises that the bus, this frame included, holds none of them any more.
-  private func finish<Result>(
-    _ retired: consuming RetiredSnapshot<Flavor, DeviceTable>, _ outcome: inout Outcome<Result>,
-    reclaim: Reclamation
+  private func finish(
+    _ retired: consuming RetiredSnapshot<Flavor, DeviceTable>, _ held: HeldHandles,
+    removedAny: Bool, reclaim: Reclamation
   ) {
     switch reclaim {
-    case .synchronous where !outcome.removed.isEmpty:
+    case .synchronous where removedAny:
       gracePeriodWaitCount.add(1, ordering: .relaxed)
       retired.reclaimAfterSynchronize()
-    case .synchronous where outcome.replaced.isEmpty:
+      held.release()
+    case .synchronous where held.isEmpty:
       // Nothing to release: readers never need to be waited for just to free a snapshot.
       retired.reclaimDeferred()
     case .synchronous:
       // A move: older snapshots still point at the replaced handles until a grace period.
-      let release = ReleaseAfterGracePeriod(taking: &outcome)
-      retired.reclaimDeferred { release.release() }
+      retired.reclaimDeferred { held.release() }
     case .deferred(let whenReleased):
-      let release = ReleaseAfterGracePeriod(taking: &outcome)
       retired.reclaimDeferred {
-        release.release()
+        held.release()
         whenReleased()
       }
     }
@@ -139,24 +139,25 @@ extension IOBus {
 /// travels separately).
 private struct Outcome<Result> {
   let result: Result
-  var removed: [DeviceHandle]
-  var replaced: [DeviceHandle]
+  /// The handles the batch removed or replaced, let go of after a grace period.
+  let held: HeldHandles
+  /// Whether the batch removed a registration (a synchronous batch then waits).
+  let removedAny: Bool
 }
 
-/// Holds removed devices until a deferred grace period has passed, then lets go of them
-/// before the caller's completion runs.
-private final class ReleaseAfterGracePeriod: @unchecked Sendable {
-  // @unchecked: `handles` is written once here and once more by the single deferred
-  // callback that owns this object after the grace period.
+/// The only strong references left to removed and replaced devices once a batch has
+/// published: emptied after the grace period, before the caller's completion runs, however
+/// long anyone else keeps this box.
+private final class HeldHandles: @unchecked Sendable {
+  // @unchecked: `handles` is written here and once more by `release()`, which runs once,
+  // after the grace period, on the one thread that reclaims the batch.
   private var handles: [DeviceHandle]
 
-  /// Takes every removed and replaced handle out of `outcome`, so that this object holds
-  /// the only references the batch left.
-  init<Result>(taking outcome: inout Outcome<Result>) {
-    handles = outcome.removed + outcome.replaced
-    outcome.removed = []
-    outcome.replaced = []
+  init(_ handles: [DeviceHandle]) {
+    self.handles = handles
   }
+
+  var isEmpty: Bool { handles.isEmpty }
 
   func release() {
     handles = []

@@ -5,17 +5,19 @@ import Synchronization
 /// An address space (MMIO or port I/O) whose guest accesses are dispatched without locks.
 ///
 /// vCPU threads call ``write(address:size:value:)`` and ``read(address:size:)`` inside an
-/// RCU read-side section on an immutable ``DeviceTable`` snapshot. Registering and
+/// RCU read-side section on an immutable snapshot of the device table. Registering and
 /// unregistering copy the table, change the copy, publish it, and reclaim the old one after
 /// a grace period; writers are serialized by a lock readers never touch.
 ///
 /// Devices may change any bus from their own callbacks (a PCI config write moving a BAR, a
 /// virtio status write turning queue notifiers on): everything that does not have to wait
 /// for a grace period is allowed inside a read-side section (see
-/// ``update(reclaim:_:)`` for the rules and why they cannot deadlock).
+/// ``update(reclaim:_:)-76alb`` for the rules and why they cannot deadlock).
 ///
-/// `Flavor` picks the grace-period mechanism. Use `IOBus()` for liburcu's memb flavor; the
-/// others exist to test the bus and its checkers.
+/// `Flavor` picks the grace-period mechanism: `IOBus()` is on liburcu's memb flavor
+/// (``/RCU/MembRCU``), which serves readers on any thread; `IOBus(flavor: QSBRRCU.self)` suits
+/// vCPU threads that announce quiescent states (``/RCU/QSBRRCU``). Grace periods are per
+/// flavor and process-wide: every bus on a flavor waits for every reader of that flavor.
 public final class IOBus<Flavor: RCUFlavor>: Sendable {
   @usableFromInline let published: RCUPublished<Flavor, DeviceTable>
   /// The per-thread counters behind ``statistics``; devices of this package (ioeventfd)

@@ -1,5 +1,5 @@
 /// Mistakes a caller can make with an ``IOBus``. Whenever one is thrown, the bus is exactly
-/// as it was before the call (and before the whole batch, inside ``IOBus/update(reclaim:_:)``).
+/// as it was before the call (and before the whole batch, inside ``IOBus/update(reclaim:_:)-76alb``).
 public enum IOBusError: Error, Hashable, Sendable {
   /// A range registration with length 0.
   case emptyRange
@@ -41,7 +41,7 @@ public enum IOBusError: Error, Hashable, Sendable {
   /// Unregister with `unregister(_:whenReleased:)` or `update(reclaim: .deferred(...))`
   /// there instead; registering and moving never wait and are allowed.
   case insideReadSection
-  /// A bus was called from inside an ``IOBus/update(reclaim:_:)`` body, which holds its bus's
+  /// A bus was called from inside an ``IOBus/update(reclaim:_:)-76alb`` body, which holds its bus's
   /// writer lock: the same bus would lock itself (its `Mutex` is not recursive), another bus
   /// could deadlock against a thread locking the two in the opposite order. Do the work in
   /// the batch itself, or after `update` returns.

@@ -2,7 +2,7 @@ import HostSupport
 
 /// A batch of registrations, moves and unregistrations, applied all together or not at all.
 ///
-/// Handed to the body of ``IOBus/update(reclaim:_:)``. Each operation is validated against
+/// Handed to the body of ``IOBus/update(reclaim:_:)-76alb``. Each operation is validated against
 /// the state as the batch has changed it so far (a batch may unregister a device and
 /// register another in its place); if any operation throws, or the body throws, nothing of
 /// the batch reaches the bus.

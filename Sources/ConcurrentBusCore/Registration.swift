@@ -7,8 +7,10 @@ public struct RegistrationID: Hashable, Comparable, Sendable, CustomStringConver
   @inlinable
   public init(rawValue: UInt64) { self.rawValue = rawValue }
 
+  /// Orders identifiers as the bus issued them: a smaller one was registered earlier.
   public static func < (lhs: Self, rhs: Self) -> Bool { lhs.rawValue < rhs.rawValue }
 
+  /// `#N`, as messages show it.
   public var description: String { "#\(rawValue)" }
 }
 
@@ -59,6 +61,8 @@ public struct Registration: Hashable, Sendable, CustomStringConvertible {
     self.bus = bus
   }
 
+  /// The identifier and what it covers, for messages: `registration #1 [0x3f8, +0x8)`, or
+  /// `registration #2 at 0xfeb00050 size 4 value 0x2`.
   public var description: String {
     switch kind {
     case .range(let base, let length):

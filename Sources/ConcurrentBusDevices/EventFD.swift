@@ -18,6 +18,7 @@ import SystemPackage
 public final class EventFD: Sendable {
   /// How the counter behaves.
   public struct Options: OptionSet, Sendable, Hashable {
+    /// The options' bits: ``nonBlocking`` is bit 0, ``semaphore`` bit 1.
     public let rawValue: UInt8
 
     /// Creates options from their raw bits.

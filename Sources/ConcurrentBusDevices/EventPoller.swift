@@ -7,10 +7,11 @@ import SystemPackage
 
 /// An `epoll(7)` set of ``EventFD``s that one consumer thread waits on.
 ///
-/// Threading: ``wait(timeout:maxEvents:)`` is meant for one consumer thread; ``add(_:)`` and
-/// ``remove(_:)`` may be called from any thread at any time, including while that consumer is
-/// blocked in ``wait(timeout:maxEvents:)`` (an added eventfd wakes it when signalled). Concurrent
-/// waits are safe too, but then each signal is drained by whichever waiter gets it first.
+/// Threading: ``wait(timeout:maxEvents:)`` is meant for one consumer thread;
+/// ``add(_:)-(EventFD)`` and ``remove(_:)-(EventFD)`` may be called from any thread at any
+/// time, including while that consumer is blocked in ``wait(timeout:maxEvents:)`` (an added
+/// eventfd wakes it when signalled). Concurrent waits are safe too, but then each signal is
+/// drained by whichever waiter gets it first.
 public final class EventPoller: Sendable {
   /// Which eventfds are registered, under the token each epoll registration carries.
   ///

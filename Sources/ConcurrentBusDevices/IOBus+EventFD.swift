@@ -12,7 +12,7 @@ extension IOBusTransaction {
   ///
   /// The bus keeps `eventFD` open until a grace period after the registration is removed.
   ///
-  /// - Throws: as ``IOBusTransaction/register(_:address:size:match:)``.
+  /// - Throws: as ``/ConcurrentBusCore/IOBusTransaction/register(_:address:size:match:)``.
   public mutating func registerEventFD(
     _ eventFD: EventFD, address: UInt64, size: Int, match: ValueMatch
   ) throws(IOBusError) -> Registration {
@@ -24,7 +24,7 @@ extension IOBusTransaction {
 
 extension IOBus {
   /// Registers `eventFD` to be signalled by matching writes at `address` (KVM's ioeventfd;
-  /// see ``IOBusTransaction/registerEventFD(_:address:size:match:)``).
+  /// see ``ConcurrentBusCore/IOBusTransaction/registerEventFD(_:address:size:match:)``).
   public func registerEventFD(
     _ eventFD: EventFD, address: UInt64, size: Int, match: ValueMatch
   ) throws(IOBusError) -> Registration {

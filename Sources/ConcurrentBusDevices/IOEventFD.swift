@@ -5,8 +5,9 @@ import Synchronization
 /// The device behind an ioeventfd registration: each write that reaches it is one signal of
 /// 1 on its eventfd, as KVM's `ioeventfd_write` does.
 ///
-/// The bus creates it in ``IOBusTransaction/registerEventFD(_:address:size:match:)`` and owns
-/// it; through it the bus keeps the eventfd open until a grace period after unregister.
+/// The bus creates it in
+/// ``ConcurrentBusCore/IOBusTransaction/registerEventFD(_:address:size:match:)`` and owns it;
+/// through it the bus keeps the eventfd open until a grace period after unregister.
 public final class IOEventFD: IODevice {
   /// The eventfd this registration signals.
   public let eventFD: EventFD

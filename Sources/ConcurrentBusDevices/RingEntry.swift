@@ -27,8 +27,10 @@ public struct RingProducer: Hashable, Comparable, Sendable, CustomStringConverti
     return slot < 0 ? nil : RingProducer(slot: Int(slot))
   }
 
+  /// Orders producers by slot number.
   public static func < (lhs: Self, rhs: Self) -> Bool { lhs.slot < rhs.slot }
 
+  /// `producer N`, for messages.
   public var description: String { "producer \(slot)" }
 }
 

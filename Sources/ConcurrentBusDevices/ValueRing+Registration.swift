@@ -10,12 +10,15 @@ extension IOBusTransaction {
   /// 4, 8 or 0 for any size, which needs `.any`; colliding registrations are refused).
   ///
   /// - Parameters:
+  ///   - address: The guest address a write must hit exactly.
+  ///   - size: The write's size in bytes: 1, 2, 4, 8, or 0 for any size from 1 to 8.
+  ///   - match: `.any` value, or only writes of this value (in the low `size` bytes).
   ///   - capacity: Records each producer's lane holds before writes are lost (reported as
   ///     ``RingLoss``); rounded up to a power of two, clamped to 2...65536.
   ///   - wakeup: The eventfd to signal when a lane goes from empty to non-empty and when the
   ///     ring is sealed. The bus keeps it open until a grace period after the unregister.
   /// - Returns: The ring to drain. If the batch fails, the ring is finished at once.
-  /// - Throws: as ``IOBusTransaction/register(_:address:size:match:)``.
+  /// - Throws: as ``/ConcurrentBusCore/IOBusTransaction/register(_:address:size:match:)``.
   public mutating func registerRing(
     address: UInt64, size: Int, match: ValueMatch, capacity: Int = 256, wakeup: EventFD
   ) throws(IOBusError) -> ValueRing {
@@ -29,7 +32,7 @@ extension IOBusTransaction {
   /// recorded with its offset from `base`. Reads of the range are left unclaimed.
   ///
   /// - Parameters: as ``registerRing(address:size:match:capacity:wakeup:)``.
-  /// - Throws: as ``IOBusTransaction/register(_:base:length:)``.
+  /// - Throws: as ``/ConcurrentBusCore/IOBusTransaction/register(_:base:length:)``.
   public mutating func registerRing(
     base: UInt64, length: UInt64, capacity: Int = 256, wakeup: EventFD
   ) throws(IOBusError) -> ValueRing {
@@ -41,7 +44,7 @@ extension IOBusTransaction {
 
 extension IOBus {
   /// Registers a ring capturing the writes at `address` that match `size` and `match`; see
-  /// ``IOBusTransaction/registerRing(address:size:match:capacity:wakeup:)``.
+  /// ``ConcurrentBusCore/IOBusTransaction/registerRing(address:size:match:capacity:wakeup:)``.
   public func registerRing(
     address: UInt64, size: Int, match: ValueMatch, capacity: Int = 256, wakeup: EventFD
   ) throws(IOBusError) -> ValueRing {
@@ -54,7 +57,7 @@ extension IOBus {
   }
 
   /// Registers a ring capturing the writes inside `[base, base + length)`; see
-  /// ``IOBusTransaction/registerRing(base:length:capacity:wakeup:)``.
+  /// ``ConcurrentBusCore/IOBusTransaction/registerRing(base:length:capacity:wakeup:)``.
   public func registerRing(
     base: UInt64, length: UInt64, capacity: Int = 256, wakeup: EventFD
   ) throws(IOBusError) -> ValueRing {

@@ -6,9 +6,11 @@ import Synchronization
 /// The consumer side of a value-capturing registration: the guest writes a ring
 /// registration claimed, with their offsets, sizes and values, in each vCPU's order.
 ///
-/// Create one with ``IOBus/registerRing(address:size:match:capacity:wakeup:)`` (an exact
+/// Create one with
+/// ``ConcurrentBusCore/IOBus/registerRing(address:size:match:capacity:wakeup:)`` (an exact
 /// address, with ioeventfd's size and value rules) or
-/// ``IOBus/registerRing(base:length:capacity:wakeup:)`` (a range). vCPU threads append to a
+/// ``ConcurrentBusCore/IOBus/registerRing(base:length:capacity:wakeup:)`` (a range), or in
+/// a batch with the ``ConcurrentBusCore/IOBusTransaction`` forms. vCPU threads append to a
 /// lane of their own (a single-producer ring, no lock, no cache line shared between vCPUs);
 /// a lane that goes from empty to non-empty signals ``eventFD`` once, so a burst of writes
 /// costs the consumer one wakeup. One consumer drains the lanes, with ``drain(into:)``
@@ -62,7 +64,7 @@ import Synchronization
 /// **For checkers.** Every entry names its ``RingProducer`` and carries sequence numbers: per
 /// producer they must run 0, 1, 2, ... with each number reported exactly once, as a
 /// ``RingWrite`` or inside a ``RingLoss``. A vCPU thread learns the producer its records
-/// carry from ``RingProducer/current``; the bus's ``DispatchResult`` tells it which of its
+/// carry from ``RingProducer/current``; the bus's ``/ConcurrentBusCore/DispatchResult`` tells it which of its
 /// writes the ring claimed. Then the k-th claimed write of that thread must be the entry
 /// with sequence k, and no other write of it may appear. (A slot passes to another thread
 /// only after its holder exits, and the lane's sequence then continues: keep vCPU threads
@@ -77,8 +79,8 @@ public final class ValueRing: Sendable {
   }
 
   /// The registration that feeds the ring, as registered. Moving it on the bus
-  /// (``IOBusTransaction/move(_:to:)``) keeps the same device, so the ring keeps capturing;
-  /// the move returns the registration to use from then on.
+  /// (``/ConcurrentBusCore/IOBusTransaction/move(_:to:)``) keeps the same device, so the ring
+  /// keeps capturing; the move returns the registration to use from then on.
   public let registration: Registration
   /// Records per producer lane (the requested capacity, rounded up to a power of two).
   public let capacity: Int

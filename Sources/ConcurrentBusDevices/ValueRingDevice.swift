@@ -4,11 +4,12 @@ import ConcurrentBusCore
 /// The device behind a ring registration: each write that reaches it is recorded, with its
 /// offset, size and value, in the calling vCPU thread's lane of a ``ValueRing``.
 ///
-/// The bus creates it in ``IOBusTransaction/registerRing(address:size:match:capacity:wakeup:)``
+/// The bus creates it in
+/// ``ConcurrentBusCore/IOBusTransaction/registerRing(address:size:match:capacity:wakeup:)``
 /// (or the range form) and owns it. When the bus lets go of it, a grace period after its
 /// unregister, it seals the ring: no producer can reach the ring any more, and the
 /// consumer's iteration ends once it has drained what is left. Holding this device (from
-/// ``IOBus/device(of:)``) delays that.
+/// ``/ConcurrentBusCore/IOBus/device(of:)``) delays that.
 public final class ValueRingDevice: IODevice, @unchecked Sendable {
   // @unchecked: `ring` is the C memory `storage` owns, alive as long as this device; its
   // shared fields are only touched through CHostRing.h's atomic accessors.

@@ -1,9 +1,17 @@
-/// Receives the guest accesses that exit to userspace.
+/// Receives the guest accesses that exit to userspace, and the writes KVM buffered in the
+/// coalesced ring.
 ///
 /// The run loop is generic over the handler, so calls are specialized and each
 /// exit costs no allocation or existential dispatch. Handlers are shared by every
 /// vCPU thread of a VM and are called concurrently; they must not block one vCPU on
 /// another's progress.
+///
+/// The four thread hooks let a handler that reads through RCU tell its flavor when the
+/// thread may read: `VCPU.run` calls ``beginDispatching()`` once before the first KVM_RUN,
+/// ``willEnterGuest()`` before and ``didExitGuest()`` after every KVM_RUN, and
+/// ``endDispatching()`` once on the way out (also when it throws). Accesses are delivered
+/// only between ``didExitGuest()`` and the next ``willEnterGuest()``. All four default to
+/// nothing.
 public protocol GuestIOHandler: Sendable {
   /// The guest wrote `value` (its low `size` bytes: 1, 2 or 4) to I/O port `port`.
   func portWrite(port: UInt16, size: Int, value: UInt64)
@@ -16,6 +24,35 @@ public protocol GuestIOHandler: Sendable {
   /// The guest reads `size` bytes at guest-physical `address`, which has no memory
   /// slot; the low `size` bytes of the result reach the guest.
   func mmioRead(address: UInt64, size: Int) -> UInt64
+
+  /// The calling thread is about to deliver accesses (a vCPU run starts, or a coalesced
+  /// mirror drains the ring off a vCPU thread); it may read from here on.
+  func beginDispatching()
+  /// The thread is about to enter the guest (KVM_RUN), where it may block for long: it holds
+  /// no reference obtained while dispatching.
+  func willEnterGuest()
+  /// The thread is back from KVM_RUN and may read again.
+  func didExitGuest()
+  /// The thread delivers nothing more (the run returns or throws, the drain is done).
+  func endDispatching()
+}
+
+extension GuestIOHandler {
+  /// Nothing: a handler that does not read through RCU needs no thread state.
+  @inlinable @inline(__always)
+  public func beginDispatching() {}
+
+  /// Nothing: a handler that does not read through RCU needs no thread state.
+  @inlinable @inline(__always)
+  public func willEnterGuest() {}
+
+  /// Nothing: a handler that does not read through RCU needs no thread state.
+  @inlinable @inline(__always)
+  public func didExitGuest() {}
+
+  /// Nothing: a handler that does not read through RCU needs no thread state.
+  @inlinable @inline(__always)
+  public func endDispatching() {}
 }
 
 /// Counters of one `VCPU.run` call.
@@ -30,6 +67,9 @@ public struct RunStatistics: Sendable, Equatable {
   public var portAccesses: Int = 0
   /// KVM_RUN calls interrupted by a signal and retried.
   public var interruptedRuns: Int = 0
+  /// Coalesced-ring entries this thread applied before dispatching an exit (writes of any
+  /// vCPU of the VM: the ring is shared, and whichever thread finds it non-empty drains it).
+  public var drainedCoalescedWrites: Int = 0
   /// Wall-clock time from entering to leaving `run`.
   public var elapsed: Duration = .zero
 

@@ -24,7 +24,7 @@ public struct GuestWrite: Sendable, Hashable, CustomStringConvertible {
 }
 
 /// A generator of 32-bit flat protected-mode x86 guest code: a loop of `iterations`
-/// iterations, each performing `accesses` in order, then `hlt`.
+/// iterations, each performing `sequencedWrites` then `accesses` in order, then `hlt`.
 ///
 /// The vCPU must be set up with `VCPU.configureFlatProtectedMode(entry:)`. Write
 /// values cycle: in iteration `i` a write access with values `v` writes
@@ -32,7 +32,31 @@ public struct GuestWrite: Sendable, Hashable, CustomStringConvertible {
 /// (`expectedWrites`). Reads store the value the guest received into an 8-byte
 /// result slot in guest RAM (overwritten each iteration, zero-extended), whose
 /// address `AssembledGuest.resultAddresses` gives.
+///
+/// Sequenced writes let a checker see order: each carries ``SequencedValue`` (`writer`,
+/// and the program's sequence counter, incremented after every sequenced write), so every
+/// value is unique per writer and must be delivered exactly once, in counter order. The
+/// counter lives in a register while the guest runs and in guest RAM between runs
+/// (`AssembledGuest.sequenceCounterAddress`), so a program run again continues where it
+/// stopped.
 public struct GuestProgram: Sendable, Hashable {
+  /// A write whose value is the writer and the next sequence number.
+  public struct SequencedWrite: Sendable, Hashable {
+    /// Ports (`out`, 4 bytes) or MMIO (`mov`, 4 bytes, or MMX `movq`, 8 bytes).
+    public var space: GuestAddressSpace
+    /// Port number or guest-physical address.
+    public var address: UInt64
+    /// 4, or 8 for MMIO.
+    public var size: Int
+
+    /// Describes a sequenced write of `size` bytes to `address` in `space`.
+    public init(space: GuestAddressSpace, address: UInt64, size: Int = 4) {
+      self.space = space
+      self.address = address
+      self.size = size
+    }
+  }
+
   /// One access performed per iteration.
   public enum Access: Sendable, Hashable {
     /// `out` to `port` with `size` 1, 2 or 4.
@@ -47,6 +71,10 @@ public struct GuestProgram: Sendable, Hashable {
 
   /// Number of loop iterations (0 runs straight to `hlt`).
   public var iterations: Int
+  /// The writer id sequenced writes carry, normally the vCPU index.
+  public var writer: UInt8
+  /// The sequenced writes of one iteration, in program order, before `accesses`.
+  public var sequencedWrites: [SequencedWrite]
   /// The accesses of one iteration, in program order.
   public var accesses: [Access]
 
@@ -54,12 +82,38 @@ public struct GuestProgram: Sendable, Hashable {
   public static let maximumPeriod = 64
 
   /// Describes a program; `assemble` validates and encodes it.
-  public init(iterations: Int, accesses: [Access]) {
+  public init(
+    iterations: Int, writer: UInt8 = 0, sequencedWrites: [SequencedWrite] = [],
+    accesses: [Access] = []
+  ) {
     self.iterations = iterations
+    self.writer = writer
+    self.sequencedWrites = sequencedWrites
     self.accesses = accesses
   }
 
-  /// How many times each (space, address, size, value) is written by a full run.
+  /// Sequenced writes one full run makes (its counter advances by this much).
+  public var sequencedWritesPerRun: Int { iterations * sequencedWrites.count }
+
+  /// Every guest-physical range an MMIO access or sequenced write touches.
+  public var mmioRanges: [(address: UInt64, size: Int)] {
+    var ranges: [(address: UInt64, size: Int)] = []
+    for write in sequencedWrites where write.space == .mmio {
+      ranges.append((write.address, write.size))
+    }
+    for access in accesses {
+      switch access {
+      case .mmioWrite(let address, let size, _), .mmioRead(let address, let size):
+        ranges.append((address, size))
+      case .portWrite, .portRead: continue
+      }
+    }
+    return ranges
+  }
+
+  /// How many times each (space, address, size, value) is written by a full run, leaving
+  /// out sequenced writes (their values depend on the counter; check them with
+  /// ``SequenceCheck``).
   public func expectedWrites() -> [GuestWrite: Int] {
     var counts: [GuestWrite: Int] = [:]
     for access in accesses {
@@ -88,6 +142,7 @@ public struct GuestProgram: Sendable, Hashable {
       throw .invalidArgument("iterations \(iterations) out of range")
     }
     var period = 1
+    for write in sequencedWrites { try validate(write) }
     for access in accesses {
       try validate(access)
       switch access {
@@ -108,21 +163,26 @@ public struct GuestProgram: Sendable, Hashable {
       case .portWrite, .mmioWrite: break
       }
     }
+    let sequence = sequencedWrites.isEmpty ? nil : SequenceSlots(writer: writer, data: &data)
 
     var code = X86Emitter()
+    if let sequence { code.loadESI(absolute: UInt32(sequence.counter)) }
     let blocks = iterations / period
     if blocks > 0 {
       code.movECX(UInt32(blocks))
       let loopStart = code.bytes.count
       for phase in 0..<period {
-        emitIteration(phase: phase, into: &code, data: &data, results: resultAddresses)
+        emitIteration(
+          phase: phase, into: &code, data: &data, results: resultAddresses, sequence: sequence)
       }
       code.decECX()
       code.jnz(to: loopStart)
     }
     for phase in 0..<(iterations % period) {
-      emitIteration(phase: phase, into: &code, data: &data, results: resultAddresses)
+      emitIteration(
+        phase: phase, into: &code, data: &data, results: resultAddresses, sequence: sequence)
     }
+    if let sequence { code.storeESI(absolute: UInt32(sequence.counter)) }
     code.hlt()
 
     let end = codeAddress + UInt64(code.bytes.count)
@@ -136,7 +196,21 @@ public struct GuestProgram: Sendable, Hashable {
     }
     return AssembledGuest(
       code: code.bytes, codeAddress: codeAddress, data: data.bytes, dataAddress: dataAddress,
-      resultAddresses: resultAddresses)
+      resultAddresses: resultAddresses, sequenceCounterAddress: sequence?.counter)
+  }
+
+  private func validate(_ write: SequencedWrite) throws(KVMError) {
+    switch write.space {
+    case .pio:
+      guard write.size == 4, write.address <= UInt64(UInt16.max) else {
+        throw .invalidArgument("a sequenced port write is 4 bytes to a 16-bit port")
+      }
+    case .mmio:
+      guard write.size == 4 || write.size == 8 else {
+        throw .invalidArgument("a sequenced MMIO write is 4 or 8 bytes, not \(write.size)")
+      }
+      try validate(address: write.address, size: write.size)
+    }
   }
 
   private func validate(_ access: Access) throws(KVMError) {
@@ -171,8 +245,12 @@ public struct GuestProgram: Sendable, Hashable {
   }
 
   private func emitIteration(
-    phase: Int, into code: inout X86Emitter, data: inout DataArea, results: [Int: UInt64]
+    phase: Int, into code: inout X86Emitter, data: inout DataArea, results: [Int: UInt64],
+    sequence: SequenceSlots?
   ) {
+    if let sequence {
+      for write in sequencedWrites { sequence.emit(write, into: &code) }
+    }
     for (index, access) in accesses.enumerated() {
       switch access {
       case .portWrite(let port, let size, let values):
@@ -201,147 +279,8 @@ public struct GuestProgram: Sendable, Hashable {
   }
 }
 
-/// An encoded `GuestProgram`: the bytes to copy into guest RAM and where.
-public struct AssembledGuest: Sendable, Hashable {
-  /// Machine code; execution starts at its first byte.
-  public let code: [UInt8]
-  /// Guest-physical address the code is built for.
-  public let codeAddress: UInt64
-  /// Constants and zeroed result slots.
-  public let data: [UInt8]
-  /// Guest-physical address of `data`.
-  public let dataAddress: UInt64
-  /// For each read access (by index in `GuestProgram.accesses`), the guest-physical
-  /// address of its 8-byte result slot.
-  public let resultAddresses: [Int: UInt64]
-
-  /// Copies code and data into `memory`.
-  public func load(into memory: GuestMemory) throws(KVMError) {
-    try memory.write(code, at: codeAddress)
-    try memory.write(data, at: dataAddress)
-  }
-}
-
 private func leastCommonMultiple(_ a: Int, _ b: Int) -> Int {
   var (x, y) = (a, b)
   while y != 0 { (x, y) = (y, x % y) }
   return a / x * b
-}
-
-/// Guest data: 8-byte aligned constants (deduplicated) and result slots.
-private struct DataArea {
-  let base: UInt64
-  var bytes: [UInt8] = []
-  var constants: [UInt64: UInt64] = [:]
-
-  init(base: UInt64) { self.base = base }
-
-  mutating func reserve(_ count: Int) -> UInt64 {
-    let address = base + UInt64(bytes.count)
-    bytes.append(contentsOf: repeatElement(0, count: count))
-    return address
-  }
-
-  mutating func constant(_ value: UInt64) -> UInt64 {
-    if let address = constants[value] { return address }
-    let address = reserve(8)
-    let offset = Int(address - base)
-    for byte in 0..<8 { bytes[offset + byte] = UInt8(truncatingIfNeeded: value >> (8 * byte)) }
-    constants[value] = address
-    return address
-  }
-}
-
-/// x86 encodings for 32-bit code (default operand and address size 32; 0x66
-/// selects 16-bit operands).
-private struct X86Emitter {
-  var bytes: [UInt8] = []
-
-  private mutating func emit(_ value: UInt64, size: Int) {
-    for byte in 0..<size { bytes.append(UInt8(truncatingIfNeeded: value >> (8 * byte))) }
-  }
-
-  private mutating func operandSize(_ size: Int) {
-    if size == 2 { bytes.append(0x66) }
-  }
-
-  /// mov ecx, imm32
-  mutating func movECX(_ value: UInt32) {
-    bytes.append(0xB9)
-    emit(UInt64(value), size: 4)
-  }
-
-  /// dec ecx
-  mutating func decECX() { bytes.append(0x49) }
-
-  /// jnz rel32 back to byte offset `target`.
-  mutating func jnz(to target: Int) {
-    bytes += [0x0F, 0x85]
-    emit(UInt64(bitPattern: Int64(target - (bytes.count + 4))), size: 4)
-  }
-
-  mutating func hlt() { bytes.append(0xF4) }
-
-  /// mov dx, imm16
-  private mutating func movDX(_ port: UInt16) {
-    bytes += [0x66, 0xBA]
-    emit(UInt64(port), size: 2)
-  }
-
-  /// mov al/ax/eax, imm; out dx, al/ax/eax
-  mutating func outImmediate(port: UInt16, size: Int, value: UInt64) {
-    movDX(port)
-    if size == 1 {
-      bytes.append(0xB0)
-    } else {
-      operandSize(size)
-      bytes.append(0xB8)
-    }
-    emit(value, size: size)
-    operandSize(size)
-    bytes.append(size == 1 ? 0xEE : 0xEF)
-  }
-
-  /// in al/ax/eax, dx
-  mutating func inAccumulator(port: UInt16, size: Int) {
-    movDX(port)
-    operandSize(size)
-    bytes.append(size == 1 ? 0xEC : 0xED)
-  }
-
-  /// mov byte/word/dword [abs32], imm
-  mutating func storeImmediate(absolute address: UInt32, size: Int, value: UInt64) {
-    operandSize(size)
-    bytes += [size == 1 ? 0xC6 : 0xC7, 0x05]
-    emit(UInt64(address), size: 4)
-    emit(value, size: size)
-  }
-
-  /// mov al/ax/eax, [moffs32]
-  mutating func loadAccumulator(absolute address: UInt32, size: Int) {
-    operandSize(size)
-    bytes.append(size == 1 ? 0xA0 : 0xA1)
-    emit(UInt64(address), size: 4)
-  }
-
-  /// mov [moffs32], al/ax/eax
-  mutating func storeAccumulator(absolute address: UInt32, size: Int) {
-    operandSize(size)
-    bytes.append(size == 1 ? 0xA2 : 0xA3)
-    emit(UInt64(address), size: 4)
-  }
-
-  /// movq mm0, [abs32] (0F 6F /r, ModRM 05 = disp32). MMX rather than SSE because
-  /// KVM's instruction emulator implements the MMX form for MMIO and rejects the SSE
-  /// `movq` encodings (internal error, emulation suberror).
-  mutating func movqMM0(fromAbsolute address: UInt32) {
-    bytes += [0x0F, 0x6F, 0x05]
-    emit(UInt64(address), size: 4)
-  }
-
-  /// movq [abs32], mm0 (0F 7F /r), one 8-byte access
-  mutating func movqMM0(toAbsolute address: UInt32) {
-    bytes += [0x0F, 0x7F, 0x05]
-    emit(UInt64(address), size: 4)
-  }
 }

@@ -43,13 +43,7 @@ public final class GuestRun: Sendable {
     let ramSize = areaSize * programs.count
     let ramEnd = Self.memoryBase + UInt64(ramSize)
     for program in programs {
-      for access in program.accesses {
-        let range: (address: UInt64, size: Int)
-        switch access {
-        case .mmioWrite(let address, let size, _), .mmioRead(let address, let size):
-          range = (address, size)
-        case .portWrite, .portRead: continue
-        }
+      for range in program.mmioRanges {
         if range.address < ramEnd && range.address + UInt64(range.size) > Self.memoryBase {
           throw .invalidArgument("MMIO address 0x\(String(range.address, radix: 16)) is guest RAM")
         }
@@ -124,6 +118,16 @@ public final class GuestRun: Sendable {
       statistics.append(try result!.get())
     }
     return statistics
+  }
+
+  /// The sequence number the next sequenced write of vCPU `vcpu` carries: the sequenced
+  /// writes it executed since this `GuestRun` was created, modulo 2^32 (its
+  /// ``SequencedValue`` keeps the low 24 bits). Read it between runs.
+  public func sequenceCounter(vcpu: Int) throws(KVMError) -> UInt32 {
+    guard let address = assembled[vcpu].sequenceCounterAddress else {
+      throw .invalidArgument("the program of vCPU \(vcpu) has no sequenced writes")
+    }
+    return UInt32(try memory.load(at: address, size: 4))
   }
 
   /// The value last stored by read access `access` of the program on vCPU `vcpu`

@@ -1,25 +1,7 @@
 public import ConcurrentBus
 
-/// Why a mirrored registration could not be added or removed. Whenever one is thrown,
-/// both the bus and the kernel are as they were before the call.
-public enum KernelIOEventFDMirrorError: Error, Equatable, CustomStringConvertible {
-  /// The bus refused the registration or unregistration (collision, bad size, unknown).
-  case bus(IOBusError)
-  /// KVM_IOEVENTFD refused the assignment or deassignment.
-  case kernel(KVMError)
-  /// A step failed and undoing the step before it failed too: the two sides disagree.
-  /// Not expected in practice (undo repeats a call that has just succeeded).
-  case undoFailed(step: String, undo: String)
-
-  /// One line naming the side that failed.
-  public var description: String {
-    switch self {
-    case .bus(let error): return "bus: \(error)"
-    case .kernel(let error): return "kernel: \(error)"
-    case .undoFailed(let step, let undo): return "\(step), and undoing it failed: \(undo)"
-    }
-  }
-}
+/// The errors of ``KernelIOEventFDMirror``, named before ``KernelCoalescedMirror`` shared them.
+public typealias KernelIOEventFDMirrorError = KernelMirrorError
 
 /// An ioeventfd registered on a bus and mirrored into KVM_IOEVENTFD.
 public struct MirroredRegistration: Sendable {
@@ -91,12 +73,12 @@ public final class KernelIOEventFDMirror<Flavor: RCUFlavor>: Sendable {
   /// Registers `eventFD` for writes at `address` in `space` matching `size` and `match`
   /// (KVM ioeventfd rules) on the bus, then assigns the same binding in the kernel.
   ///
-  /// - Throws: ``KernelIOEventFDMirrorError/bus(_:)`` with nothing changed;
-  ///   ``KernelIOEventFDMirrorError/kernel(_:)`` after the bus registration was removed
+  /// - Throws: ``KernelMirrorError/bus(_:)`` with nothing changed;
+  ///   ``KernelMirrorError/kernel(_:)`` after the bus registration was removed
   ///   again.
   public func register(
     _ eventFD: EventFD, space: GuestAddressSpace, address: UInt64, size: Int, match: ValueMatch
-  ) throws(KernelIOEventFDMirrorError) -> MirroredRegistration {
+  ) throws(KernelMirrorError) -> MirroredRegistration {
     let bus = bus(space)
     let registration: Registration
     do {
@@ -129,9 +111,9 @@ public final class KernelIOEventFDMirror<Flavor: RCUFlavor>: Sendable {
   /// Deassigns the kernel binding, then unregisters from the bus (waiting for a grace
   /// period). When it returns, nothing signals the eventfd any more.
   ///
-  /// - Throws: ``KernelIOEventFDMirrorError/kernel(_:)`` with nothing changed;
-  ///   ``KernelIOEventFDMirrorError/bus(_:)`` after the kernel binding was assigned again.
-  public func unregister(_ mirrored: MirroredRegistration) throws(KernelIOEventFDMirrorError) {
+  /// - Throws: ``KernelMirrorError/kernel(_:)`` with nothing changed;
+  ///   ``KernelMirrorError/bus(_:)`` after the kernel binding was assigned again.
+  public func unregister(_ mirrored: MirroredRegistration) throws(KernelMirrorError) {
     do {
       try vm.deassign(mirrored.assignment)
     } catch {

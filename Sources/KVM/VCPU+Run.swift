@@ -5,6 +5,17 @@ extension VCPU {
   /// Runs the guest until it executes `hlt`, delivering port and MMIO exits to
   /// `handler` on the calling thread.
   ///
+  /// After every exit, writes buffered in the VM's coalesced ring are applied through
+  /// `handler` first (``CoalescedRing/drain(through:)``), so the exit in hand, a read above
+  /// all, comes after every coalesced write the guest made before it; the ring is drained
+  /// at `hlt` too, so every guest write has been applied when this returns.
+  ///
+  /// `handler`'s thread hooks bracket the run (``GuestIOHandler/beginDispatching()`` first,
+  /// ``GuestIOHandler/endDispatching()`` last) and every KVM_RUN
+  /// (``GuestIOHandler/willEnterGuest()``, ``GuestIOHandler/didExitGuest()``): with a
+  /// ``BusExitHandler`` on a quiescent-state flavor the thread is offline, invisible to grace
+  /// periods, whenever it is in the guest.
+  ///
   /// String I/O (`rep outs`/`rep ins`, `count` > 1) is delivered as `count`
   /// separate accesses in order. KVM_RUN interrupted by a signal is retried. Any
   /// exit other than IO, MMIO and HLT throws `KVMError.unexpectedExit`.
@@ -15,6 +26,8 @@ extension VCPU {
   public func run<Handler: GuestIOHandler>(handler: Handler) throws(KVMError) -> RunStatistics {
     try beginRun()
     defer { endRun() }
+    handler.beginDispatching()
+    defer { handler.endDispatching() }
 
     let clock = ContinuousClock()
     let start = clock.now
@@ -22,8 +35,11 @@ extension VCPU {
     let runArea = UnsafeMutableRawPointer(run)
 
     while true {
-      if ckvm_ioctl_int(descriptor, CKVM_RUN, 0) != 0 {
-        let code = errno
+      handler.willEnterGuest()
+      let result = ckvm_ioctl_int(descriptor, CKVM_RUN, 0)
+      let code = errno
+      handler.didExitGuest()
+      if result != 0 {
         if code == EINTR {
           statistics.interruptedRuns += 1
           continue
@@ -31,6 +47,9 @@ extension VCPU {
         throw .ioctl(name: "KVM_RUN", errno: code)
       }
       statistics.exits += 1
+      if let coalescedRing, coalescedRing.hasPendingWrites {
+        statistics.drainedCoalescedWrites += coalescedRing.drain(through: handler)
+      }
       let reason = ckvm_run_exit_reason(run)
       switch reason {
       case CKVM_EXIT_IO:

@@ -15,10 +15,15 @@ public final class VCPU: @unchecked Sendable {
   /// The vCPU file descriptor.
   public let descriptor: Int32
   @usableFromInline let run: UnsafeMutablePointer<kvm_run>
+  /// The VM's coalesced ring (shared by every vCPU), drained before each exit is dispatched.
+  @usableFromInline let coalescedRing: CoalescedRing?
   private let mmapSize: Int
   private let running = Atomic<Bool>(false)
 
-  init(vm: VirtualMachine, id: UInt32, descriptor: Int32, mmapSize: Int) throws(KVMError) {
+  init(
+    vm: VirtualMachine, id: UInt32, descriptor: Int32, mmapSize: Int,
+    coalescedRing: CoalescedRing?
+  ) throws(KVMError) {
     let mapped = mmap(nil, mmapSize, PROT_READ | PROT_WRITE, MAP_SHARED, descriptor, 0)
     guard let mapped, mapped != MAP_FAILED else {
       let code = errno
@@ -29,6 +34,7 @@ public final class VCPU: @unchecked Sendable {
     self.id = id
     self.descriptor = descriptor
     self.mmapSize = mmapSize
+    self.coalescedRing = coalescedRing
     self.run = mapped.bindMemory(to: kvm_run.self, capacity: 1)
   }
 

@@ -13,6 +13,7 @@ public final class VirtualMachine: Sendable {
   public let descriptor: Int32
   let vcpuMmapSize: Int
   private let memory = Mutex<[UInt32: GuestMemory]>([:])
+  private let ring = Mutex<CoalescedRing?>(nil)
 
   init(system: KVMSystem, descriptor: Int32, vcpuMmapSize: Int) {
     self.system = system
@@ -57,10 +58,36 @@ public final class VirtualMachine: Sendable {
     memory.withLock { $0[slot] }
   }
 
-  /// Creates vCPU number `id` (KVM_CREATE_VCPU) and maps its `kvm_run` area.
+  /// Creates vCPU number `id` (KVM_CREATE_VCPU) and maps its `kvm_run` area, and with the
+  /// first vCPU the VM's ``coalescedRing``.
   public func createVCPU(id: UInt32) throws(KVMError) -> VCPU {
     let fd = ckvm_ioctl_int(descriptor, CKVM_CREATE_VCPU, UInt(id))
     guard fd >= 0 else { throw .ioctl(name: "KVM_CREATE_VCPU", errno: errno) }
-    return try VCPU(vm: self, id: id, descriptor: fd, mmapSize: vcpuMmapSize)
+    let coalescedRing: CoalescedRing?
+    do {
+      coalescedRing = try sharedRing(mappingFrom: fd)
+    } catch {
+      close(fd)
+      throw error
+    }
+    return try VCPU(
+      vm: self, id: id, descriptor: fd, mmapSize: vcpuMmapSize, coalescedRing: coalescedRing)
+  }
+
+  /// The VM's coalesced MMIO/PIO ring, once a vCPU exists (it is mapped from a vCPU
+  /// descriptor); nil before that, or without KVM_CAP_COALESCED_MMIO.
+  public var coalescedRing: CoalescedRing? {
+    ring.withLock { $0 }
+  }
+
+  private func sharedRing(mappingFrom vcpuDescriptor: Int32) throws(KVMError) -> CoalescedRing? {
+    if let existing = coalescedRing { return existing }
+    guard let pageOffset = try system.coalescedRingPageOffset() else { return nil }
+    let mapped = try CoalescedRing(vcpuDescriptor: vcpuDescriptor, pageOffset: pageOffset)
+    return ring.withLock { current in
+      if let current { return current }
+      current = mapped
+      return mapped
+    }
   }
 }

@@ -86,5 +86,22 @@ public enum QSBRRCU: RCUFlavor {
   @inlinable @inline(__always)
   public static func quiescentState() { curcu_qsbr_quiescent_state() }
 
+  /// Reads from any thread: an online thread simply enters a section; a registered thread
+  /// that is offline comes online for `body` and goes offline again; a thread that is not
+  /// registered registers for `body` and unregisters after it. Cold: a registration takes
+  /// liburcu's registry lock. For management code (a bus's `registrations` or
+  /// `device(of:)`), never for dispatch.
+  public static func withReadSectionFromAnyThread<Result>(_ body: () -> Result) -> Result {
+    if curcu_qsbr_is_online() { return withReadSection(body) }
+    if curcu_qsbr_is_registered() {
+      threadOnline()
+      defer { threadOffline() }
+      return withReadSection(body)
+    }
+    registerCurrentThread()
+    defer { unregisterCurrentThread() }
+    return withReadSection(body)
+  }
+
   private static let reclaimer = Reclaimer(name: name, synchronize: synchronize)
 }

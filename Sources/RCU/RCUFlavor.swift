@@ -76,6 +76,13 @@ public protocol RCUFlavor: Sendable {
   /// Tells the flavor that the calling thread holds no RCU-protected reference right now
   /// (between two dispatches). Only QSBR needs it; for every other flavor it compiles away.
   static func quiescentState()
+
+  /// Runs `body` inside a read-side section from any thread, whatever the flavor's rules
+  /// for readers: for the cold reads of management code (a bus's `registrations`), not for
+  /// dispatch. Every flavor but QSBR simply enters a section; QSBR attaches a thread that is
+  /// not registered, or not online, for the length of `body`, where ``withReadSection(_:)``
+  /// would abort.
+  static func withReadSectionFromAnyThread<Result>(_ body: () -> Result) -> Result
 }
 
 extension RCUFlavor {
@@ -90,6 +97,12 @@ extension RCUFlavor {
   /// No-op: only quiescent-state-based flavors need quiescent states announced.
   @inlinable @inline(__always)
   public static func quiescentState() {}
+
+  /// Enters a read-side section: every thread may read on flavors that register readers
+  /// lazily or need no registration.
+  public static func withReadSectionFromAnyThread<Result>(_ body: () -> Result) -> Result {
+    withReadSection(body)
+  }
 }
 
 extension RCUFlavor {

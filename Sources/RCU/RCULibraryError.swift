@@ -12,6 +12,7 @@ public enum RCULibraryError: Error, Hashable, Sendable, CustomStringConvertible 
   /// it, and its callbacks may be pending).
   case anotherLibraryLoaded(loaded: String, requested: String)
 
+  /// What went wrong, with the path and the loader's reason, for a log line.
   public var description: String {
     switch self {
     case .fileNotFound(let path, let reason):

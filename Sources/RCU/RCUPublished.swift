@@ -54,6 +54,13 @@ public final class RCUPublished<Flavor: RCUFlavor, Payload: ~Copyable>: @uncheck
     Flavor.withReadSection { withCurrent(body) }
   }
 
+  /// Borrows the current snapshot from any thread, whatever the flavor's rules for readers
+  /// (see ``RCUFlavor/withReadSectionFromAnyThread(_:)``): for management code, not for a
+  /// hot path.
+  public func readFromAnyThread<Result>(_ body: (borrowing Payload) -> Result) -> Result {
+    Flavor.withReadSectionFromAnyThread { withCurrent(body) }
+  }
+
   /// Makes `next` the current snapshot and hands back the previous one.
   ///
   /// Callers must serialize calls to `publish` (one writer at a time). Readers that started
@@ -108,9 +115,10 @@ public struct RetiredSnapshot<Flavor: RCUFlavor, Payload: ~Copyable>: ~Copyable,
     owner.destroy(pointer)
   }
 
-  /// Destroys the snapshot after a grace period without blocking, then runs `then` (on the
-  /// flavor's reclaimer thread). Objects `then` captures are kept alive until that point,
-  /// which is how a writer defers releasing devices that readers may still be calling.
+  /// Destroys the snapshot after a grace period without blocking, then runs `then` on the
+  /// thread that runs the flavor's deferred work (see ``RCUFlavor/deferUntilGracePeriod(_:)``).
+  /// Objects `then` captures are kept alive until that point, which is how a writer defers
+  /// releasing devices that readers may still be calling.
   public consuming func reclaimDeferred(then: (@Sendable () -> Void)? = nil) {
     let snapshot = self
     Flavor.deferUntilGracePeriod {

@@ -133,10 +133,12 @@ struct DeviceUpdateTests {
     let trigger = CallbackDevice { _ in
       _ = try other.register(RecordingDevice("x"), base: 0, length: 1)
     }
-    _ = try other.register(trigger, base: 0x100, length: 1)
+    let triggerRegistration = try other.register(trigger, base: 0x100, length: 1)
     try bus.update { _ in _ = other.write(address: 0x100, size: 1, value: 0) }
     #expect(trigger.failures == ["\(IOBusError.insideUpdate)"])
     #expect(other.registrations.count == 1)
+    // The device's closure holds `other`, which holds the device: break the cycle.
+    try other.unregister(triggerRegistration)
   }
 
   @Test("introspection works inside an update body and a device callback")

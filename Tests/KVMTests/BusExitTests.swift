@@ -1,8 +1,8 @@
-import StressKit
 import ConcurrentBus
 import Glibc
 import KVM
 import RCU
+import StressKit
 import Synchronization
 import Testing
 
@@ -177,43 +177,21 @@ struct BusExitTests {
       eventFD: outside.descriptor, address: 0x1000, length: 1, space: .pio, datamatch: 0x22)
     try run.vm.assign(binding)
     let eventFD = try ConcurrentBus.EventFD()
-    #expect(throws: KernelIOEventFDMirrorError.kernel(.ioctl(name: "KVM_IOEVENTFD", errno: EEXIST)))
-    {
+    #expect(throws: KernelMirrorError.kernel(.ioctl(name: "KVM_IOEVENTFD", errno: EEXIST))) {
       try mirror.register(eventFD, space: .pio, address: 0x1000, size: 1, match: .value(0x22))
     }
     #expect(portBus.registrations.isEmpty)
     // A collision on the bus never reaches the kernel.
     try run.vm.deassign(binding)
     let first = try mirror.register(eventFD, space: .pio, address: 0x1000, size: 1, match: .any)
-    #expect(throws: KernelIOEventFDMirrorError.self) {
+    #expect(throws: KernelMirrorError.self) {
       try mirror.register(outside, space: .pio, address: 0x1000, size: 1, match: .value(1))
     }
     try mirror.unregister(first)
     #expect(portBus.registrations.isEmpty)
     #expect(
-      throws: KernelIOEventFDMirrorError.kernel(
+      throws: KernelMirrorError.kernel(
         .ioctl(name: "KVM_IOEVENTFD(deassign)", errno: ENOENT))
     ) { try mirror.unregister(first) }
-  }
-
-  @Test(arguments: [false, true])
-  func churnDuringAGuestRunCountsExactly(kernelIOEventFD: Bool) throws {
-    let limit = try system().recommendedVCPUCount()
-    let report = try GuestChurn.run(
-      system: system(), flavor: MembRCU.self,
-      configuration: GuestChurnConfiguration(
-        duration: .milliseconds(700), vcpus: min(2, limit), hotplugThreads: 1, stableDevices: 8,
-        churnDevices: 8, kernelIOEventFD: kernelIOEventFD, seed: 7))
-    #expect(report.violations.isEmpty, "\(report.violations.prefix(5))")
-    #expect(report.executedWrites > 0)
-    #expect(report.hotplugOperations > 0)
-    #expect(report.drainedSignals > 0)
-    #expect(report.unclaimedWrites > 0)
-    #expect(report.drainedSignals + report.unclaimedWrites == report.executedWrites)
-    if kernelIOEventFD {
-      #expect(report.kernelAbsorbedWrites > 0)
-    } else {
-      #expect(report.kernelAbsorbedWrites == 0)
-    }
   }
 }

@@ -212,7 +212,3 @@ struct KVMTests {
     }
   }
 }
-
-private func littleEndian(_ value: UInt32) -> [UInt8] {
-  withUnsafeBytes(of: value.littleEndian) { Array($0) }
-}

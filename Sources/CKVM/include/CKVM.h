@@ -24,6 +24,8 @@ static const unsigned long CKVM_SET_REGS = KVM_SET_REGS;
 static const unsigned long CKVM_GET_SREGS = KVM_GET_SREGS;
 static const unsigned long CKVM_SET_SREGS = KVM_SET_SREGS;
 static const unsigned long CKVM_IOEVENTFD = KVM_IOEVENTFD;
+static const unsigned long CKVM_REGISTER_COALESCED_MMIO = KVM_REGISTER_COALESCED_MMIO;
+static const unsigned long CKVM_UNREGISTER_COALESCED_MMIO = KVM_UNREGISTER_COALESCED_MMIO;
 
 // MARK: capabilities
 
@@ -32,6 +34,9 @@ static const int CKVM_CAP_MAX_VCPUS = KVM_CAP_MAX_VCPUS;
 static const int CKVM_CAP_IOEVENTFD = KVM_CAP_IOEVENTFD;
 static const int CKVM_CAP_IOEVENTFD_ANY_LENGTH = KVM_CAP_IOEVENTFD_ANY_LENGTH;
 static const int CKVM_CAP_USER_MEMORY = KVM_CAP_USER_MEMORY;
+/// KVM_CHECK_EXTENSION answers with the ring's page offset in the vCPU mapping (0: absent).
+static const int CKVM_CAP_COALESCED_MMIO = KVM_CAP_COALESCED_MMIO;
+static const int CKVM_CAP_COALESCED_PIO = KVM_CAP_COALESCED_PIO;
 
 // MARK: ioeventfd flags
 
@@ -109,6 +114,58 @@ static inline uint64_t ckvm_run_fail_entry_reason(const struct kvm_run *run) {
 
 static inline uint32_t ckvm_run_internal_suberror(const struct kvm_run *run) {
   return run->internal.suberror;
+}
+
+// MARK: the coalesced MMIO/PIO ring
+// One page per VM, mapped from any vCPU descriptor at page KVM_COALESCED_MMIO_PAGE_OFFSET.
+// The kernel produces at `last` (under its own spinlock, with a write barrier between the
+// entry and the index); userspace consumes at `first`. One slot always stays free, so
+// first == last means empty. The kernel reads `first` to decide whether there is room and
+// lets the write exit to userspace normally when there is none.
+
+/// Entries the ring of a `page_size`-byte page holds (one of them always stays free).
+static inline uint32_t ckvm_coalesced_ring_slots(uint32_t page_size) {
+  return (page_size - sizeof(struct kvm_coalesced_mmio_ring)) / sizeof(struct kvm_coalesced_mmio);
+}
+
+/// The kernel's producer index. Acquire: pairs with the kernel's smp_wmb between filling an
+/// entry and publishing `last`, so every entry before `last` is read complete.
+static inline uint32_t ckvm_coalesced_ring_last(const struct kvm_coalesced_mmio_ring *ring) {
+  return __atomic_load_n(&ring->last, __ATOMIC_ACQUIRE);
+}
+
+/// The consumer index. Acquire: pairs with the release in `ckvm_coalesced_ring_set_first`,
+/// so a thread that sees an entry consumed also sees everything its consumer did before.
+static inline uint32_t ckvm_coalesced_ring_first(const struct kvm_coalesced_mmio_ring *ring) {
+  return __atomic_load_n(&ring->first, __ATOMIC_ACQUIRE);
+}
+
+/// Marks every entry before `first` consumed. Release: the entry's contents were read (and
+/// dispatched) before the kernel, which reads `first` to find room, may overwrite the slot.
+static inline void ckvm_coalesced_ring_set_first(struct kvm_coalesced_mmio_ring *ring,
+                                                 uint32_t first) {
+  __atomic_store_n(&ring->first, first, __ATOMIC_RELEASE);
+}
+
+/// Entry `index` (the flexible array member is invisible to Swift).
+static inline const struct kvm_coalesced_mmio *
+ckvm_coalesced_ring_entry(const struct kvm_coalesced_mmio_ring *ring, uint32_t index) {
+  return &ring->coalesced_mmio[index];
+}
+
+/// Whether the entry is a port write (the `pio` member of an anonymous union).
+static inline uint32_t ckvm_coalesced_entry_pio(const struct kvm_coalesced_mmio *entry) {
+  return entry->pio;
+}
+
+/// The `kvm_coalesced_mmio_zone` for KVM_(UN)REGISTER_COALESCED_MMIO.
+static inline struct kvm_coalesced_mmio_zone ckvm_coalesced_zone(uint64_t address, uint32_t size,
+                                                                 uint32_t pio) {
+  struct kvm_coalesced_mmio_zone zone = {0};
+  zone.addr = address;
+  zone.size = size;
+  zone.pio = pio;
+  return zone;
 }
 
 #endif

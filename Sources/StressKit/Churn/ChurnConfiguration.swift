@@ -1,9 +1,12 @@
+import RCU
 
-
-/// A deliberate bug to inject, to prove the checks catch it.
+/// A deliberate bug to inject, to prove the checks catch it. Each is done by the engine
+/// from outside the bus: the production types carry no fault switch.
 public enum ChurnFault: String, CaseIterable, Codable, Sendable {
+  /// No fault: the run must be clean.
   case none
-  /// Unregister returns (and the tool poisons) without waiting for a grace period.
+  /// Every `faultEvery`-th removal releases its devices and runs its checks right away,
+  /// without waiting for its grace period.
   case skipGracePeriod = "skip-grace-period"
   /// The writer's copy occasionally leaves out one unrelated entry.
   case dropEntry = "drop-entry"
@@ -13,20 +16,32 @@ public enum ChurnFault: String, CaseIterable, Codable, Sendable {
 
 /// Everything a churn run was asked to do.
 public struct ChurnConfiguration: Codable, Sendable {
+  /// vCPU threads dispatching.
   public var vcpus: Int
+  /// Hotplug threads registering and unregistering the churned slots.
   public var hotplug: Int
+  /// Consumer threads draining eventfds.
   public var consumers: Int
+  /// Seconds of dispatching.
   public var duration: Double
+  /// Stable eventfd registrations.
   public var devices: Int
+  /// Churned slots, each an eventfd and a range device.
   public var churnDevices: Int
+  /// The RCU flavor.
   public var flavor: FlavorChoice
+  /// The injected fault.
   public var fault: ChurnFault
+  /// For `skip-grace-period`: one removal in this many (per hotplug thread) skips.
+  public var faultEvery: Int
+  /// Seeds every random choice.
   public var seed: UInt64
 
   /// A configuration; see the properties.
   public init(
-    vcpus: Int, hotplug: Int, consumers: Int, duration: Double, devices: Int, churnDevices: Int,
-    flavor: FlavorChoice, fault: ChurnFault, seed: UInt64
+    vcpus: Int, hotplug: Int = 1, consumers: Int = 1, duration: Double, devices: Int = 16,
+    churnDevices: Int = 16, flavor: FlavorChoice = .memb, fault: ChurnFault = .none,
+    faultEvery: Int = 1, seed: UInt64 = 1
   ) {
     self.vcpus = vcpus
     self.hotplug = hotplug
@@ -36,18 +51,39 @@ public struct ChurnConfiguration: Codable, Sendable {
     self.churnDevices = churnDevices
     self.flavor = flavor
     self.fault = fault
+    self.faultEvery = faultEvery
     self.seed = seed
+  }
+
+  /// Checks every option before anything starts.
+  public func validate() throws(OptionError) {
+    try RunLimits.checkDuration(duration)
+    try RunLimits.checkThreads("--vcpus", vcpus)
+    try flavor.requireNotQSBR(for: "churn")
+    try RunLimits.check("--churn-devices", churnDevices, in: 1...ChurnLayout.maximumChurnSlots)
+    try RunLimits.check(
+      "--hotplug", hotplug, in: 1...min(64, churnDevices),
+      why: "each hotplug thread owns at least one churned slot")
+    try RunLimits.check("--consumers", consumers, in: 1...64)
+    try RunLimits.check(
+      "--devices", devices, in: 1...ChurnLayout.maximumStableDevices,
+      why: "the stable eventfds' address window")
+    try RunLimits.check("--fault-every", faultEvery, in: 1...1_000_000)
   }
 }
 
-/// What the vCPU, hotplug and consumer threads count, one shard per thread.
-enum ChurnCounter: Int, CaseIterable {
-  case dispatches
-  case claimed
-  case unclaimed
-  case singleUpdates
-  case batchedUpdates
-  case registrations
-  case synchronousUnregisters
-  case deferredUnregisters
+extension ChurnConfiguration {
+  /// Runs churn with this configuration on its flavor.
+  public func run() throws -> ChurnReport {
+    try flavor.run(ChurnWork(configuration: self))
+  }
+}
+
+/// A churn run, generic over the flavor ``FlavorChoice/run(_:)`` picks.
+private struct ChurnWork: FlavorGenericWork {
+  let configuration: ChurnConfiguration
+
+  func run<Flavor: RCUFlavor>(_ flavor: Flavor.Type) throws -> ChurnReport {
+    try ChurnRun<Flavor>(configuration).run()
+  }
 }

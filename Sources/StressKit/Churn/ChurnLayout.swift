@@ -1,6 +1,3 @@
-import HostSupport
-import ConcurrentBus
-
 /// Where a churn run puts things on its MMIO bus.
 ///
 /// A device-model range covers the window where every eventfd sits, so a write that matches
@@ -37,4 +34,10 @@ enum ChurnLayout {
   static func churnRangeBase(_ slot: Int) -> UInt64 { 0x2000_0000 + UInt64(slot) * 0x1000 }
 
   static let churnRangeLength: UInt64 = 0x1000
+
+  /// The most stable eventfds whose addresses stay below the churned eventfd window.
+  static let maximumStableDevices = Int(0x8000 - 0x100) / 8 * 4
+
+  /// The most churned slots (their eventfds stay inside the model window).
+  static let maximumChurnSlots = 4096
 }

@@ -1,8 +1,9 @@
-import HostSupport
 import Foundation
 
 /// The result of `stress churn`, printed on stdout and written with `--json`.
-public struct ChurnReport: Codable, Sendable {
+public struct ChurnReport: CheckReport, Codable {
+  /// The command that ran.
+  public let command: String
   let configuration: ChurnConfiguration
   let elapsedSeconds: Double
   /// Guest accesses dispatched by all vCPU threads.
@@ -11,13 +12,22 @@ public struct ChurnReport: Codable, Sendable {
   /// Dispatches some registration claimed / nothing claimed.
   let claimed: UInt64
   let unclaimed: UInt64
-  /// Churned registrations made (each an eventfd and a range device).
+  /// Churned slots plugged (each an eventfd and a range device) and unplugged.
   let registrations: UInt64
+  let removals: UInt64
   let singleUpdatesPerSecond: Double
   let batchedUpdatesPerSecond: Double
-  let synchronousUnregisters: UInt64
-  let deferredUnregisters: UInt64
-  /// How long synchronous unregisters (single or batched) blocked.
+  /// Removing updates that blocked for their grace period.
+  let gracePeriodsWaited: UInt64
+  /// Deferred release callbacks that ran.
+  let deferredReleases: UInt64
+  /// Removals whose grace period the `skip-grace-period` fault skipped.
+  let skippedGracePeriods: UInt64
+  /// Removal checks run (stale-section and in-device), and the vCPUs they found inside a
+  /// read-side section.
+  let removalChecks: UInt64
+  let sectionsSeenByChecks: UInt64
+  /// How long synchronous removals blocked.
   let gracePeriodWait: LatencySummary
   let busUnclaimedWrites: UInt64
   let busFailedSignals: UInt64
@@ -31,15 +41,21 @@ public struct ChurnReport: Codable, Sendable {
   /// a long run must not grow.
   let rssAfter30sBytes: UInt64?
   let rssAtEndBytes: UInt64
-  let violations: [ViolationSummary]
+  /// What the run concluded.
+  public let verdict: Verdict
+  /// The minimums and what the run reached.
+  public let work: [WorkMeasure]
+  /// What broke, by kind.
+  public let violations: [ViolationSummary]
 
-  public var clean: Bool { violations.isEmpty }
+  /// The verdict with what it rests on.
+  public var outcome: Outcome { Outcome(work: work, violations: violations) }
 
   /// The human-readable report.
   public var text: String {
     let c = configuration
     var lines = [
-      "stress churn: \(c.vcpus) vCPU, \(c.hotplug) hotplug, \(c.consumers) consumer thread(s); flavor \(c.flavor.rawValue), fault \(c.fault.rawValue), seed \(c.seed)",
+      "stress churn: \(c.vcpus) vCPU, \(c.hotplug) hotplug, \(c.consumers) consumer thread(s); flavor \(c.flavor.rawValue), fault \(faultText), seed \(c.seed)",
       "  devices: \(c.devices) stable eventfds, \(c.churnDevices) churned slots (eventfd + range each)",
       String(format: "  ran %.2f s", elapsedSeconds),
       String(
@@ -50,9 +66,10 @@ public struct ChurnReport: Codable, Sendable {
         claimed, unclaimed),
       String(
         format:
-          "  updates: %.0f single/s, %.0f batches/s; %llu registrations; unregisters %llu synchronous, %llu deferred",
-        singleUpdatesPerSecond, batchedUpdatesPerSecond, registrations, synchronousUnregisters,
-        deferredUnregisters),
+          "  updates: %.0f single/s, %.0f batches/s; %llu slots plugged, %llu unplugged",
+        singleUpdatesPerSecond, batchedUpdatesPerSecond, registrations, removals),
+      "  removals: \(gracePeriodsWaited) waited for their grace period, \(deferredReleases) deferred releases ran, \(skippedGracePeriods) skipped by the fault",
+      "  removal checks: \(removalChecks), finding \(sectionsSeenByChecks) vCPU(s) inside a read-side section",
       "  grace-period wait: \(gracePeriodWait.text)",
       "  bus statistics: \(busUnclaimedWrites) unclaimed writes, \(busFailedSignals) failed signals",
       "  reclamation: \(retiredSnapshotsOutstanding) retired snapshots outstanding; \(eventFDsReleased) eventfds released, \(eventFDsStillHeld) still held",
@@ -64,7 +81,76 @@ public struct ChurnReport: Codable, Sendable {
             Double(rssAtEndBytes) / 1_048_576, (Double(rssAtEndBytes) / Double($0) - 1) * 100)
         } ?? ""),
     ]
-    lines += violations.reportLines
+    lines += outcome.lines
     return lines.joined(separator: "\n")
+  }
+
+  private var faultText: String {
+    let c = configuration
+    return c.fault == .skipGracePeriod && c.faultEvery > 1
+      ? "\(c.fault.rawValue) (1 removal in \(c.faultEvery))" : c.fault.rawValue
+  }
+}
+
+extension ChurnRun {
+  /// The least work after which "no violation" means something: each check must have had
+  /// material, on every vCPU. Chosen from measurements on a loaded 2-core machine, where
+  /// a 1 s default run does several times each (see README, "Verdicts").
+  static func minimumWork(
+    registrations: UInt64, gracePeriodsWaited: UInt64, deferredReleases: UInt64,
+    sectionsSeen: UInt64, slowestVCPU: UInt64
+  ) -> [WorkMeasure] {
+    [
+      WorkMeasure("churned registrations", done: registrations, required: 50),
+      WorkMeasure("grace periods waited", done: gracePeriodsWaited, required: 20),
+      WorkMeasure("deferred releases", done: deferredReleases, required: 10),
+      WorkMeasure("vCPU sections seen by removal checks", done: sectionsSeen, required: 20),
+      WorkMeasure("dispatches by the slowest vCPU", done: slowestVCPU, required: 50_000),
+    ]
+  }
+
+  func makeReport(
+    elapsed: Double, released: Int, held: Int, resident: (after30s: UInt64?, atEnd: UInt64)
+  ) -> ChurnReport {
+    let tallies = vcpuResults.withLock { $0 }
+    let updates = hotplug.counters[.updates]
+    let batches = hotplug.counters[.batches]
+    let statistics = bus.statistics
+    let work = Self.minimumWork(
+      registrations: hotplug.counters[.registrations],
+      gracePeriodsWaited: hotplug.counters[.gracePeriodsWaited],
+      deferredReleases: hotplug.counters[.deferredReleases],
+      sectionsSeen: hotplug.counters[.sectionsSeen],
+      slowestVCPU: tallies.map(\.dispatches).min() ?? 0)
+    let violations = violations.summary
+    return ChurnReport(
+      command: "churn",
+      configuration: configuration,
+      elapsedSeconds: elapsed,
+      dispatches: counters[.dispatches],
+      dispatchesPerSecondPerVCPU: tallies.map { Double($0.dispatches) / elapsed },
+      claimed: counters[.claimed],
+      unclaimed: counters[.unclaimed],
+      registrations: hotplug.counters[.registrations],
+      removals: hotplug.counters[.removals],
+      singleUpdatesPerSecond: Double(updates - batches) / elapsed,
+      batchedUpdatesPerSecond: Double(batches) / elapsed,
+      gracePeriodsWaited: hotplug.counters[.gracePeriodsWaited],
+      deferredReleases: hotplug.counters[.deferredReleases],
+      skippedGracePeriods: hotplug.counters[.skippedGracePeriods],
+      removalChecks: hotplug.removalChecks,
+      sectionsSeenByChecks: hotplug.counters[.sectionsSeen],
+      gracePeriodWait: hotplug.gracePeriodWaits,
+      busUnclaimedWrites: statistics.unclaimedWrites,
+      busFailedSignals: statistics.failedSignals,
+      retiredSnapshotsOutstanding: bus.retiredSnapshots,
+      eventFDsReleased: released,
+      eventFDsStillHeld: held,
+      peakRSSBytes: peakResidentBytes(),
+      rssAfter30sBytes: resident.after30s,
+      rssAtEndBytes: resident.atEnd,
+      verdict: Verdict(work: work, violations: violations),
+      work: work,
+      violations: violations)
   }
 }

@@ -1,6 +1,6 @@
-import HostSupport
 import Foundation
 import Glibc
+import HostSupport
 
 /// Monotonic nanoseconds (vDSO, no system call), for timestamps shared across threads.
 @inline(__always)

@@ -1,6 +1,6 @@
-import HostSupport
 import Foundation
 import Histogram
+import HostSupport
 
 /// Percentiles of a latency histogram, in nanoseconds.
 public struct LatencySummary: Codable, Sendable {

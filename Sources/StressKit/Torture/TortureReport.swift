@@ -1,43 +1,105 @@
-import HostSupport
 import Foundation
+import HostSupport
+import RCUTestSupport
 
 /// The result of `stress torture`, printed on stdout and written with `--json`.
-public struct TortureReport: Codable, Sendable {
-  let readers: Int
-  let flavor: String
-  let fault: String
-  let seed: UInt64
+public struct TortureReport: CheckReport, Codable {
+  public let command: String
+  let configuration: TortureConfiguration
+  /// The flavor's own name (a loaded library's `concurrentbus_rcu_name`).
+  let flavorName: String
   let elapsedSeconds: Double
+  /// Read-side sections completed, how many had a nested section, and how many slept.
   let reads: UInt64
-  /// Writer updates, each followed by one grace period (skipped under the fault).
+  let nestedReads: UInt64
+  let longSections: UInt64
+  /// The longest a reader slept inside a section by the end (scaled to the grace periods).
+  let longestReaderDelayNanoseconds: UInt64
+  /// Writer updates, each followed by one grace period.
+  let updates: UInt64
+  /// `synchronize()` calls that returned, writer and fake writers together.
   let gracePeriods: UInt64
+  let callbacksQueued: UInt64
+  let callbacksRun: UInt64
+  let barriers: UInt64
+  /// How many times the injected fault fired.
+  let faultFirings: UInt64
   /// How many reads saw each pipeline age (the last bucket is "10 or more").
   let ageHistogram: [UInt64]
   let gracePeriodWait: LatencySummary
   let retiredSnapshotsOutstanding: Int
   let peakRSSBytes: UInt64
-  let violations: [ViolationSummary]
+  public let verdict: Verdict
+  /// Reads, grace periods and callbacks run, against the minimum for a verdict.
+  public let work: [WorkMeasure]
+  public let violations: [ViolationSummary]
 
-  public var clean: Bool { violations.isEmpty }
+  public var outcome: Outcome { Outcome(work: work, violations: violations) }
 
   public var text: String {
+    let c = configuration
+    var fault = c.fault.rawValue
+    if c.fault != .none {
+      fault += " every \(c.faultEvery)"
+      if c.fault == .shortGracePeriod { fault += " after \(c.faultAfterMicroseconds) us" }
+      fault += " (fired \(faultFirings) times)"
+    }
+    let perSecond = { (count: UInt64) in Double(count) / self.elapsedSeconds }
     var lines = [
-      "stress torture: \(readers) reader thread(s), flavor \(flavor), fault \(fault), seed \(seed)",
+      "stress torture: \(c.readers) reader(s), \(c.fakeWriters) fake writer(s), flavor "
+        + (flavorName == c.flavor.rawValue ? flavorName : "\(c.flavor.rawValue) (\(flavorName))")
+        + ", fault \(fault), seed \(c.seed)",
       String(
-        format: "  ran %.2f s: %llu reads (%.2fM/s), %llu grace periods (%.0f/s)", elapsedSeconds,
-        reads,
-        Double(reads) / elapsedSeconds / 1e6, gracePeriods, Double(gracePeriods) / elapsedSeconds),
+        format: "  ran %.2f s: %llu reads (%.2fM/s; %llu nested, %llu long), %llu updates",
+        elapsedSeconds, reads, perSecond(reads) / 1e6, nestedReads, longSections, updates),
+      String(
+        format: "  %llu grace periods (%.0f/s), %llu callbacks queued, %llu run, %llu barriers",
+        gracePeriods, perSecond(gracePeriods), callbacksQueued, callbacksRun, barriers),
       "  pipeline ages seen: "
         + ageHistogram.enumerated().filter { $0.element > 0 }
         .map {
           "\($0.offset == ageHistogram.count - 1 ? "\($0.offset)+" : "\($0.offset)"): \($0.element)"
         }
         .joined(separator: ", "),
-      "  grace-period wait: \(gracePeriodWait.text)",
+      "  grace-period wait: \(gracePeriodWait.text); long reader delays up to "
+        + format(longestReaderDelayNanoseconds),
       "  reclamation: \(retiredSnapshotsOutstanding) retired snapshots outstanding",
       String(format: "  peak RSS: %.1f MiB", Double(peakRSSBytes) / 1_048_576),
     ]
-    lines += violations.reportLines
+    if let first = violations.compactMap(\.firstSeenSeconds).min() {
+      lines.append(String(format: "  first violation after %.3f s", first))
+    }
+    lines += outcome.lines
     return lines.joined(separator: "\n")
+  }
+}
+
+extension TortureRun {
+  func report(elapsed: Double) -> TortureReport {
+    let minimum = configuration.minimum
+    let reads = counters[.reads]
+    let gracePeriodCount = gracePeriods.completedCount
+    let callbacksRun = callbacks.runCount
+    let work = [
+      WorkMeasure("reads", done: reads, required: minimum.reads),
+      WorkMeasure("grace periods", done: gracePeriodCount, required: minimum.gracePeriods),
+      WorkMeasure("callbacks run", done: callbacksRun, required: minimum.callbacks),
+    ]
+    let violations = self.violations.summary
+    let firings =
+      configuration.fault.rcuFaultKind == nil
+      ? writerFaults.load(ordering: .relaxed) : RCUFaultInjection.firings
+    return TortureReport(
+      command: "torture", configuration: configuration, flavorName: Flavor.name,
+      elapsedSeconds: elapsed, reads: reads,
+      nestedReads: counters[.nestedReads], longSections: counters[.longSections],
+      longestReaderDelayNanoseconds: longDelays.nanoseconds,
+      updates: counters[.updates], gracePeriods: gracePeriodCount,
+      callbacksQueued: callbacks.queued, callbacksRun: callbacksRun,
+      barriers: counters[.barriers], faultFirings: firings,
+      ageHistogram: agesSeen.withLock { $0 },
+      gracePeriodWait: LatencySummary(gracePeriodWaits.withLock { $0 }),
+      retiredSnapshotsOutstanding: cell.retiredCount, peakRSSBytes: peakResidentBytes(),
+      verdict: Verdict(work: work, violations: violations), work: work, violations: violations)
   }
 }

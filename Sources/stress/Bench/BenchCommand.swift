@@ -63,25 +63,25 @@ struct BenchCommand: ParsableCommand {
   var membarrierProbe: BenchFlavor?
 
   func validate() throws {
-    for size in sizes where !(1...100_000).contains(size) {
-      throw ValidationError("--size must be between 1 and 100000, not \(size)")
+    try validated { () throws(OptionError) in
+      for size in sizes { try RunLimits.check("--size", size, in: 1...100_000) }
+      for threads in threadCounts { try RunLimits.checkThreads("--threads", threads) }
+      if let rounds { try RunLimits.check("--rounds", rounds, in: 1...100) }
+      if let seconds, !(seconds > 0 && seconds <= 60) {
+        throw OptionError(
+          "--seconds must be a positive number of seconds, at most 60, not \(seconds)")
+      }
+      if readOnly && !sections.isEmpty {
+        throw OptionError("--read-only and --only cannot be combined (--read-only is --only read)")
+      }
+      if membarrierProbe != nil && (readOnly || !sections.isEmpty || json != nil) {
+        throw OptionError("--membarrier-probe runs alone (it is what strace runs)")
+      }
     }
-    for threads in threadCounts where !(1...1024).contains(threads) {
-      throw ValidationError("--threads must be between 1 and 1024, not \(threads)")
-    }
-    if let rounds, !(1...100).contains(rounds) {
-      throw ValidationError("--rounds must be between 1 and 100, not \(rounds)")
-    }
-    if let seconds, !(seconds > 0 && seconds <= 60) {
-      throw ValidationError(
-        "--seconds must be a positive number of seconds, at most 60, not \(seconds)")
-    }
-    if readOnly && !sections.isEmpty {
-      throw ValidationError(
-        "--read-only and --only cannot be combined (--read-only is --only read)")
-    }
-    if membarrierProbe != nil && (readOnly || !sections.isEmpty || json != nil) {
-      throw ValidationError("--membarrier-probe runs alone (it is what strace runs)")
+    if let json {
+      do { _ = try JSONDestination(validating: json) } catch {
+        throw ValidationError(error.message)
+      }
     }
   }
 

@@ -1,8 +1,8 @@
-import KVM
-import StressKit
-import HostSupport
 import ConcurrentBus
+import HostSupport
+import KVM
 import RCU
+import StressKit
 import Synchronization
 
 /// Median, minimum and maximum of several repeats.
@@ -26,6 +26,8 @@ public struct RepeatSummary: Sendable, Hashable, Codable {
 
 /// Guest writes per second along each exit path, from `ExitPathComparison.run`.
 public struct ExitPathComparison: Sendable, Hashable, Codable {
+  /// The RCU flavor of the buses in (b) and (c), whose thread hooks the vCPU runs.
+  public var flavor: String
   /// Guest `out` instructions per measured run.
   public var iterations: Int
   /// Alternating repeats of every path.
@@ -55,6 +57,9 @@ public struct ExitPathComparison: Sendable, Hashable, Codable {
   public var busDispatchNanoseconds: Double
   /// `busDispatchNanoseconds` over the median bare exit time per write.
   public var busDispatchShareOfExit: Double
+  /// Nanoseconds per exit of the (b) handler's thread hooks called directly, without KVM:
+  /// `willEnterGuest` then `didExitGuest` (for QSBR: going offline and back online).
+  public var threadHookNanoseconds: Double
   /// Runs whose device or eventfd did not see exactly `iterations` writes.
   public var violations: [String]
 
@@ -65,11 +70,13 @@ public struct ExitPathComparison: Sendable, Hashable, Codable {
 
   /// Measures the four paths `repeats` times each, rotating which goes first, on one VM
   /// with one vCPU whose program writes `value` to `port` (4 bytes) `iterations` times.
-  public static func run(
-    system: KVMSystem, iterations: Int, repeats: Int, devices: Int
+  public static func run<Flavor: RCUFlavor>(
+    system: KVMSystem, flavor: Flavor.Type, iterations: Int, repeats: Int, devices: Int
   ) throws(SetupFailure) -> ExitPathComparison {
     do {
-      return try measure(system: system, iterations: iterations, repeats: repeats, devices: devices)
+      return try measure(
+        system: system, flavor: flavor, iterations: iterations, repeats: repeats,
+        devices: devices)
     } catch let error as SetupFailure {
       throw error
     } catch {
@@ -79,8 +86,8 @@ public struct ExitPathComparison: Sendable, Hashable, Codable {
 
   private enum Path: CaseIterable { case bare, bus, kernel, raw }
 
-  private static func measure(
-    system: KVMSystem, iterations: Int, repeats: Int, devices: Int
+  private static func measure<Flavor: RCUFlavor>(
+    system: KVMSystem, flavor: Flavor.Type, iterations: Int, repeats: Int, devices: Int
   ) throws -> ExitPathComparison {
     guard iterations > 0, repeats > 0, devices >= 0 else {
       throw SetupFailure(message: "iterations and repeats must be positive")
@@ -92,7 +99,7 @@ public struct ExitPathComparison: Sendable, Hashable, Codable {
 
     // (b): the written value is the last value-matched entry at the port, behind
     // `devices` eventfd registrations for other values, so the lookup does real work.
-    let busPath = IOBus()
+    let busPath = IOBus(flavor: Flavor.self)
     var others: [EventFD] = []
     for index in 0..<devices {
       let eventFD = try EventFD()
@@ -102,16 +109,17 @@ public struct ExitPathComparison: Sendable, Hashable, Codable {
     }
     let counter = CountingDevice()
     _ = try busPath.register(counter, address: key, size: 4, match: .value(value))
-    let busHandler = BusExitHandler(portBus: busPath, mmioBus: IOBus())
+    let busHandler = BusExitHandler(portBus: busPath, mmioBus: IOBus(flavor: Flavor.self))
 
     // (c): the same other registrations, plus the written value mirrored into the kernel.
-    let kernelBus = IOBus()
+    let kernelBus = IOBus(flavor: Flavor.self)
     for (index, eventFD) in others.enumerated() {
       _ = try kernelBus.registerEventFD(
         eventFD, address: key, size: 4, match: .value(UInt64(index + 1)))
     }
-    let kernelHandler = BusExitHandler(portBus: kernelBus, mmioBus: IOBus())
-    let mirror = KernelIOEventFDMirror(vm: guest.vm, portBus: kernelBus, mmioBus: IOBus())
+    let kernelHandler = BusExitHandler(portBus: kernelBus, mmioBus: IOBus(flavor: Flavor.self))
+    let mirror = KernelIOEventFDMirror(
+      vm: guest.vm, portBus: kernelBus, mmioBus: IOBus(flavor: Flavor.self))
     let bare = CountingHandler()
 
     var samples: [Path: [Double]] = [:]
@@ -169,22 +177,31 @@ public struct ExitPathComparison: Sendable, Hashable, Codable {
       ratios.kernelOverBare.append(rates[.kernel]! / rates[.bare]!)
       ratios.kernelOverRaw.append(rates[.kernel]! / rates[.raw]!)
     }
-    // The same two handlers called in a loop on this thread: what the bus adds per
-    // exit, measured without the exit's noise.
+    // The same two handlers called in a loop on this thread: what the bus and the thread
+    // hooks add per exit, measured without the exit's noise. The thread reads like a vCPU:
+    // registered with the flavor and online.
     let clock = ContinuousClock()
     let calls = 1_000_000
     let directCounter = CountingHandler()
+    busHandler.beginDispatching()
     let bareStart = clock.now
     for _ in 0..<calls { directCounter.portWrite(port: port, size: 4, value: value) }
     let bareDirect = clock.now - bareStart
     let busStart = clock.now
     for _ in 0..<calls { busHandler.portWrite(port: port, size: 4, value: value) }
     let busDirect = clock.now - busStart
+    let hookStart = clock.now
+    for _ in 0..<calls {
+      busHandler.willEnterGuest()
+      busHandler.didExitGuest()
+    }
+    let hooks = clock.now - hookStart
+    busHandler.endDispatching()
     let dispatchNanoseconds = max(0, (busDirect - bareDirect).seconds * 1e9 / Double(calls))
     let bareExitNanoseconds = 1e9 / RepeatSummary(samples[.bare]!).median
     withExtendedLifetime(others) {}
     return ExitPathComparison(
-      iterations: iterations, repeats: repeats, devices: devices,
+      flavor: Flavor.name, iterations: iterations, repeats: repeats, devices: devices,
       bareExit: RepeatSummary(samples[.bare]!), busDispatch: RepeatSummary(samples[.bus]!),
       kernelIOEventFD: RepeatSummary(samples[.kernel]!),
       rawKernelIOEventFD: RepeatSummary(samples[.raw]!),
@@ -193,7 +210,8 @@ public struct ExitPathComparison: Sendable, Hashable, Codable {
       kernelOverBare: RepeatSummary(ratios.kernelOverBare),
       kernelOverRaw: RepeatSummary(ratios.kernelOverRaw),
       busDispatchNanoseconds: dispatchNanoseconds,
-      busDispatchShareOfExit: dispatchNanoseconds / bareExitNanoseconds, violations: violations)
+      busDispatchShareOfExit: dispatchNanoseconds / bareExitNanoseconds,
+      threadHookNanoseconds: hooks.seconds * 1e9 / Double(calls), violations: violations)
   }
 }
 

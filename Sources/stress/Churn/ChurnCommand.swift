@@ -1,8 +1,5 @@
-import RCUTestSupport
-import StressKit
 import ArgumentParser
-import Foundation
-import RCU
+import StressKit
 
 /// `stress churn`: vCPU threads dispatch while hotplug threads churn registrations.
 struct ChurnCommand: ParsableCommand {
@@ -11,25 +8,32 @@ struct ChurnCommand: ParsableCommand {
     abstract: "vCPU threads dispatch while hotplug threads register and unregister devices.",
     discussion: """
       Checks that no signal is lost, none is spurious, no device is entered (and no eventfd \
-      signalled) after its unregister returned, and everything is reclaimed at the end.
+      signalled) after its unregister returned, no thread is inside a removed device and \
+      no vCPU is still in a read-side section from before a removal when its grace period \
+      has passed, and everything is reclaimed at the end. A run too short to judge is \
+      inconclusive (exit 2).
       """
   )
 
   @OptionGroup var common: CommonOptions
 
-  @Option(help: "vCPU threads dispatching guest writes; defaults to the number of cores.")
-  var vcpus: Int = ProcessInfo.processInfo.activeProcessorCount
+  @Option(
+    parsing: .unconditional,
+    help: "vCPU threads dispatching guest writes; defaults to the number of cores.")
+  var vcpus: Int = RunLimits.cores
 
-  @Option(help: "Hotplug threads registering and unregistering devices.")
+  @Option(parsing: .unconditional, help: "Hotplug threads registering and unregistering devices.")
   var hotplug: Int = 1
 
-  @Option(help: "Consumer threads draining eventfds through epoll.")
+  @Option(parsing: .unconditional, help: "Consumer threads draining eventfds through epoll.")
   var consumers: Int = 1
 
-  @Option(help: "Stable eventfd registrations that stay registered throughout.")
+  @Option(parsing: .unconditional, help: "Stable eventfd registrations that stay registered.")
   var devices: Int = 16
 
-  @Option(help: "Churned slots, each an eventfd and a range device that come and go.")
+  @Option(
+    parsing: .unconditional,
+    help: "Churned slots, each an eventfd and a range device that come and go.")
   var churnDevices: Int = 16
 
   @Option(
@@ -37,29 +41,26 @@ struct ChurnCommand: ParsableCommand {
       "A deliberate bug to inject: \(ChurnFault.allCases.map(\.rawValue).joined(separator: "|")).")
   var fault: ChurnFault = .none
 
+  @Option(
+    parsing: .unconditional,
+    help: "With --fault skip-grace-period: one removal in N skips its grace period.")
+  var faultEvery: Int = 1
+
+  var churnConfiguration: ChurnConfiguration {
+    ChurnConfiguration(
+      vcpus: vcpus, hotplug: hotplug, consumers: consumers, duration: common.duration,
+      devices: devices, churnDevices: churnDevices, flavor: common.flavor, fault: fault,
+      faultEvery: faultEvery, seed: common.seed)
+  }
+
   func validate() throws {
-    for (name, value, limit) in [
-      ("--vcpus", vcpus, 1024), ("--hotplug", hotplug, 64), ("--consumers", consumers, 64),
-      ("--devices", devices, 100_000), ("--churn-devices", churnDevices, 4096),
-    ] where value < 1 || value > limit {
-      throw ValidationError("\(name) must be between 1 and \(limit)")
-    }
+    try validated { () throws(OptionError) in try churnConfiguration.validate() }
   }
 
   func run() throws {
-    CrashGuard.install()
-    let configuration = ChurnConfiguration(
-      vcpus: vcpus, hotplug: hotplug, consumers: consumers, duration: common.duration,
-      devices: devices, churnDevices: churnDevices, flavor: common.flavor, fault: fault,
-      seed: common.seed)
-    let report: ChurnReport
-    switch common.flavor {
-    case .memb: report = try ChurnRun<MembRCU>(configuration).run()
-    case .bp: report = try ChurnRun<BulletproofRCU>(configuration).run()
-    case .broken: report = try ChurnRun<BrokenRCU>(configuration).run()
-    }
-    print(report.text)
-    try writeJSON(report, to: common.json)
-    if !report.clean { throw ExitStatus.violations }
+    let json = try common.jsonDestination()
+    CrashGuard.install(command: "churn", json: json)
+    let report = try churnConfiguration.run()
+    throw ExitStatus(code: report.deliver(json: json))
   }
 }

@@ -3,28 +3,31 @@ import Foundation
 import StressKit
 
 /// Entry point. ArgumentParser's own exit codes are replaced with the tool's contract:
-/// 0 clean, 1 violations found, 2 bad usage or setup failure.
+/// 0 clean, 1 violations found, 2 inconclusive, bad usage or setup failure.
 @main
 enum StressMain {
   static func main() {
     do {
       var command = try Stress.parseAsRoot()
       try command.run()
-      exit(ExitStatus.clean.rawValue)
+      exit(ExitStatus.clean.code)
     } catch let status as ExitStatus {
-      exit(status.rawValue)
+      exit(status.code)
     } catch let failure as SetupFailure {
       FileHandle.standardError.write(Data("stress: \(failure.message)\n".utf8))
-      exit(ExitStatus.setupFailure.rawValue)
+      exit(ExitStatus.setupFailure.code)
+    } catch let failure as OptionError {
+      FileHandle.standardError.write(Data("stress: \(failure.message)\n".utf8))
+      exit(ExitStatus.setupFailure.code)
     } catch {
       let code = Stress.exitCode(for: error)
       let message = Stress.fullMessage(for: error)
       if code == .success {
         print(message)
-        exit(ExitStatus.clean.rawValue)
+        exit(ExitStatus.clean.code)
       }
       FileHandle.standardError.write(Data("\(message)\n".utf8))
-      exit(ExitStatus.setupFailure.rawValue)
+      exit(ExitStatus.setupFailure.code)
     }
   }
 }
@@ -35,17 +38,27 @@ struct Stress: ParsableCommand {
     commandName: "stress",
     abstract: "Hammers a ConcurrentBus from many vCPU threads while devices come and go.",
     discussion: """
-      Exit status: 0 when every check held, 1 when a violation was found, 2 for bad usage \
-      or a setup failure.
+      Exit status: 0 when every check held after enough work to judge (clean), 1 when a \
+      violation was found, 2 when the run did too little to judge (inconclusive), for bad \
+      usage, or for a setup failure.
       """,
-    subcommands: [ChurnCommand.self, TortureCommand.self, KVMCommand.self, BenchCommand.self],
+    subcommands: [
+      ChurnCommand.self, TortureCommand.self, FaultsCommand.self, KVMCommand.self,
+      BenchCommand.self,
+    ],
     defaultSubcommand: ChurnCommand.self
   )
 }
 
-/// The tool's exit statuses.
-enum ExitStatus: Int32, Error {
-  case clean = 0
-  case violations = 1
-  case setupFailure = 2
+/// The tool's exit status, thrown to end a command.
+struct ExitStatus: Error {
+  /// The process exit status.
+  let code: Int32
+
+  /// Every check held.
+  static let clean = ExitStatus(code: 0)
+  /// A violation was found.
+  static let violations = ExitStatus(code: 1)
+  /// Bad usage, a setup failure, or an inconclusive run.
+  static let setupFailure = ExitStatus(code: 2)
 }

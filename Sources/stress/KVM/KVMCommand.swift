@@ -1,9 +1,7 @@
-import RCUTestSupport
-import StressKit
 import ArgumentParser
 import Foundation
 import KVM
-import RCU
+import StressKit
 
 /// `stress kvm`: the churn accounting with real guest vCPUs under KVM, or (`--compare`)
 /// guest write rates along the exit paths.
@@ -21,16 +19,19 @@ struct KVMCommand: ParsableCommand {
 
   @OptionGroup var common: CommonOptions
 
-  @Option(help: "Guest vCPUs (default: min(cores, KVM_CAP_NR_VCPUS)).")
+  @Option(
+    parsing: .unconditional, help: "Guest vCPUs (default: min(cores, KVM_CAP_NR_VCPUS)).")
   var vcpus: Int?
 
-  @Option(help: "Hotplug threads churning eventfd registrations.")
+  @Option(parsing: .unconditional, help: "Hotplug threads churning eventfd registrations.")
   var hotplug: Int = 1
 
-  @Option(help: "Eventfd registrations that stay for the whole run.")
+  @Option(parsing: .unconditional, help: "Eventfd registrations that stay for the whole run.")
   var devices: Int = 16
 
-  @Option(help: "Written (address, value) pairs whose eventfd registration comes and goes.")
+  @Option(
+    parsing: .unconditional,
+    help: "Written (address, value) pairs whose eventfd registration comes and goes.")
   var churnDevices: Int = 16
 
   @Flag(
@@ -38,158 +39,112 @@ struct KVMCommand: ParsableCommand {
     help: "Mirror eventfd registrations into KVM_IOEVENTFD, as QEMU does.")
   var kernelIOEventFD = false
 
-  @Flag(help: "Measure guest writes per second: bare exit, bus dispatch, kernel ioeventfd.")
+  @Flag(
+    help: """
+      Measure guest writes per second: bare exit, bus dispatch (on --flavor), kernel \
+      ioeventfd; then coalesced writes against exits and kernel ioeventfds.
+      """)
   var compare = false
 
-  @Option(help: "Alternating repeats of each path for --compare.")
+  @Option(parsing: .unconditional, help: "Alternating repeats of each path for --compare.")
   var repeats: Int = 5
 
-  @Option(help: "Guest writes per measured run for --compare.")
+  @Option(parsing: .unconditional, help: "Guest writes per measured run for --compare.")
   var iterations: Int = 100_000
 
+  /// The churn configuration, with `vcpus` as given or as defaulted once KVM is open.
+  func churnConfiguration(vcpus: Int) -> GuestChurnConfiguration {
+    GuestChurnConfiguration(
+      duration: .seconds(common.duration), vcpus: vcpus, hotplugThreads: hotplug,
+      stableDevices: devices, churnDevices: churnDevices, kernelIOEventFD: kernelIOEventFD,
+      flavor: common.flavor, seed: common.seed)
+  }
+
   mutating func validate() throws {
-    guard hotplug >= 0, devices >= 0, churnDevices >= 0 else {
-      throw ValidationError("--hotplug, --devices and --churn-devices must be >= 0")
+    if compare {
+      try validated { () throws(OptionError) in
+        try RunLimits.check("--repeats", repeats, in: 1...1000)
+        try RunLimits.check("--iterations", iterations, in: 1...100_000_000)
+        try RunLimits.check(
+          "--devices", devices, in: 0...GuestChurnConfiguration.maximumRegisteredPairs)
+      }
+    } else {
+      try validated { () throws(OptionError) in
+        try churnConfiguration(vcpus: vcpus ?? 1).validate()
+      }
     }
-    guard repeats >= 1, iterations >= 1 else {
-      throw ValidationError("--repeats and --iterations must be >= 1")
-    }
-    if let vcpus, vcpus < 1 { throw ValidationError("--vcpus must be >= 1") }
   }
 
   func run() throws {
+    let json = try common.jsonDestination()
     let system: KVMSystem
     do {
       system = try KVMSystem()
     } catch {
       throw SetupFailure(message: "kvm: \(error); this command needs a usable /dev/kvm")
     }
-    if compare {
-      try runComparison(system: system)
-    } else {
-      try runChurn(system: system)
-    }
+    CrashGuard.install(command: compare ? "kvm --compare" : "kvm", json: json)
+    let report: any CheckReport =
+      compare ? try runComparison(system: system) : try runChurn(system: system)
+    throw ExitStatus(code: report.deliver(json: json))
   }
 
-  private func runChurn(system: KVMSystem) throws {
+  private func runChurn(system: KVMSystem) throws -> GuestChurnReport {
     let limit: Int
     do {
       limit = try system.recommendedVCPUCount()
     } catch {
       throw SetupFailure(message: "kvm: \(error)")
     }
-    let configuration = GuestChurnConfiguration(
-      duration: .milliseconds(Int64((common.duration * 1000).rounded())),
-      vcpus: vcpus ?? min(ProcessInfo.processInfo.activeProcessorCount, limit),
-      hotplugThreads: hotplug, stableDevices: devices, churnDevices: churnDevices,
-      kernelIOEventFD: kernelIOEventFD, seed: common.seed)
-    let report: GuestChurnReport
+    return try GuestChurn.run(
+      system: system,
+      configuration: churnConfiguration(vcpus: vcpus ?? min(RunLimits.cores, limit)))
+  }
+
+  private func runComparison(system: KVMSystem) throws -> ExitPathReport {
+    let report: KVMComparison
     do {
-      switch common.flavor {
-      case .memb:
-        report = try GuestChurn.run(
-          system: system, flavor: MembRCU.self, configuration: configuration)
-      case .bp:
-        report = try GuestChurn.run(
-          system: system, flavor: BulletproofRCU.self, configuration: configuration)
-      case .broken:
-        report = try GuestChurn.run(
-          system: system, flavor: BrokenRCU.self, configuration: configuration)
-      }
+      report = try common.flavor.run(
+        KVMComparison.Measurement(
+          system: system, iterations: iterations, repeats: repeats, devices: devices))
     } catch {
       throw SetupFailure(message: "kvm: \(error)")
     }
-    print(
-      """
-      stress kvm: \(configuration.vcpus) vCPU(s), \(hotplug) hotplug thread(s), \
-      \(devices) stable + \(churnDevices) churned eventfds, \
-      kernel ioeventfd \(kernelIOEventFD ? "on" : "off"), flavor \(common.flavor.rawValue), \
-      seed \(common.seed)
-        rounds \(report.rounds) x \(report.roundIterations) iterations, \
-      \(report.keys) (address, value) pairs, guest time \(String(format: "%.2f", report.guestSeconds)) s
-        executed writes \(report.executedWrites) (\(format(report.writesPerSecond)) /s), \
-      exits \(report.exits)
-        drained signals \(report.drainedSignals), unclaimed writes \(report.unclaimedWrites), \
-      absorbed in kernel \(report.kernelAbsorbedWrites)
-        hotplug operations \(report.hotplugOperations)
-      """)
-    try writeJSON(ChurnJSON(command: "kvm", report: report))
-    try finish(violations: report.violations.map { ($0.kind, $0.description) })
-  }
-
-  private func runComparison(system: KVMSystem) throws {
-    let result: ExitPathComparison
-    do {
-      result = try ExitPathComparison.run(
-        system: system, iterations: iterations, repeats: repeats, devices: devices)
-    } catch {
-      throw SetupFailure(message: "kvm: \(error)")
-    }
-    func rate(_ summary: RepeatSummary) -> String {
-      "\(format(summary.median)) writes/s (min \(format(summary.min)), max \(format(summary.max)))"
-    }
-    func ratio(_ summary: RepeatSummary) -> String {
-      String(format: "%.4f (min %.4f, max %.4f)", summary.median, summary.min, summary.max)
-    }
-    print(
-      """
-      stress kvm --compare: 1 vCPU, \(iterations) 4-byte port writes per run, \
-      \(repeats) alternating repeats, \(devices) other eventfd registrations on the port
-        (a) bare exit, trivial handler:      \(rate(result.bareExit))
-        (b) exit + bus dispatch:             \(rate(result.busDispatch))
-        (c) kernel ioeventfd via the mirror: \(rate(result.kernelIOEventFD))
-            raw KVM_IOEVENTFD, no bus:       \(rate(result.rawKernelIOEventFD))
-        b/a   = \(ratio(result.busOverBare))   (rates; target >= 0.99)
-        time per write b/a = \(ratio(result.busCostOverBare))   target <= 1.01
-        bus dispatch alone (handler called directly, no exit): \
-      \(String(format: "%.1f", result.busDispatchNanoseconds)) ns per write = \
-      \(String(format: "%.3f", result.busDispatchShareOfExit * 100))% of a bare exit
-        c/a   = \(ratio(result.kernelOverBare))
-        c/raw = \(ratio(result.kernelOverRaw))   target >= 0.95
-      """)
-    try writeJSON(CompareJSON(command: "kvm --compare", comparison: result))
-    try finish(violations: result.violations.map { ("count", $0) })
-  }
-
-  private func writeJSON(_ value: some Encodable) throws {
-    guard let path = common.json else { return }
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-    do {
-      try encoder.encode(value).write(to: URL(fileURLWithPath: path))
-    } catch {
-      throw SetupFailure(message: "cannot write \(path): \(error)")
-    }
-  }
-
-  private func finish(violations: [(kind: String, text: String)]) throws {
-    guard !violations.isEmpty else {
-      print("  result: exact, no violations")
-      return
-    }
-    var byKind: [String: [String]] = [:]
-    for violation in violations { byKind[violation.kind, default: []].append(violation.text) }
-    print("  result: \(violations.count) violation(s)")
-    for (kind, texts) in byKind.sorted(by: { $0.key < $1.key }) {
-      print("    \(kind): \(texts.count), first: ")
-      for text in texts.prefix(5) { print("      \(text)") }
-    }
-    throw ExitStatus.violations
+    print(report.text)
+    return ExitPathReport(comparison: report)
   }
 }
 
-/// The `--json` document of a churn run.
-private struct ChurnJSON: Encodable {
-  let command: String
-  let report: GuestChurnReport
+/// The report of `--compare`: the measured rates, with the count checks' verdict.
+private struct ExitPathReport: CheckReport {
+  let command = "kvm --compare"
+  let comparison: KVMComparison
+  let verdict: Verdict
+  let work: [WorkMeasure]
+  let violations: [ViolationSummary]
+
+  init(comparison: KVMComparison) {
+    self.comparison = comparison
+    work = []
+    violations = [
+      (ViolationKind.exitPathCount, comparison.comparison.violations),
+      (ViolationKind.coalescedSequence, comparison.coalesced.violations),
+    ].compactMap { kind, found in
+      found.isEmpty
+        ? nil : ViolationSummary(kind: kind, count: found.count, examples: Array(found.prefix(5)))
+    }
+    verdict = Verdict(work: work, violations: violations)
+  }
+
+  var outcome: Outcome { Outcome(work: work, violations: violations) }
+
+  /// The comparison's lines are printed as it finishes; this is the verdict.
+  var text: String { outcome.lines.joined(separator: "\n") }
 }
 
-/// The `--json` document of `--compare`.
-private struct CompareJSON: Encodable {
-  let command: String
-  let comparison: ExitPathComparison
-}
-
-private func format(_ value: Double) -> String {
-  String(format: "%.0f", value)
+extension ViolationKind {
+  /// `kvm --compare`: a measured path did not see exactly the writes the guest made.
+  static let exitPathCount = ViolationKind("exit-path-count")
+  /// `kvm --compare`: a coalesced write was lost, repeated or delivered out of order.
+  static let coalescedSequence = ViolationKind("coalesced-sequence")
 }

@@ -1,60 +1,76 @@
-import RCUTestSupport
-import StressKit
 import ArgumentParser
 import Foundation
-import RCU
+import StressKit
 
-/// `stress torture`: an rcutorture-style check of the RCU layer alone.
+extension TortureFault: ExpressibleByArgument {}
+
+/// `stress torture`: an rcutorture-style check of one RCU flavor alone.
 struct TortureCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "torture",
-    abstract: "An rcutorture-style check of the RCU layer alone.",
+    abstract: "An rcutorture-style check of one RCU flavor alone.",
     discussion: """
-      Readers record the pipeline age of the element they hold (grace periods since it was \
-      replaced); an age of 2 or more, or an element whose pre-publication marker is not set, \
-      is a violation.
+      Readers hold published elements through sections of varied length (nested, asleep, \
+      yielding); a writer replaces them and waits for grace periods; fake writers add \
+      grace periods and checked deferred callbacks. Violations: a synchronize that started \
+      after a reader entered and returned before it left (grace-period-overlap), an element \
+      held after the writer waited a grace period for it (grace-period-age), an element \
+      seen uninitialized (publish-ordering), a deferred callback run early, twice, or not \
+      by barrier() (callback-early, callback-duplicate, callback-lost), a snapshot never \
+      reclaimed (reclamation). A run that did too little work is inconclusive (exit 2).
       """
   )
 
   @OptionGroup var common: CommonOptions
 
-  @Option(help: "Reader threads; defaults to the number of cores.")
-  var readers: Int = ProcessInfo.processInfo.activeProcessorCount
+  @Option(parsing: .unconditional, help: "Reader threads; defaults to the number of cores.")
+  var readers: Int = RunLimits.cores
 
-  @Option(help: "A deliberate bug to inject: none|skip-grace-period.")
+  @Option(
+    parsing: .unconditional,
+    help: "Threads calling synchronize and queuing callbacks beside the writer.")
+  var fakeWriters: Int = 2
+
+  @Option(
+    help: """
+      A deliberate bug to inject: \(TortureFault.allCases.map(\.rawValue).joined(separator: "|")) \
+      (see `stress faults --list`).
+      """)
   var fault: TortureFault = .none
 
-  enum TortureFault: String, ExpressibleByArgument, CaseIterable {
-    case none
-    case skipGracePeriod = "skip-grace-period"
+  @Option(
+    parsing: .unconditional,
+    help: """
+      The fault fires once in N opportunities (synchronize calls, deferrals, outermost \
+      sections, inner unlocks or updates); default 1 for short-grace-period, else 100.
+      """)
+  var faultEvery: Int?
+
+  @Option(
+    name: .customLong("fault-after-us"), parsing: .unconditional,
+    help: "short-grace-period: give up after T us.")
+  var faultAfterMicroseconds: Int = TortureFault.defaultAfterMicroseconds
+
+  var torture: TortureConfiguration {
+    TortureConfiguration(
+      readers: readers, fakeWriters: fakeWriters, duration: common.duration,
+      flavor: common.flavor, fault: fault, faultEvery: faultEvery,
+      faultAfterMicroseconds: faultAfterMicroseconds, seed: common.seed)
   }
 
   func validate() throws {
-    guard (1...1024).contains(readers) else {
-      throw ValidationError("--readers must be between 1 and 1024")
+    try validated { () throws(OptionError) in try torture.validate() }
+    if fault == .none
+      && (faultEvery != nil || faultAfterMicroseconds != TortureFault.defaultAfterMicroseconds)
+    {
+      throw ValidationError("--fault-every and --fault-after-us need a --fault")
     }
   }
 
   func run() throws {
-    CrashGuard.install()
-    let skip = fault == .skipGracePeriod
-    let report: TortureReport
-    switch common.flavor {
-    case .memb:
-      report = try TortureRun<MembRCU>(
-        readers: readers, duration: common.duration, skipGracePeriod: skip, seed: common.seed
-      ).run()
-    case .bp:
-      report = try TortureRun<BulletproofRCU>(
-        readers: readers, duration: common.duration, skipGracePeriod: skip, seed: common.seed
-      ).run()
-    case .broken:
-      report = try TortureRun<BrokenRCU>(
-        readers: readers, duration: common.duration, skipGracePeriod: skip, seed: common.seed
-      ).run()
-    }
-    print(report.text)
-    try writeJSON(report, to: common.json)
-    if !report.clean { throw ExitStatus.violations }
+    let json = try common.jsonDestination()
+    CrashGuard.install(command: "torture", json: json)
+    let report = try Torture.run(torture)
+    throw ExitStatus(code: report.deliver(json: json))
   }
 }

@@ -1,0 +1,172 @@
+import Histogram
+import HostSupport
+import RCU
+import Synchronization
+
+/// Hotplug threads: each owns some of the target's slots and keeps plugging and
+/// unplugging them (single calls and batches, synchronous and deferred removals), and runs
+/// the checks every removal owes once its grace period has passed:
+/// - the stale-section check (``SectionEpochs``): no vCPU still in a read-side section
+///   that began before the removal was published;
+/// - the target's own (``HotplugTarget/released(_:when:)``): no thread inside a removed
+///   device, eventfds retired so that a later signal is caught.
+final class Hotplug<Target: HotplugTarget>: Sendable {
+  let target: Target
+  let counters = ShardedCounters<HotplugCounter>()
+  private let sections: SectionEpochs
+  private let violations: Violations
+  private let threads: Int
+  private let seed: UInt64
+  private let skipEvery: Int
+  private let waits = Mutex(Histogram<UInt64>(highestTrackableValue: 120_000_000_000))
+
+  /// Hotplug over `target` with `threads` threads. `skipEvery` is the engine's
+  /// `skip-grace-period` fault: when nonzero, every `skipEvery`-th removal of each thread
+  /// runs its checks and releases its devices right away, before its grace period (the
+  /// bus itself still waits before freeing its table).
+  init(
+    target: Target, threads: Int, sections: SectionEpochs, violations: Violations,
+    seed: UInt64, skipEvery: Int
+  ) {
+    self.target = target
+    self.threads = threads
+    self.sections = sections
+    self.violations = violations
+    self.seed = seed
+    self.skipEvery = skipEvery
+  }
+
+  /// How long synchronous removals blocked.
+  var gracePeriodWaits: LatencySummary { LatencySummary(waits.withLock { $0 }) }
+
+  /// Removal checks run: one per removing update, after its grace period (or at once,
+  /// under the fault).
+  var removalChecks: UInt64 {
+    counters[.gracePeriodsWaited] + counters[.deferredReleases] + counters[.skippedGracePeriods]
+  }
+
+  /// Starts the hotplug threads; each runs until `stop` is raised, then unplugs what it
+  /// still holds (synchronously, with the same checks).
+  func start(until stop: StopFlag) throws(SetupFailure) -> [HostThread] {
+    try startThreads(threads, named: "hotplug") { self.run(thread: $0, until: stop) }
+  }
+
+  private enum Removal { case synchronous, deferred, skipped }
+
+  private func run(thread: Int, until stop: StopFlag) {
+    let owned = Array(stride(from: thread, to: target.slotCount, by: threads))
+    guard !owned.isEmpty else { return }
+    var rng = SplitMix64(seed: seed ^ (UInt64(thread + 1) &* 0xD1B5_4A32_D192_ED03))
+    var plugged: [Int: Target.Plug] = [:]
+    var removals = 0
+    do {
+      while !stop.isSet {
+        let batch = target.supportsBatches && rng.next() % 4 == 0 ? Int(2 + rng.next() % 3) : 1
+        let chosen = Set((0..<batch).map { _ in owned[Int(rng.next() % UInt64(owned.count))] })
+        let adding = chosen.filter { plugged[$0] == nil }.sorted()
+        let removing = chosen.sorted().compactMap { plugged[$0] }
+        var how = Removal.synchronous
+        if !removing.isEmpty {
+          removals += 1
+          if skipEvery > 0 && removals % skipEvery == 0 {
+            how = .skipped
+          } else if target.supportsDeferredRemovals && rng.next() % 3 == 0 {
+            how = .deferred
+          }
+        }
+        let added = try change(adding: adding, removing: removing, batched: chosen.count > 1, how)
+        for plug in removing { plugged[target.slot(of: plug)] = nil }
+        for plug in added { plugged[target.slot(of: plug)] = plug }
+      }
+      let remaining = plugged.keys.sorted().map { plugged[$0]! }
+      if target.supportsBatches {
+        _ = try change(adding: [], removing: remaining, batched: true, .synchronous)
+      } else {
+        for plug in remaining {
+          _ = try change(adding: [], removing: [plug], batched: false, .synchronous)
+        }
+      }
+    } catch {
+      violations.record(.hotplugFailure, "hotplug thread \(thread): \(error)")
+    }
+  }
+
+  /// One update; a removal first takes its epoch, and gets its checks after its grace
+  /// period (or, under the fault, right away).
+  private func change(
+    adding: [Int], removing: [Target.Plug], batched: Bool, _ how: Removal
+  ) throws -> [Target.Plug] {
+    counters.add(.registrations, UInt64(adding.count))
+    counters.add(.updates)
+    if batched { counters.add(.batches) }
+    guard !removing.isEmpty else {
+      return try target.update(adding: adding, removing: [], batched: batched, wait: .synchronous)
+    }
+    counters.add(.removals, UInt64(removing.count))
+    let removal = sections.beginRemoval()
+    switch how {
+    case .synchronous:
+      let start = monotonicNanoseconds()
+      let added = try target.update(
+        adding: adding, removing: removing, batched: batched, wait: .synchronous)
+      let waited = monotonicNanoseconds() - start
+      waits.withLock { _ = $0.record(waited) }
+      counters.add(.gracePeriodsWaited)
+      checkReleased(removing, removal: removal, when: "its synchronous unregister returned")
+      return added
+    case .deferred:
+      let added = try target.update(
+        adding: adding, removing: removing, batched: batched,
+        wait: .deferred { [self] in
+          counters.add(.deferredReleases)
+          checkReleased(removing, removal: removal, when: "its deferred release ran")
+        })
+      return added
+    case .skipped:
+      let added = try target.update(
+        adding: adding, removing: removing, batched: batched, wait: .deferred {})
+      counters.add(.skippedGracePeriods)
+      checkReleased(
+        removing, removal: removal,
+        when: "its unregister returned (grace period skipped by the fault)")
+      return added
+    }
+  }
+
+  /// The checks a removal owes after its grace period, then the target's.
+  private func checkReleased(_ removed: [Target.Plug], removal: UInt64, when: String) {
+    // Deferred releases run on liburcu's call_rcu thread, which the engine did not start.
+    CrashGuard.prepareCurrentThread()
+    let check = sections.check(removal: removal)
+    counters.add(.sectionsSeen, UInt64(check.occupied))
+    for (vcpu, epoch) in check.stale {
+      violations.record(
+        .staleSection,
+        "vCPU \(vcpu) was inside a read-side section that began before removal \(removal) "
+          + "(slots \(removed.map { target.slot(of: $0) })) was published (it read epoch "
+          + "\(epoch)) when \(when)")
+    }
+    for plug in removed { target.released(plug, when: when) }
+  }
+}
+
+/// What hotplug threads count, one shard per thread.
+enum HotplugCounter: Int, CaseIterable {
+  /// Slots plugged.
+  case registrations
+  /// Slots unplugged.
+  case removals
+  /// Updates (each a single call per registration, or a batch).
+  case updates
+  /// Updates made as one batch.
+  case batches
+  /// Updates that removed and blocked for their grace period.
+  case gracePeriodsWaited
+  /// Deferred release callbacks that ran.
+  case deferredReleases
+  /// Removals whose grace period the fault skipped.
+  case skippedGracePeriods
+  /// vCPUs found inside a read-side section by the removal checks: how much the
+  /// stale-section check had to look at.
+  case sectionsSeen
+}

@@ -1,0 +1,61 @@
+import Synchronization
+
+/// What a hotplug thread drives: slots whose registrations come and go.
+///
+/// `churn` plugs an eventfd and a range device per slot on one bus; `kvm` plugs one
+/// eventfd per slot, optionally mirrored into KVM_IOEVENTFD. The engine's ``Hotplug``
+/// decides what changes when and how removals wait, and runs the checks every removal
+/// owes once its grace period has passed; the target only registers, unregisters and
+/// checks what only it knows about its devices.
+protocol HotplugTarget: Sendable {
+  /// One plugged slot: what its registrations are.
+  associatedtype Plug: Sendable
+
+  /// How many slots there are.
+  var slotCount: Int { get }
+  /// Whether several slots can change in one publish (a batch).
+  var supportsBatches: Bool { get }
+  /// Whether a removal can return before its grace period, with a release callback.
+  var supportsDeferredRemovals: Bool { get }
+
+  /// Registers fresh devices for the `adding` slots and removes the `removing` plugs: in
+  /// one publish if `batched`, otherwise one call per registration. A removal waits as
+  /// `wait` says. Returns the new plugs.
+  func update(adding: [Int], removing: [Plug], batched: Bool, wait: RemovalWait) throws
+    -> [Plug]
+
+  /// The slot `plug` occupies.
+  func slot(of plug: Plug) -> Int
+
+  /// Runs once for each removed plug after its grace period (when the synchronous
+  /// unregister returned, or in the deferred release): the target's own checks on its
+  /// devices, then their retirement. `when` says which, for reports.
+  func released(_ plug: Plug, when: String)
+}
+
+/// How a removal waits for its grace period.
+enum RemovalWait: Sendable {
+  /// The unregister blocks until the grace period has passed.
+  case synchronous
+  /// The unregister returns at once; the closure runs (once) after the grace period.
+  case deferred(@Sendable () -> Void)
+}
+
+/// Runs a closure once a fixed number of deferred releases have run: a removal made of
+/// several unregister calls, each with its own release callback, is released by the last.
+final class ReleaseCountdown: Sendable {
+  private let remaining: Atomic<Int>
+  private let release: @Sendable () -> Void
+
+  /// Runs `release` after `count` calls of ``arrive()``.
+  init(_ count: Int, release: @escaping @Sendable () -> Void) {
+    remaining = Atomic(count)
+    self.release = release
+  }
+
+  /// One release callback ran.
+  func arrive() {
+    // Acquiring and releasing: the last arrival sees every earlier callback's effects.
+    if remaining.subtract(1, ordering: .acquiringAndReleasing).newValue == 0 { release() }
+  }
+}

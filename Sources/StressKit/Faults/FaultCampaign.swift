@@ -1,0 +1,160 @@
+import Foundation
+
+/// What `stress faults` runs: every catalogue fault at its rate on a few seeds, the rare
+/// case (a grace period skipped once in 10,000), and clean runs that must never flag.
+public struct FaultCampaignPlan: Codable, Sendable {
+  /// Seeds per fault (1 through `seeds`).
+  public var seeds = 3
+  /// Each fault run's duration, which is also its target: caught within this many seconds.
+  public var duration = 10.0
+  /// The flavor faults run on, unless the fault needs its own.
+  public var flavor = FlavorChoice.memb
+  /// The rare case: `torture --fault skip-grace-period --fault-every rareEvery`; 0 skips it.
+  public var rareEvery = 10_000
+  /// The rare case's duration and target.
+  public var rareDuration = 60.0
+  /// Clean torture runs per flavor in `cleanFlavors`, none of which may flag.
+  public var cleanRuns = 20
+  public var cleanDuration = 10.0
+  public var cleanFlavors: [FlavorChoice] = [.memb, .bp]
+  /// Run only the faults whose name (or `command/name`) is listed; all when empty.
+  public var only: [String] = []
+  /// The shared object runs on the `loaded` flavor use (`--rcu-library`).
+  public var rcuLibrary: String?
+
+  /// The default campaign: the issue's targets.
+  public init() {}
+
+  /// What a child's command line needs to run on `flavor`.
+  func flavorArguments(_ flavor: FlavorChoice) -> [String] {
+    guard flavor == .loaded, let rcuLibrary else { return [] }
+    return ["--rcu-library", rcuLibrary]
+  }
+
+  /// The catalogue faults this plan runs.
+  public var faults: [CatalogueFault] {
+    FaultCatalogue.all.filter { fault in
+      (only.isEmpty || only.contains(fault.name) || only.contains(fault.id))
+        && !fault.unsupportedFlavors.contains(fault.flavor ?? flavor)
+    }
+  }
+}
+
+extension CatalogueFault {
+  /// `command/name`, unique in the catalogue.
+  public var id: String { "\(command)/\(name)" }
+}
+
+/// One line of the campaign's table: a fault (or the clean runs of a flavor) and its runs.
+public struct FaultCampaignRow: Codable, Sendable {
+  /// `fault`, `rare` or `clean`.
+  public let role: String
+  public let fault: String
+  public let rate: String
+  public let flavor: String
+  /// The detectors that must fire (empty for clean runs).
+  public let detectors: [String]
+  /// The time within which each run must catch the fault (or stay clean).
+  public let targetSeconds: Double
+  public let runs: [ChildRun]
+  /// Whether every run met the target.
+  public let met: Bool
+
+  /// For one fault run: whether a named detector caught it, and when it first fired (as
+  /// the run measured it; the child's wall clock for a run that did not, like a crash).
+  static func caughtSeconds(_ run: ChildRun, detectors: [String]) -> Double? {
+    let fired = detectors.filter(run.kinds.contains)
+    guard run.exitStatus == 1, !fired.isEmpty else { return nil }
+    return fired.compactMap { run.firstSeen[$0] }.min() ?? run.wallSeconds
+  }
+}
+
+/// Runs a ``FaultCampaignPlan`` in child processes of `executable` (the `stress` binary).
+public struct FaultCampaign: Sendable {
+  public let plan: FaultCampaignPlan
+  public let executable: URL
+
+  public init(plan: FaultCampaignPlan, executable: URL) {
+    self.plan = plan
+    self.executable = executable
+  }
+
+  /// Runs everything, calling `progress` after each child, and returns the rows.
+  public func run(progress: (String) -> Void) throws -> FaultCampaignReport {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "stress-faults-\(getpid())")
+    try? FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let started = Date()
+    var rows: [FaultCampaignRow] = []
+    for fault in plan.faults {
+      rows.append(
+        try faultRow(
+          fault, role: "fault", every: nil, duration: plan.duration, folder: folder,
+          progress: progress))
+    }
+    if plan.rareEvery > 0,
+      let skip = FaultCatalogue.entry(command: "torture", name: "skip-grace-period"),
+      plan.only.isEmpty || plan.faults.contains(skip)
+    {
+      rows.append(
+        try faultRow(
+          skip, role: "rare", every: plan.rareEvery, duration: plan.rareDuration,
+          folder: folder, progress: progress))
+    }
+    for flavor in plan.cleanFlavors where plan.cleanRuns > 0 {
+      rows.append(try cleanRow(flavor, folder: folder, progress: progress))
+    }
+    return FaultCampaignReport(
+      plan: plan, rows: rows, elapsedSeconds: Date().timeIntervalSince(started))
+  }
+
+  private func faultRow(
+    _ fault: CatalogueFault, role: String, every: Int?, duration: Double, folder: URL,
+    progress: (String) -> Void
+  ) throws -> FaultCampaignRow {
+    let detectors = fault.detectors.map(\.rawValue)
+    var runs: [ChildRun] = []
+    for seed in 1...UInt64(plan.seeds) {
+      let line =
+        fault.commandLine(flavor: plan.flavor, duration: duration, seed: seed, every: every)
+        + plan.flavorArguments(fault.flavor ?? plan.flavor)
+      let run = try ChildRun.run(executable, line, limit: duration + 120, folder: folder)
+      runs.append(run)
+      let caught = FaultCampaignRow.caughtSeconds(run, detectors: detectors)
+      progress(
+        "faults: \(line.joined(separator: " ")): exit \(run.statusText), "
+          + (caught.map { String(format: "caught in %.3f s", $0) } ?? "NOT caught")
+          + " [\(run.kinds.joined(separator: ", "))]")
+    }
+    let met = runs.allSatisfy {
+      (FaultCampaignRow.caughtSeconds($0, detectors: detectors) ?? .infinity) <= duration
+    }
+    let rate = every.map { "1 in \($0) synchronize calls" } ?? fault.rate
+    return FaultCampaignRow(
+      role: role, fault: fault.id, rate: rate, flavor: (fault.flavor ?? plan.flavor).rawValue,
+      detectors: detectors, targetSeconds: duration, runs: runs, met: met)
+  }
+
+  private func cleanRow(
+    _ flavor: FlavorChoice, folder: URL, progress: (String) -> Void
+  ) throws -> FaultCampaignRow {
+    var runs: [ChildRun] = []
+    for seed in 1...UInt64(plan.cleanRuns) {
+      let line =
+        [
+          "torture", "--flavor", flavor.rawValue, "--duration", String(plan.cleanDuration),
+          "--seed", String(seed),
+        ] + plan.flavorArguments(flavor)
+      let run = try ChildRun.run(executable, line, limit: plan.cleanDuration + 120, folder: folder)
+      runs.append(run)
+      progress(
+        "faults: \(line.joined(separator: " ")): exit \(run.statusText)"
+          + (run.kinds.isEmpty ? "" : " [\(run.kinds.joined(separator: ", "))]"))
+    }
+    return FaultCampaignRow(
+      role: "clean", fault: "none (clean torture)", rate: "-", flavor: flavor.rawValue,
+      detectors: [], targetSeconds: plan.cleanDuration, runs: runs,
+      met: runs.allSatisfy { $0.exitStatus == 0 })
+  }
+}

@@ -1,0 +1,40 @@
+extension FaultCatalogue {
+  /// `stress churn`'s faults: bus-level bugs the engine makes from outside the bus, and
+  /// the broken flavor.
+  public static var churn: [CatalogueFault] {
+    let faults = [
+      CatalogueFault(
+        command: "churn", name: ChurnFault.skipGracePeriod.rawValue,
+        summary: "a removal releases its devices without waiting for its grace period",
+        injectedBy: "the churn engine", rate: "1 in 100 removals per hotplug thread",
+        arguments: ["--fault", "skip-grace-period", "--fault-every", "100"], flavor: nil,
+        // Each says a reader still used a removal's table or device after its unregister
+        // returned.
+        detectors: [.staleSection, .insideAtRelease, .useAfterUnregister],
+        mayAlsoFire: [.lostSignal, .spuriousSignal]),
+      CatalogueFault(
+        command: "churn", name: ChurnFault.dropEntry.rawValue,
+        summary: "the writer's copy of the table loses an unrelated entry",
+        injectedBy: "the churn engine", rate: "1 in 16 updates",
+        arguments: ["--fault", "drop-entry"], flavor: nil, detectors: [.lostSignal],
+        mayAlsoFire: []),
+      CatalogueFault(
+        command: "churn", name: ChurnFault.earlyClose.rawValue,
+        summary: "an eventfd is closed before the grace period after its unregister",
+        injectedBy: "the churn engine", rate: "every unregister",
+        arguments: ["--fault", "early-close"], flavor: nil,
+        detectors: [.failedSignal, .lostSignal, .spuriousSignal], mayAlsoFire: []),
+      CatalogueFault(
+        command: "churn", name: "broken-flavor",
+        summary: "a flavor whose grace periods never wait: tables freed under readers",
+        injectedBy: "BrokenRCU", rate: "always", arguments: [], flavor: .broken,
+        detectors: [.staleSection, .crash],
+        mayAlsoFire: [.insideAtRelease, .useAfterUnregister, .lostSignal, .spuriousSignal]),
+    ]
+    return faults.map { fault in
+      var fault = fault
+      fault.unsupportedFlavors = [.qsbr]
+      return fault
+    }
+  }
+}

@@ -1,0 +1,72 @@
+/// What `GuestChurn.run` does: real guest vCPUs writing while hotplug threads churn
+/// ioeventfd registrations on the (address, value) pairs the guests write.
+public struct GuestChurnConfiguration: Sendable, Hashable, Codable {
+  /// Keep starting guest rounds until this much time has passed.
+  public var duration: Duration
+  /// Guest vCPUs, each running the same program on its own thread.
+  public var vcpus: Int
+  /// Threads that register and unregister the churned eventfds.
+  public var hotplugThreads: Int
+  /// Eventfd registrations that stay on the bus for the whole run.
+  public var stableDevices: Int
+  /// Written (address, value) pairs whose eventfd registration comes and goes.
+  public var churnDevices: Int
+  /// Mirror every eventfd registration into KVM_IOEVENTFD.
+  public var kernelIOEventFD: Bool
+  /// The RCU flavor of the buses.
+  public var flavor: FlavorChoice
+  /// Seeds the choice of which pairs are stable, churned, or never registered, and the
+  /// hotplug threads' choices.
+  public var seed: UInt64
+  /// Loop iterations of one guest round; nil to calibrate (about 0.2 s per round).
+  public var roundIterations: Int?
+
+  /// The most registered pairs (stable plus churned) the guest program has room for: its
+  /// port writes stay below the port it reads.
+  public static let maximumRegisteredPairs = 1024
+
+  /// A configuration; see the properties.
+  public init(
+    duration: Duration, vcpus: Int, hotplugThreads: Int = 1, stableDevices: Int = 16,
+    churnDevices: Int = 16, kernelIOEventFD: Bool = false, flavor: FlavorChoice = .memb,
+    seed: UInt64 = 1, roundIterations: Int? = nil
+  ) {
+    self.duration = duration
+    self.vcpus = vcpus
+    self.hotplugThreads = hotplugThreads
+    self.stableDevices = stableDevices
+    self.churnDevices = churnDevices
+    self.kernelIOEventFD = kernelIOEventFD
+    self.flavor = flavor
+    self.seed = seed
+    self.roundIterations = roundIterations
+  }
+
+  /// Checks every option that does not need /dev/kvm (the vCPU limit of KVM itself is
+  /// checked by `GuestChurn.run` before anything starts).
+  public func validate() throws(OptionError) {
+    try RunLimits.checkDuration(duration.seconds)
+    try RunLimits.checkThreads("--vcpus", vcpus)
+    try flavor.requireNotQSBR(for: "kvm")
+    try RunLimits.check(
+      "--churn-devices", churnDevices, in: 1...Self.maximumRegisteredPairs,
+      why: "churn needs at least one pair to churn")
+    try RunLimits.check(
+      "--devices", stableDevices, in: 0...(Self.maximumRegisteredPairs - churnDevices),
+      why: "--devices plus --churn-devices at most \(Self.maximumRegisteredPairs)")
+    try RunLimits.check(
+      "--hotplug", hotplugThreads, in: 1...min(64, churnDevices),
+      why: "each hotplug thread owns at least one churned pair")
+    if let roundIterations {
+      try RunLimits.check("round iterations", roundIterations, in: 1...100_000_000)
+    }
+  }
+}
+
+extension Duration {
+  /// The duration in seconds as a floating-point number.
+  public var seconds: Double {
+    let (whole, fraction) = components
+    return Double(whole) + Double(fraction) / 1e18
+  }
+}

@@ -1,0 +1,119 @@
+import ConcurrentBus
+import KVM
+import RCU
+
+/// Registers eventfds on the buses alone, or on the buses and in the kernel
+/// (KVM_IOEVENTFD through ``KernelIOEventFDMirror``).
+struct Registrar<Flavor: RCUFlavor>: Sendable {
+  /// A live registration.
+  enum Token: Sendable {
+    case bus(Registration, GuestAddressSpace)
+    case mirrored(MirroredRegistration)
+
+    /// The bus registration.
+    var registration: Registration {
+      switch self {
+      case .bus(let registration, _): registration
+      case .mirrored(let mirrored): mirrored.registration
+      }
+    }
+  }
+
+  let mirror: KernelIOEventFDMirror<Flavor>?
+  let portBus: IOBus<Flavor>
+  let mmioBus: IOBus<Flavor>
+
+  /// The bus of `space`.
+  func bus(_ space: GuestAddressSpace) -> IOBus<Flavor> { space == .pio ? portBus : mmioBus }
+
+  func register(_ eventFD: EventFD, key: GuestWrite) throws(KernelIOEventFDMirrorError) -> Token {
+    if let mirror {
+      return .mirrored(
+        try mirror.register(
+          eventFD, space: key.space, address: key.address, size: key.size, match: .value(key.value)
+        ))
+    }
+    do {
+      return .bus(
+        try bus(key.space).registerEventFD(
+          eventFD, address: key.address, size: key.size, match: .value(key.value)), key.space)
+    } catch {
+      throw .bus(error)
+    }
+  }
+
+  /// Unregisters; a deferred removal exists only without the mirror (the kernel side has
+  /// no release callback).
+  func unregister(_ token: Token, wait: RemovalWait) throws(KernelIOEventFDMirrorError) {
+    switch (token, wait) {
+    case (.mirrored(let registration), _):
+      try mirror!.unregister(registration)
+    case (.bus(let registration, let space), .synchronous):
+      do { try bus(space).unregister(registration) } catch { throw .bus(error) }
+    case (.bus(let registration, let space), .deferred(let release)):
+      do { try bus(space).unregister(registration, whenReleased: release) } catch {
+        throw .bus(error)
+      }
+    }
+  }
+}
+
+/// What `kvm`'s hotplug threads drive: one eventfd registration per churned (address,
+/// value) pair, each time on a fresh eventfd, mirrored into KVM_IOEVENTFD when asked.
+final class GuestChurnTarget<Flavor: RCUFlavor>: HotplugTarget {
+  /// One plugged pair.
+  struct Plug: Sendable {
+    let slot: Int
+    let record: EventRecord<GuestWrite>
+    let token: Registrar<Flavor>.Token
+  }
+
+  let registrar: Registrar<Flavor>
+  let keys: [GuestWrite]
+  let ledger: EventLedger<GuestWrite>
+
+  var slotCount: Int { keys.count }
+  var supportsBatches: Bool { false }
+  var supportsDeferredRemovals: Bool { registrar.mirror == nil }
+
+  init(registrar: Registrar<Flavor>, keys: [GuestWrite], ledger: EventLedger<GuestWrite>) {
+    self.registrar = registrar
+    self.keys = keys
+    self.ledger = ledger
+  }
+
+  func slot(of plug: Plug) -> Int { plug.slot }
+
+  /// Registers `key` on a fresh eventfd and records it: for the churned pairs and the
+  /// stable ones alike.
+  func plug(_ key: GuestWrite, slot: Int, churned: Bool) throws -> Plug {
+    let eventFD = try EventFD()
+    let token = try registrar.register(eventFD, key: key)
+    let record = EventRecord(
+      eventFD: eventFD, key: key, registration: token.registration, churned: churned,
+      consumer: slot % ledger.consumers,
+      busDevice: registrar.bus(key.space).device(of: token.registration) as? IOEventFD)
+    try ledger.add(record)
+    return Plug(slot: slot, record: record, token: token)
+  }
+
+  func update(adding: [Int], removing: [Plug], batched: Bool, wait: RemovalWait) throws -> [Plug] {
+    let added = try adding.map { slot in try plug(keys[slot], slot: slot, churned: true) }
+    switch wait {
+    case .synchronous:
+      for plug in removing { try registrar.unregister(plug.token, wait: .synchronous) }
+    case .deferred(let release):
+      let countdown = ReleaseCountdown(removing.count, release: release)
+      for plug in removing {
+        try registrar.unregister(plug.token, wait: .deferred { countdown.arrive() })
+      }
+    }
+    return added
+  }
+
+  /// After the grace period (and, mirrored, the kernel's deassign): the eventfd is
+  /// retired, so a signal found on it later is a writer nobody waited for.
+  func released(_ plug: Plug, when: String) {
+    ledger.retire(plug.record)
+  }
+}

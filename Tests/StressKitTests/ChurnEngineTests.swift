@@ -1,0 +1,58 @@
+import Testing
+
+@testable import StressKit
+
+/// Short churn runs driven through the engine: correct flavors are clean, each engine
+/// fault is caught by the check named for it, and a run too short to judge is
+/// inconclusive. (`--flavor broken` frees memory under readers, so it runs in a child
+/// process: see `CLITests`.)
+@Suite("Churn engine", .serialized)
+struct ChurnEngineTests {
+  static func run(
+    _ flavor: FlavorChoice = .memb, fault: ChurnFault = .none, every: Int = 1,
+    seconds: Double = 3, seed: UInt64 = 1
+  ) throws -> ChurnReport {
+    try ChurnConfiguration(
+      vcpus: 2, duration: seconds, flavor: flavor, fault: fault, faultEvery: every, seed: seed
+    ).run()
+  }
+
+  @Test(arguments: [FlavorChoice.memb, .bp])
+  func aCorrectFlavorIsClean(flavor: FlavorChoice) throws {
+    let report = try Self.run(flavor)
+    #expect(report.outcome.verdict == .clean, "\(report.text)")
+    #expect(report.work.allSatisfy { $0.met })
+  }
+
+  @Test func skippingEveryGracePeriodIsCaught() throws {
+    let report = try Self.run(fault: .skipGracePeriod)
+    #expect(report.outcome.verdict == .violations)
+    let kinds = Set(report.violations.map(\.kind))
+    #expect(!kinds.isDisjoint(with: [.staleSection, .insideAtRelease, .useAfterUnregister]))
+  }
+
+  @Test func skippingOneGracePeriodInAHundredIsCaughtByTheStaleSectionCheck() throws {
+    let report = try Self.run(fault: .skipGracePeriod, every: 100, seconds: 10)
+    #expect(report.outcome.verdict == .violations, "\(report.text)")
+    #expect(report.violations.contains { $0.kind == .staleSection }, "\(report.text)")
+  }
+
+  @Test func droppingAnEntryIsALostSignal() throws {
+    let report = try Self.run(fault: .dropEntry)
+    #expect(report.violations.contains { $0.kind == .lostSignal }, "\(report.text)")
+  }
+
+  @Test func closingAnEventFDEarlyIsCaught() throws {
+    let report = try Self.run(fault: .earlyClose)
+    let kinds = Set(report.violations.map(\.kind))
+    #expect(!kinds.isDisjoint(with: [.failedSignal, .lostSignal, .spuriousSignal]))
+  }
+
+  @Test func aRunTooShortToJudgeIsInconclusiveNotClean() throws {
+    let report = try Self.run(seconds: 0.02)
+    #expect(report.violations.isEmpty)
+    #expect(report.outcome.verdict == .inconclusive)
+    #expect(report.outcome.verdict.exitStatus == 2)
+    #expect(report.text.contains("result: INCONCLUSIVE"))
+  }
+}

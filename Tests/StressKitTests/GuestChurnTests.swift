@@ -1,0 +1,45 @@
+import KVM
+import Testing
+
+@testable import StressKit
+
+/// Opens /dev/kvm once; nil (and the tests skipped, saying why) where there is none.
+let kvm: KVMSystem? = try? KVMSystem()
+
+/// `stress kvm`'s engine with real guests; skipped without /dev/kvm.
+@Suite("Guest churn (KVM)", .serialized, .enabled(if: kvm != nil, "needs /dev/kvm"))
+struct GuestChurnTests {
+  @Test(arguments: [false, true])
+  func churnDuringAGuestRunCountsExactly(kernelIOEventFD: Bool) throws {
+    let system = try #require(kvm)
+    let report = try GuestChurn.run(
+      system: system,
+      configuration: GuestChurnConfiguration(
+        duration: .seconds(3), vcpus: min(2, try system.recommendedVCPUCount()),
+        hotplugThreads: 1, stableDevices: 8, churnDevices: 8, kernelIOEventFD: kernelIOEventFD,
+        seed: 7))
+    #expect(report.violations.isEmpty, "\(report.text)")
+    #expect(report.outcome.verdict == .clean, "\(report.text)")
+    #expect(report.drainedSignals > 0)
+    #expect(report.unclaimedWrites > 0)
+    #expect(report.drainedSignals + report.unclaimedWrites == report.executedWrites)
+    #expect(report.removalChecks > 0)
+    if kernelIOEventFD {
+      #expect(report.kernelAbsorbedWrites > 0)
+    } else {
+      #expect(report.kernelAbsorbedWrites == 0)
+      #expect(report.deferredReleases > 0)
+    }
+  }
+
+  @Test func moreVCPUsThanKVMRecommendsAreRefusedBeforeAnythingRuns() throws {
+    let system = try #require(kvm)
+    let limit = try system.recommendedVCPUCount()
+    guard limit < RunLimits.maximumThreads else { return }
+    #expect(throws: OptionError.self) {
+      try GuestChurn.run(
+        system: system,
+        configuration: GuestChurnConfiguration(duration: .seconds(1), vcpus: limit + 1))
+    }
+  }
+}

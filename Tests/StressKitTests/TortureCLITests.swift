@@ -1,0 +1,65 @@
+import Foundation
+import Testing
+
+/// `stress torture` and `stress faults` as child processes: every flavor (signal takes
+/// SIGUSR1 and a loaded library is process-wide, so neither runs inside the test process),
+/// and the campaign's table and exit status.
+@Suite("Torture and faults from the command line")
+struct TortureCLITests {
+  /// The example RCU library, built next to the test bundle.
+  static var exampleLibrary: String {
+    stressExecutable.deletingLastPathComponent().appendingPathComponent(
+      "libExampleRCULibrary.so"
+    ).path
+  }
+
+  @Test(
+    "stress torture stays clean on every flavor, with enough work to say so",
+    arguments: ["memb", "bp", "qsbr", "mb", "signal", "loaded"])
+  func cleanOnEveryFlavor(flavor: String) throws {
+    let folder = try temporaryFolder()
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let json = folder.appendingPathComponent("torture.json")
+    // bp and signal end a grace period every few milliseconds at best: give them longer.
+    let seconds = ["bp", "signal"].contains(flavor) ? "5" : "2"
+    var arguments = ["torture", "--duration", seconds, "--json", json.path]
+    arguments +=
+      flavor == "loaded" ? ["--rcu-library", Self.exampleLibrary] : ["--flavor", flavor]
+    let result = try runStress(arguments)
+    #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
+    let report = try jsonVerdict(at: json)
+    #expect(report.verdict == "clean")
+    #expect(report.kinds.isEmpty)
+  }
+
+  @Test(
+    "stress faults meets its targets on a fault and a clean run, and says so in JSON",
+    .disabled(if: underSanitizer, "faults free memory readers use"))
+  func campaignMeetsTargets() throws {
+    let folder = try temporaryFolder()
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let json = folder.appendingPathComponent("faults.json")
+    let result = try runStress([
+      "faults", "--only", "torture/double-callback", "--seeds", "1", "--rare-every", "0",
+      "--clean-runs", "1", "--clean-duration", "2", "--clean-flavors", "memb", "--json",
+      json.path,
+    ])
+    #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
+    #expect(result.stdout.contains("targets: all 2 met"))
+    let object = try JSONSerialization.jsonObject(with: Data(contentsOf: json)) as? [String: Any]
+    let rows = try #require(object?["rows"] as? [[String: Any]])
+    #expect(rows.count == 2)
+    #expect(rows.allSatisfy { $0["met"] as? Bool == true })
+  }
+
+  @Test("stress faults fails when a fault is not caught within its time")
+  func campaignReportsAMiss() throws {
+    // Once in a billion synchronize calls cannot fire in half a second.
+    let result = try runStress([
+      "faults", "--only", "torture/skip-grace-period", "--seeds", "1", "--rare-every",
+      "1000000000", "--rare-duration", "0.5", "--clean-runs", "0",
+    ])
+    #expect(result.status == 1, "\(result.stdout)\n\(result.stderr)")
+    #expect(result.stdout.contains("MISSED"))
+  }
+}

@@ -1,0 +1,120 @@
+import Foundation
+import Glibc
+import RCUTestSupport
+import Testing
+
+@testable import StressKit
+
+/// Torture runs as specifications: a correct flavor stays clean, a run that did too little
+/// is inconclusive, and every check fires against the fault it exists for.
+/// Every suite that installs a fault, nested here so that they run one at a time: the
+/// installed fault is process-wide.
+@Suite("Fault injection", .serialized)
+struct FaultInjectionSuites {}
+
+extension FaultInjectionSuites {
+  @Suite("Torture")
+  struct TortureTests {
+    /// Enough work to judge in a short test run, on every flavor (bp ends a grace period
+    /// only every 10 ms or so).
+    static let testMinimum = TortureMinimum(reads: 1_000, gracePeriods: 50, callbacks: 50)
+
+    static func configuration(
+      flavor: FlavorChoice = .memb, fault: TortureFault = .none, every: Int? = nil,
+      duration: Double = 10
+    ) -> TortureConfiguration {
+      TortureConfiguration(
+        readers: 2, fakeWriters: 2, duration: duration, flavor: flavor, fault: fault,
+        faultEvery: every, seed: 7, minimum: testMinimum)
+    }
+
+    @Test(
+      "a correct flavor stays clean, with enough work done to say so",
+      arguments: [FlavorChoice.memb, .bp, .qsbr, .mb])
+    func cleanRunStaysClean(flavor: FlavorChoice) throws {
+      let report = try Torture.run(Self.configuration(flavor: flavor, duration: 2))
+      #expect(report.violations.isEmpty, "\(report.text)")
+      #expect(report.verdict == .clean, "\(report.text)")
+      #expect(report.reads >= Self.testMinimum.reads)
+      #expect(report.callbacksRun == report.callbacksQueued)
+    }
+
+    @Test("a run too short to do the minimum of work is inconclusive, not clean")
+    func tooLittleWorkIsInconclusive() throws {
+      var configuration = Self.configuration(duration: 0.001)
+      configuration.minimum = .standard
+      let report = try Torture.run(configuration)
+      #expect(report.violations.isEmpty)
+      #expect(report.verdict == .inconclusive, "\(report.text)")
+    }
+
+    @Test(
+      "every torture fault in the catalogue is caught by its detector",
+      .disabled(if: underSanitizer, "faults free memory readers use"),
+      arguments: FaultCatalogue.torture)
+    func catalogueFaultIsCaught(fault: CatalogueFault) throws {
+      let report = try Torture.run(Self.configuration(for: fault))
+      let kinds = report.violations.map(\.kind.rawValue)
+      #expect(fault.isCaught(by: kinds), "\(fault.id) not caught:\n\(report.text)")
+    }
+
+    @Test(
+      "the pipeline-age check fires when grace periods are cut short",
+      .disabled(if: underSanitizer, "faults free memory readers use"))
+    func ageCheckFires() throws {
+      let report = try Torture.run(Self.configuration(fault: .shortGracePeriod))
+      #expect(report.violations.contains { $0.kind == .gracePeriodAge }, "\(report.text)")
+    }
+
+    @Test(
+      "the reclamation check fires when every deferred callback is lost",
+      .disabled(if: underSanitizer, "lost callbacks leak by design"))
+    func reclamationCheckFires() throws {
+      let report = try Torture.run(Self.configuration(fault: .lostCallback, every: 1))
+      let kinds = report.violations.map(\.kind)
+      #expect(kinds.contains(.callbackLost), "\(report.text)")
+      #expect(kinds.contains(.reclamation), "\(report.text)")
+    }
+
+    @Test(
+      "a grace period skipped once in 10,000 is caught within 60 s",
+      .tags(.slow), .enabled(if: slowTestsEnabled && !underSanitizer))
+    func rareSkipIsCaught() throws {
+      let report = try Torture.run(
+        Self.configuration(fault: .skipGracePeriod, every: 10_000, duration: 60))
+      #expect(report.violations.contains { $0.kind == .gracePeriodOverlap }, "\(report.text)")
+    }
+
+    /// A catalogue entry as a configuration, at the catalogue's own rate.
+    static func configuration(for fault: CatalogueFault) -> TortureConfiguration {
+      if let flavor = fault.flavor { return configuration(flavor: flavor) }
+      let arguments = fault.arguments
+      let value = { (option: String) in
+        arguments.firstIndex(of: option).map { arguments[$0 + 1] }
+      }
+      var configuration = configuration(
+        fault: TortureFault(rawValue: value("--fault")!)!,
+        every: value("--fault-every").flatMap(Int.init))
+      if let after = value("--fault-after-us").flatMap(Int.init) {
+        configuration.faultAfterMicroseconds = after
+      }
+      return configuration
+    }
+  }
+}
+
+extension Tag {
+  /// Tests that take tens of seconds: run with STRESSKIT_SLOW_TESTS=1.
+  @Tag static var slow: Self
+}
+
+/// Whether the slow tests run (STRESSKIT_SLOW_TESTS=1).
+let slowTestsEnabled = ProcessInfo.processInfo.environment["STRESSKIT_SLOW_TESTS"] == "1"
+
+/// Whether this test process runs under ThreadSanitizer or AddressSanitizer. A fault run
+/// frees memory that readers are still using, by design: a sanitizer reports (or aborts on)
+/// that before the torture's own checks can, so those tests are left to uninstrumented
+/// runs (`Scripts/tsan.sh` checks a faulty torture run through the tool instead).
+let underSanitizer = ["__tsan_init", "__asan_init"].contains { (symbol: String) in
+  dlsym(nil, symbol) != nil
+}
