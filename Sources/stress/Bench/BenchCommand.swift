@@ -178,7 +178,7 @@ struct BenchCommand: ParsableCommand {
     }
     if sections.contains(.membarrier) {
       results.membarrier = countMembarrierCalls(
-        flavors: flavors, readers: cores, seconds: quick ? 0.3 : 1)
+        flavors: flavors, readers: cores, seconds: quick ? 0.5 : 1)
       progress("membarrier counts done")
     }
     return results
