@@ -213,13 +213,14 @@ def flavor_tables(report):
     if f.get("churn"):
         add("### Churn cost per flavor, 64 entries, busy readers (million dispatches/s, all readers)")
         add("")
-        add("| flavor | readers | without writer | writer at 1000/s | loss (median of rounds, min..max) | updates/s |")
-        add("|---|---:|---:|---:|---:|---:|")
+        add("| flavor | readers | without writer | writer at 1000/s | loss (median of rounds, min..max) | updates/s | unregister p50 / p99 us |")
+        add("|---|---:|---:|---:|---:|---:|---:|")
         for c in sorted(f["churn"], key=lambda c: (c["readers"], FLAVORS.index(c["flavor"]))):
             add(f"| {c['flavor']} | {c['readers']} | {c['quiet']['median'] / 1e6:.1f} | "
                 f"{c['churned']['median'] / 1e6:.1f} | {c['loss']['median'] * 100:.1f}% "
                 f"({c['loss']['min'] * 100:.1f}..{c['loss']['max'] * 100:.1f}%) | "
-                f"{c['updatesPerSecond']['median']:.0f} |")
+                f"{c['updatesPerSecond']['median']:.0f} | "
+                f"{c['unregister']['median'] / 1e3:.1f} / {c['unregister']['p99'] / 1e3:.1f} |")
         add("")
     if f.get("oversubscription"):
         first = f["oversubscription"][0]

@@ -15,6 +15,8 @@ struct FlavorChurnCell: Codable, Sendable {
   var updatesPerSecond: Spread
   /// 1 - churned / quiet, one sample per round (each round's pair ran back to back).
   var loss: Spread
+  /// The writer's synchronous unregisters, every round's, in nanoseconds.
+  var unregister: SampleSummary
 }
 
 /// Measures every flavor with 1 reader and with a busy reader on every core (`cores`), at
@@ -48,7 +50,8 @@ func measureFlavorChurn(
           quiet: Spread(runs.map(\.quiet.throughput)),
           churned: Spread(runs.map(\.churned.throughput)),
           updatesPerSecond: Spread(runs.map(\.churned.updatesPerSecond)),
-          loss: Spread(runs.map { 1 - $0.churned.throughput / $0.quiet.throughput })))
+          loss: Spread(runs.map { 1 - $0.churned.throughput / $0.quiet.throughput }),
+          unregister: SampleSummary(nanos: runs.flatMap(\.churned.unregisterNanos))))
     }
   }
   return cells

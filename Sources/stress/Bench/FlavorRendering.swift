@@ -9,7 +9,8 @@ func renderFlavors(_ results: FlavorResults) -> String {
     line("loss = median over rounds of 1 - with/without, each round's pair back to back)")
     line(
       padRight("flavor", 8) + pad("readers", 8) + pad("without", 9) + pad("1000/s", 9)
-        + pad("loss", 8) + pad("range", 18) + pad("upd/s", 8))
+        + pad("loss", 8) + pad("range", 18) + pad("upd/s", 8) + pad("unreg p50", 11)
+        + pad("p99 us", 9))
     for cell in results.churn.sorted(by: {
       ($0.readers, $0.flavor.order) < ($1.readers, $1.flavor.order)
     }) {
@@ -18,7 +19,8 @@ func renderFlavors(_ results: FlavorResults) -> String {
           + pad(f(cell.quiet.median / 1e6, 1), 9) + pad(f(cell.churned.median / 1e6, 1), 9)
           + pad(f(cell.loss.median * 100, 1) + "%", 8)
           + pad("[\(f(cell.loss.min * 100, 1))..\(f(cell.loss.max * 100, 1))%]", 18)
-          + pad(f(cell.updatesPerSecond.median, 0), 8))
+          + pad(f(cell.updatesPerSecond.median, 0), 8) + pad(micros(cell.unregister.median), 11)
+          + pad(micros(cell.unregister.p99), 9))
     }
   }
 
