@@ -17,7 +17,7 @@ enum Design: String, CaseIterable, Codable, Sendable, ExpressibleByArgument {
   /// (b) This project's RCU bus on liburcu's memb flavor, `IOBus<MembRCU>`.
   case memb
   /// (b') The same bus on liburcu's qsbr flavor, `IOBus<QSBRRCU>`: readers registered
-  /// online, announcing a quiescent state every ``dispatchesPerCheck`` dispatches.
+  /// online, announcing a quiescent state every ``dispatchesPerCheck`` (64) dispatches.
   case qsbr
   /// (c) The table behind a pthread rwlock.
   case rwlock
