@@ -6,9 +6,11 @@ import HostSupport
 // duty: a ready work (first), or the batch in the intake, whose grace period it waits for.
 //
 // Why nothing is lost: every duty is posted once, after it became visible (a ready work
-// after it was appended, a batch after the push that made the intake non-empty), and each
-// wake-up takes at most one duty. Why nothing waits behind a blocked work: a thread that
-// takes a duty and leaves no other thread waiting starts one first.
+// after it was appended, a batch after the push that made the intake non-empty: by its
+// enqueuer, or by a polling thread that its enqueuer saw, see `Reclaimer.enqueue`), and each
+// wake-up takes at most one duty; a post whose batch a poller took wakes a thread that finds
+// nothing and waits again. Why nothing waits behind a blocked work: a thread that takes a
+// duty and leaves no other thread waiting starts one first.
 
 extension Reclaimer {
   /// What a woken thread takes up.
@@ -55,6 +57,12 @@ extension Reclaimer {
   /// has left the pool.
   private func nextDuty() -> Duty? {
     while true {
+      if let batch = pollIntake() {
+        monitor.lock()
+        takeDutyLocked()
+        monitor.unlock()
+        return .batch(batch)
+      }
       guard waitForWake() else {
         monitor.lock()
         // Leave only while another thread still waits, so no post goes unanswered.
@@ -103,6 +111,41 @@ extension Reclaimer {
       if errno == ETIMEDOUT { return false }  // Otherwise EINTR: wait again.
     }
     return true
+  }
+
+  /// While works arrive close together, polls the intake for up to
+  /// ``Reclaimer/spinNanos``, yielding the CPU every microsecond (a vCPU thread that wants it
+  /// gets it); one thread at a time. Returns the batch it took, or nil (the thread then
+  /// waits on `wake`).
+  private func pollIntake() -> [PendingWork]? {
+    guard arrivalsClose.load(ordering: .relaxed),
+      polling.compareExchange(expected: false, desired: true, ordering: .relaxed).exchanged
+    else { return nil }
+    let deadline = monotonicNanos() + Self.spinNanos
+    repeat {
+      // Loads for a microsecond between yields: a yield costs 0.5-1 us here, longer than
+      // the hand-off it would wait for.
+      let yieldAt = monotonicNanos() + 1000
+      repeat {
+        if intake.load(ordering: .relaxed) != nil, let batch = takeAll() {
+          stopPolling()
+          return batch
+        }
+      } while monotonicNanos() < yieldAt
+      sched_yield()
+    } while monotonicNanos() < deadline
+    stopPolling()
+    return nil
+  }
+
+  /// Ends a poll. An enqueuer that saw this thread polling did not post: if its work is in
+  /// the intake, post for it now. Sequentially consistent, with the push and the `polling`
+  /// load in `enqueue`: either that load saw `false`, and the enqueuer posted, or this look
+  /// sees its push. (A work both posted for here and by its enqueuer only costs a thread
+  /// a wake-up that finds nothing.)
+  private func stopPolling() {
+    polling.store(false, ordering: .sequentiallyConsistent)
+    if intake.load(ordering: .sequentiallyConsistent) != nil { sem_post(wake) }
   }
 
   /// The calling thread stops waiting; if no other thread is left waiting, starts one, so

@@ -35,6 +35,10 @@ struct CLITests {
     ["bench", "--seconds", "-1"],
     ["bench", "--seconds", "nan"],
     ["bench", "--json", "/nonexistent-folder/bench.json"],
+    ["bench", "--flavor", "broken"],
+    ["bench", "--only", "everything"],
+    ["bench", "--read-only", "--only", "read"],
+    ["bench", "--membarrier-probe", "qsbr", "--only", "churn"],
     ["churn", "--no-such-option"],
   ])
   func badOptionsAreRefusedUpFront(arguments: [String]) throws {

@@ -1,10 +1,15 @@
-import HostSupport
 import Foundation
+import HostSupport
 
 /// The human-readable report: one table per table size and churn, then the write side,
 /// eventfds and the targets.
 func renderReport(_ report: BenchReport) -> String {
-  renderReadSide(report.read) + renderWriteSide(report)
+  var out = report.read.isEmpty ? "" : renderReadSide(report.read)
+  out += renderFlavors(report.flavors)
+  if let write = report.write { out += renderWriteSide(write) }
+  if let eventFD = report.eventFD { out += renderEventFD(eventFD) }
+  if let ring = report.ring { out += renderRing(ring) }
+  return out + renderTargets(report)
 }
 
 /// The read-side tables.
@@ -15,7 +20,7 @@ func renderReadSide(_ read: [ReadCell]) -> String {
   line()
   line("READ SIDE: ns/dispatch = CPU time per dispatch (median of rounds);")
   line("Mdisp/s = all threads together (median [min-max]); xA, xB = how many times")
-  line("slower than (a) the unsynchronized floor (no churn) and (b) the RCU bus.")
+  line("slower than (a) the unsynchronized floor (no churn) and (b) the RCU bus on memb.")
   let sizes = Array(Set(read.map(\.entries))).sorted()
   let threads = Array(Set(read.map(\.threads))).sorted()
   for entries in sizes {
@@ -47,11 +52,10 @@ func renderReadSide(_ read: [ReadCell]) -> String {
   return out
 }
 
-/// The write-side, eventfd and target sections.
-func renderWriteSide(_ report: BenchReport) -> String {
+/// The write-side section.
+private func renderWriteSide(_ w: WriteSideResults) -> String {
   var out = ""
   func line(_ text: String = "") { out += text + "\n" }
-  let w = report.write
   line()
   line("WRITE SIDE (1000 operations each, on a bus holding \(w.preexisting) entries; us)")
   line(padRight("operation", 44) + pad("median", 9) + pad("mean", 9) + pad("p99", 9))
@@ -73,24 +77,35 @@ func renderWriteSide(_ report: BenchReport) -> String {
     "1000 registrations: one batch \(f(w.batchNanos.median / 1e6, 3)) ms; "
       + "1000 single \(f(w.singlesNanos.median / 1e6, 3)) ms; "
       + "1000 single synchronous \(f(w.singlesSynchronousNanos.median / 1e6, 3)) ms")
+  return out
+}
 
-  let e = report.eventFD
+/// The eventfd section.
+private func renderEventFD(_ e: EventFDResults) -> String {
+  var out = ""
+  func line(_ text: String = "") { out += text + "\n" }
   line()
   line("EVENTFD (1 thread, \(e.registrations) ioeventfd registrations; ns per write)")
   line(
     "bus dispatch \(f(e.busDispatchNanos.median, 1)) [\(f(e.busDispatchNanos.min, 1))-\(f(e.busDispatchNanos.max, 1))]"
       + "   bare eventfd write \(f(e.bareWriteNanos.median, 1)) [\(f(e.bareWriteNanos.min, 1))-\(f(e.bareWriteNanos.max, 1))]"
       + "   overhead \(f(e.busDispatchNanos.median - e.bareWriteNanos.median, 1)) ns")
+  return out
+}
 
-  out += renderRing(report.ring)
-
+/// The targets, and how long the run took.
+private func renderTargets(_ report: BenchReport) -> String {
+  var out = ""
+  func line(_ text: String = "") { out += text + "\n" }
   line()
   line("TARGETS")
   for target in report.targets {
     line("  [\(target.met ? "MET   " : "MISSED")] \(target.name): \(target.figure)")
   }
   line()
-  line("total \(f(report.totalSeconds, 1)) s")
+  line(
+    "total \(f(report.totalSeconds, 1)) s; load average \(f(report.machine.loadAverageAtStart)) "
+      + "at the start, \(f(report.machine.loadAverageAtEnd)) at the end")
   return out
 }
 

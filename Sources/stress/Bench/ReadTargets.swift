@@ -1,6 +1,6 @@
-import HostSupport
 import ArgumentParser
 import ConcurrentBus
+import HostSupport
 import RCU
 
 /// The device every benchmark entry points at: claims every access and does nothing, so
@@ -14,8 +14,11 @@ final class NullDevice: IODevice {
 enum Design: String, CaseIterable, Codable, Sendable, ExpressibleByArgument {
   /// (a) No synchronization: one owner, the floor.
   case floor
-  /// (b) This project's RCU bus, `IOBus<MembRCU>`.
-  case rcu
+  /// (b) This project's RCU bus on liburcu's memb flavor, `IOBus<MembRCU>`.
+  case memb
+  /// (b') The same bus on liburcu's qsbr flavor, `IOBus<QSBRRCU>`: readers registered
+  /// online, announcing a quiescent state every ``dispatchesPerCheck`` (64) dispatches.
+  case qsbr
   /// (c) The table behind a pthread rwlock.
   case rwlock
   /// (d) The table behind a pthread mutex.
@@ -26,7 +29,8 @@ enum Design: String, CaseIterable, Codable, Sendable, ExpressibleByArgument {
   var label: String {
     switch self {
     case .floor: "(a) unsynchronized"
-    case .rcu: "(b) RCU bus"
+    case .memb: "(b) RCU bus, memb"
+    case .qsbr: "(b') RCU bus, qsbr"
     case .rwlock: "(c) rwlock"
     case .mutex: "(d) mutex"
     case .swapped: "(e) swapped ref"
@@ -60,8 +64,18 @@ enum BenchLayout {
 protocol ReadTarget: Sendable {
   /// Dispatches a 4-byte guest write; whether a device claimed it.
   func dispatch(address: UInt64) -> Bool
-  /// Prepares the calling thread (RCU reader registration) before it is timed.
+  /// Prepares a reader thread (RCU reader registration; for QSBR, online) before it is timed.
   func prepareThread()
+  /// Prepares the writer thread: it never reads, so under QSBR it stays offline (an online
+  /// thread asleep between updates would hold back every grace period).
+  func prepareWriter()
+  /// Called by a busy reader every ``dispatchesPerCheck`` dispatches, between two of them,
+  /// where it holds nothing it read: QSBR's quiescent state; nothing for the other designs.
+  func quiescentState()
+  /// A vCPU-like reader enters and leaves "guest time", where it holds nothing it read:
+  /// QSBR goes offline and back online; nothing for the other designs.
+  func enterGuest()
+  func leaveGuest()
   /// Registers a device away from the readers' addresses, or unregisters it (synchronously:
   /// the writer waits for readers before the device is released) when given one.
   func churn(_ registration: Registration?) -> Registration?
@@ -88,6 +102,20 @@ struct BusTarget<Flavor: RCUFlavor>: ReadTarget {
   }
 
   func prepareThread() { Flavor.registerCurrentThread() }
+
+  func prepareWriter() {
+    Flavor.registerCurrentThread()
+    Flavor.threadOffline()
+  }
+
+  @inline(__always)
+  func quiescentState() { Flavor.quiescentState() }
+
+  @inline(__always)
+  func enterGuest() { Flavor.threadOffline() }
+
+  @inline(__always)
+  func leaveGuest() { Flavor.threadOnline() }
 
   func churn(_ registration: Registration?) -> Registration? {
     do {
@@ -119,6 +147,12 @@ struct SwappedTarget: ReadTarget {
   }
 
   func prepareThread() { MembRCU.registerCurrentThread() }
+
+  func prepareWriter() { MembRCU.registerCurrentThread() }
+
+  func quiescentState() {}
+  func enterGuest() {}
+  func leaveGuest() {}
 
   func churn(_ registration: Registration?) -> Registration? {
     do {
