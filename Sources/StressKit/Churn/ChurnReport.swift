@@ -119,7 +119,7 @@ extension ChurnRun {
   func makeReport(
     elapsed: Double, released: Int, held: Int, resident: (after30s: UInt64?, atEnd: UInt64)
   ) -> ChurnReport {
-    let tallies = vcpuResults.withLock { $0 }
+    let tallies = vcpuResults.withAnnotatedLock(owner: self) { $0 }
     let updates = hotplug.counters[.updates]
     let batches = hotplug.counters[.batches]
     let statistics = bus.statistics

@@ -90,7 +90,7 @@ extension ChurnRun {
     counters.add(.ringWrites, ringState.written)
     counters.add(.claimed, claimed + ringState.claimed)
     counters.add(.unclaimed, tally.dispatches - claimed - ringState.claimed)
-    vcpuResults.withLock { $0.append(tally) }
+    vcpuResults.withAnnotatedLock(owner: self) { $0.append(tally) }
   }
 
   /// One guest access of kind `kind` (0..<20): matching and non-matching writes at stable

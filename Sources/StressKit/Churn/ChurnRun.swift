@@ -151,7 +151,7 @@ public final class ChurnRun<Flavor: RCUFlavor>: Sendable {
   /// Final drains of the registrations still on the bus, then every count reconciled.
   private func reconcileRemaining() {
     var stableClaims = [UInt64](repeating: 0, count: configuration.devices)
-    for tally in vcpuResults.withLock({ $0 }) {
+    for tally in vcpuResults.withAnnotatedLock(owner: self, { $0 }) {
       for index in stableClaims.indices { stableClaims[index] += tally.stableClaims[index] }
     }
     let remaining = ledger.drainAll()

@@ -49,13 +49,13 @@ final class EventLedger<Key: Hashable & Sendable>: Sendable {
   /// Starts the consumer threads.
   func startConsumers() throws(SetupFailure) {
     let started = try startThreads(pollers.count, named: "consumer") { self.consume($0) }
-    threads.withLock { $0 = started }
+    threads.withAnnotatedLock(owner: self) { $0 = started }
   }
 
   /// Stops the consumer threads (after the vCPUs stopped, so nothing new arrives).
   func stopConsumers() {
     stopFlag.set()
-    for thread in threads.withLock({ $0 }) { thread.join() }
+    for thread in threads.withAnnotatedLock(owner: self, { $0 }) { thread.join() }
   }
 
   /// Records a new registration and puts its eventfd on its consumer's poller.
@@ -83,7 +83,7 @@ final class EventLedger<Key: Hashable & Sendable>: Sendable {
   /// the end, once everything stopped). Late signals on them are reported and counted;
   /// the caller reconciles them and they are gone after that.
   func settle(settledFor: UInt64, flushedBy: UInt64 = .max) -> [EventRecord<Key>] {
-    let readyBy = min(flushedBy, cycles.withLock { $0.min() ?? 0 })
+    let readyBy = min(flushedBy, cycles.withAnnotatedLock(owner: self) { $0.min() ?? 0 })
     let now = monotonicNanoseconds()
     let ready = tables.withAnnotatedLock(owner: self) { tables in
       let isReady = { (record: EventRecord<Key>) in
@@ -123,14 +123,14 @@ final class EventLedger<Key: Hashable & Sendable>: Sendable {
   /// settling time. Returns whether the bus has let go already.
   func releasedByBus(_ record: EventRecord<Key>) -> Bool {
     guard record.busDevice != nil else { return true }
-    awaitingRelease.withLock { $0.append(record) }
+    awaitingRelease.withAnnotatedLock(owner: self) { $0.append(record) }
     return false
   }
 
   /// The settled records the bus still held when they settled, to look at again after the
   /// final barrier, when every deferred reclamation has run: any still held is a leak.
   func takeAwaitingRelease() -> [EventRecord<Key>] {
-    awaitingRelease.withLock { records in
+    awaitingRelease.withAnnotatedLock(owner: self) { records in
       defer { records = [] }
       return records
     }
@@ -167,7 +167,7 @@ final class EventLedger<Key: Hashable & Sendable>: Sendable {
         }
         record.addDrained(count)
       }
-      cycles.withLock { $0[index] = cycle }
+      cycles.withAnnotatedLock(owner: self) { $0[index] = cycle }
     }
   }
 }

@@ -39,7 +39,9 @@ final class Hotplug<Target: HotplugTarget>: Sendable {
   }
 
   /// How long synchronous removals blocked.
-  var gracePeriodWaits: LatencySummary { LatencySummary(waits.withLock { $0 }) }
+  var gracePeriodWaits: LatencySummary {
+    LatencySummary(waits.withAnnotatedLock(owner: self) { $0 })
+  }
 
   /// Registrations moved (by targets that move; the counters hold 8 kinds at most).
   var moves: UInt64 { moveCount.load(ordering: .relaxed) }
@@ -129,7 +131,7 @@ final class Hotplug<Target: HotplugTarget>: Sendable {
       let added = try target.update(
         adding: adding, removing: removing, batched: batched, wait: .synchronous)
       let waited = monotonicNanoseconds() - start
-      waits.withLock { _ = $0.record(waited) }
+      waits.withAnnotatedLock(owner: self) { _ = $0.record(waited) }
       counters.add(.gracePeriodsWaited)
       checkReleased(removing, removal: removal, when: "its synchronous unregister returned")
       return added

@@ -115,7 +115,7 @@ final class CoalescedChecks<Flavor: RCUFlavor>: Sendable {
   /// Reports the check's violations not reported yet (the first ``SequenceCheck/keptViolations``
   /// of them; the rest only count).
   private func feed() {
-    fed.withLock { fed in
+    fed.withAnnotatedLock(owner: self) { fed in
       let kept = sequence.violations
       for violation in kept.dropFirst(fed) {
         violations.record(violation.kind.violationKind, "\(violation)")

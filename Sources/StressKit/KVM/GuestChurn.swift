@@ -218,7 +218,7 @@ final class GuestChurnRun<Flavor: RCUFlavor>: Sendable {
   /// Adds settled records' signals to their pair's total (the bus must let go of their
   /// eventfds by the final barrier: see `checkReleased`).
   private func fold(_ records: [EventRecord<GuestWrite>]) {
-    drained.withLock { totals in
+    drained.withAnnotatedLock(owner: self) { totals in
       for record in records { totals[record.key, default: 0] += Int(record.drained) }
     }
     for record in records { _ = ledger.releasedByBus(record) }

@@ -113,7 +113,7 @@ extension GuestChurnRun {
     -> GuestChurnReport
   {
     let perRound = program.expectedWrites()
-    let drainedCounts = drained.withLock { $0 }
+    let drainedCounts = drained.withAnnotatedLock(owner: self) { $0 }
     let stableSet = Set(stableKeys)
     var executedTotal = 0
     for key in Set(perRound.keys).union(unclaimed.keys).union(drainedCounts.keys) {

@@ -62,13 +62,13 @@ final class GuestCoalescing<Flavor: RCUFlavor>: Sendable {
       let device = CoalescedSlotDevice(slot: slot, checks: checks)
       let registration = try mirror.register(
         device, space: range.space, base: range.address, length: range.length)
-      stable.withLock { $0.append((registration, device)) }
+      stable.withAnnotatedLock(owner: self) { $0.append((registration, device)) }
     }
   }
 
   /// Unregisters the stable ranges through the mirror, draining on this thread.
   func unregisterStable() {
-    for (registration, device) in stable.withLock({ $0 }) {
+    for (registration, device) in stable.withAnnotatedLock(owner: self, { $0 }) {
       do {
         let applied = try mirror.unregister(registration, drainingThrough: finalDrain)
         checks.counters.add(.appliedByUnregisters, UInt64(applied))

@@ -97,8 +97,8 @@ extension TortureRun {
       updates: counters[.updates], gracePeriods: gracePeriodCount,
       callbacksQueued: callbacks.queued, callbacksRun: callbacksRun,
       barriers: counters[.barriers], faultFirings: firings,
-      ageHistogram: agesSeen.withLock { $0 },
-      gracePeriodWait: LatencySummary(gracePeriodWaits.withLock { $0 }),
+      ageHistogram: agesSeen.withAnnotatedLock(owner: self) { $0 },
+      gracePeriodWait: LatencySummary(gracePeriodWaits.withAnnotatedLock(owner: self) { $0 }),
       retiredSnapshotsOutstanding: cell.retiredCount, peakRSSBytes: peakResidentBytes(),
       verdict: Verdict(work: work, violations: violations), work: work, violations: violations)
   }

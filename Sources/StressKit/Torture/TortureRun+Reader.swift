@@ -39,7 +39,9 @@ extension TortureRun {
       // QSBR needs it between sections; every other flavor compiles it away.
       Flavor.quiescentState()
     }
-    agesSeen.withLock { total in for age in total.indices { total[age] += ages[age] } }
+    agesSeen.withAnnotatedLock(owner: self) { total in
+      for age in total.indices { total[age] += ages[age] }
+    }
   }
 
   /// One read-side section following `plan`. Every load of the torture's counters and of

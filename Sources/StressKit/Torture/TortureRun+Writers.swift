@@ -14,7 +14,9 @@ final class ReclaimBox<Flavor: RCUFlavor>: Sendable {
   }
 
   func reclaim() {
-    if let snapshot = snapshot.withLock({ $0.take() }) { snapshot.reclaimNow() }
+    if let snapshot = snapshot.withAnnotatedLock(owner: self, { $0.take() }) {
+      snapshot.reclaimNow()
+    }
   }
 }
 
@@ -65,7 +67,7 @@ extension TortureRun {
       free += recycled
       if outstanding.count >= 256 { barrierAndCheck(&outstanding) }
     }
-    leftovers.withLock { $0 += outstanding }
+    leftovers.withAnnotatedLock(owner: self) { $0 += outstanding }
   }
 
   /// Publishes element `next`, initialized first, except under `publish-before-init` once
@@ -112,7 +114,7 @@ extension TortureRun {
       if round % 16 == 0 { barrierAndCheck(&outstanding) }
       if rng.next() % 8 == 0 { sched_yield() } else { linger(Int(rng.next() % 1024), seed: 3) }
     }
-    leftovers.withLock { $0 += outstanding }
+    leftovers.withAnnotatedLock(owner: self) { $0 += outstanding }
   }
 
   /// `barrier()`, then every callback this thread queued before it must have run.
@@ -128,7 +130,7 @@ extension TortureRun {
     let start = monotonicNanoseconds()
     gracePeriods.synchronize(Flavor.self)
     let waited = monotonicNanoseconds() - start
-    gracePeriodWaits.withLock { _ = $0.record(waited) }
+    gracePeriodWaits.withAnnotatedLock(owner: self) { _ = $0.record(waited) }
     return waited
   }
 }

@@ -87,7 +87,7 @@ public final class TortureRun<Flavor: RCUFlavor>: Sendable {
   /// every retired snapshot has been reclaimed.
   private func finalChecks() {
     Flavor.barrier()
-    leftovers.withLock { callbacks.checkRan(&$0) }
+    leftovers.withAnnotatedLock(owner: self) { callbacks.checkRan(&$0) }
     if cell.retiredCount != 0 {
       violations.record(
         .reclamation, "\(cell.retiredCount) retired snapshot(s) never reclaimed after barrier()")
