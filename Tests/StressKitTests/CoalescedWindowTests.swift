@@ -18,25 +18,36 @@ struct CoalescedWindowTests {
     let handler: CheckedExitHandler<MembRCU>
     let layout = CoalescedLayout(churned: 3)
     var next: UInt32 = 0
+    /// Every registration the rig made: their devices hold `checks`, which holds the buses,
+    /// so the rig unregisters them when it goes (LeakSanitizer saw the cycle).
+    private var registrations: [(bus: IOBus<MembRCU>, registration: Registration)] = []
 
     init() throws {
       let portBus = IOBus(flavor: MembRCU.self, space: .portIO)
       let mmioBus = IOBus(flavor: MembRCU.self)
       checks = CoalescedChecks(
         layout: layout, writers: 1, violations: violations, portBus: portBus, mmioBus: mmioBus)
-      for slot in 0..<CoalescedLayout.stableCount {
-        let range = layout.ranges[slot]
-        _ = try (range.space == .pio ? portBus : mmioBus).register(
-          CoalescedSlotDevice(slot: slot, checks: checks), base: range.address,
-          length: range.length)
-      }
       handler = CheckedExitHandler(
         buses: BusExitHandler(portBus: portBus, mmioBus: mmioBus),
         sections: SectionEpochs(vcpus: 1), vcpu: 0, seed: 1, coalesced: checks)
+      for slot in 0..<CoalescedLayout.stableCount { try register(slot) }
       handler.beginDispatching()
     }
 
-    deinit { handler.endDispatching() }
+    deinit {
+      handler.endDispatching()
+      for (bus, registration) in registrations { try? bus.unregister(registration) }
+    }
+
+    /// Registers a device for layout slot `slot` on its range's bus (bus only: no KVM).
+    func register(_ slot: Int) throws {
+      let range = layout.ranges[slot]
+      let bus = range.space == .pio ? checks.portBus : checks.mmioBus
+      let registration = try bus.register(
+        CoalescedSlotDevice(slot: slot, checks: checks), base: range.address,
+        length: range.length)
+      registrations.append((bus, registration))
+    }
 
     /// The next sequenced write of writer 0 to layout slot `slot`.
     func write(_ slot: Int) {
@@ -116,10 +127,7 @@ struct CoalescedWindowTests {
   @Test("an entry for a range that may hold buffered writes and is claimed is fine")
   func eligibleClaimedEntry() throws {
     let rig = try Rig()
-    let range = rig.layout.ranges[2]
-    _ = try rig.checks.mmioBus.register(
-      CoalescedSlotDevice(slot: 2, checks: rig.checks), base: range.address,
-      length: range.length)
+    try rig.register(2)
     rig.checks.allowBufferedWrites(2)
     rig.handler.didExitGuest()
     rig.write(2)
