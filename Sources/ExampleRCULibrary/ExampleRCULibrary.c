@@ -19,23 +19,34 @@ static __thread bool registered_here;
 const char *concurrentbus_rcu_name(void) { return "liburcu-memb (ExampleRCULibrary)"; }
 
 // liburcu-memb is one instance per process: a host that links it too (ConcurrentBus's own
-// MembRCU does) shares its registry with this library. A thread the host registered
-// already is left to the host; registering it twice would corrupt liburcu's registry.
-void concurrentbus_rcu_register_thread(void) {
+// MembRCU does) shares its registry, and each thread's one registration, with this library.
+// Either side may unregister the thread (MembRCU does when a thread it registered is done,
+// or at thread exit), so this library never trusts a registration it made earlier: it reads
+// liburcu's flag before unregistering (unregistering twice aborts in liburcu's assert, which
+// a CI run hit when a worker thread exited after the host had unregistered it) and
+// registers again, lazily, before a read or a call_rcu on a thread found unregistered.
+static void register_if_needed(void) {
   if (!URCU_TLS(urcu_memb_reader).registered) {
     urcu_memb_register_thread();
     registered_here = true;
   }
 }
 
+void concurrentbus_rcu_register_thread(void) { register_if_needed(); }
+
 void concurrentbus_rcu_unregister_thread(void) {
   if (registered_here) {
     registered_here = false;
-    urcu_memb_unregister_thread();
+    if (URCU_TLS(urcu_memb_reader).registered) {
+      urcu_memb_unregister_thread();
+    }
   }
 }
 
-void concurrentbus_rcu_read_lock(void) { urcu_memb_read_lock(); }
+void concurrentbus_rcu_read_lock(void) {
+  register_if_needed();
+  urcu_memb_read_lock();
+}
 
 void concurrentbus_rcu_read_unlock(void) { urcu_memb_read_unlock(); }
 
@@ -67,6 +78,7 @@ bool concurrentbus_rcu_call(concurrentbus_rcu_callback callback, void *context) 
   call->context = context;
   // Release: pairs with the acquire in run_deferred_call.
   __atomic_store_n(&call->callback, callback, __ATOMIC_RELEASE);
+  register_if_needed();  // call_rcu enters a read-side section of its own.
   urcu_memb_call_rcu(&call->head, run_deferred_call);
   return true;
 }

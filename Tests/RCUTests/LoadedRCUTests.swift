@@ -1,4 +1,5 @@
 import Foundation
+import HostSupport
 import RCU
 import Testing
 
@@ -39,6 +40,24 @@ struct LoadedRCUTests {
         exit(failure.matches(error) && LoadedRCU.path == nil ? EXIT_SUCCESS : EXIT_FAILURE)
       }
       exit(EXIT_FAILURE)
+    }
+  }
+
+  @Test("the host and the example library may each unregister the thread they share")
+  func sharedRegistrationIsUnregisteredOnce() async {
+    // liburcu-memb has one registry per process: MembRCU and the example library register
+    // the same node. Unregistering it twice aborts in liburcu's assert (a CI run died of it
+    // when a worker thread the library had registered exited after MembRCU unregistered it).
+    await #expect(processExitsWith: .success) {
+      _ = try ExampleLibrary.load()
+      let thread = try HostThread {
+        LoadedRCU.registerCurrentThread()  // the library registers the thread
+        MembRCU.unregisterCurrentThread()  // the host takes it out of the same registry
+        LoadedRCU.withReadSection {}  // the library registers it again, lazily
+        MembRCU.unregisterCurrentThread()
+        LoadedRCU.unregisterCurrentThread()  // must find it gone and leave it
+      }
+      thread.join()
     }
   }
 
