@@ -34,20 +34,20 @@ final class ParkedGuest: Sendable {
   func start<Handler: GuestIOHandler>(handler: Handler) throws {
     let thread = try HostThread { [self] in
       let result = Result { () throws(KVMError) in try vcpu.run(handler: handler) }
-      outcome.withLock { $0 = result }
+      outcome.withAnnotatedLock(owner: self) { $0 = result }
     }
-    runner.withLock { $0 = thread }
+    runner.withAnnotatedLock(owner: self) { $0 = thread }
     while try memory.load(at: Self.marker, size: 4) == 0 && !hasHalted { usleep(100) }
   }
 
   /// Whether the run has returned.
-  var hasHalted: Bool { outcome.withLock { $0 != nil } }
+  var hasHalted: Bool { outcome.withAnnotatedLock(owner: self) { $0 != nil } }
 
   /// Lets the guest reach `hlt` and returns the run's statistics.
   func release() throws -> RunStatistics {
     try memory.write([1], at: Self.flag)
-    runner.withLock { $0 }?.join()
-    return try outcome.withLock { $0 }!.get()
+    runner.withAnnotatedLock(owner: self) { $0 }?.join()
+    return try outcome.withAnnotatedLock(owner: self) { $0 }!.get()
   }
 }
 

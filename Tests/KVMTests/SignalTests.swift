@@ -1,6 +1,6 @@
-import HostSupport
 import CKVM
 import Glibc
+import HostSupport
 import KVM
 import RCU
 import Synchronization
@@ -33,14 +33,14 @@ extension KVMTests {
       sigemptyset(&mask)
       sigaddset(&mask, SIGUSR1)
       pthread_sigmask(SIG_UNBLOCK, &mask, nil)
-      target.withLock { $0 = pthread_self() }
+      target.withAnnotatedLock(owner: handler) { $0 = pthread_self() }
       let result = Result { () throws(KVMError) in try vcpu.run(handler: handler) }
-      target.withLock { $0 = nil }
-      outcome.withLock { $0 = result }
+      target.withAnnotatedLock(owner: handler) { $0 = nil }
+      outcome.withAnnotatedLock(owner: handler) { $0 = result }
     }
     var signalsSent = 0
-    while outcome.withLock({ $0 == nil }) {
-      target.withLock { thread in
+    while outcome.withAnnotatedLock(owner: handler, { $0 == nil }) {
+      target.withAnnotatedLock(owner: handler) { thread in
         if let thread {
           pthread_kill(thread, SIGUSR1)
           signalsSent += 1
@@ -49,7 +49,7 @@ extension KVMTests {
       usleep(200)
     }
     runner.join()
-    let statistics = try #require(outcome.withLock { $0 }).get()
+    let statistics = try #require(outcome.withAnnotatedLock(owner: handler) { $0 }).get()
     #expect(handler.writes.withLock { $0 } == program.expectedWrites())
     #expect(statistics.interruptedRuns > 0, "\(signalsSent) signals sent")
   }

@@ -127,16 +127,18 @@ struct ThreadHookTests {
     let thread = Mutex<pthread_t?>(nil)
     let finished = Atomic<Bool>(false)
     let runner = try HostThread {
-      thread.withLock { $0 = pthread_self() }
+      thread.withAnnotatedLock(owner: vcpu) { $0 = pthread_self() }
       _ = try? vcpu.run(handler: handler)
       finished.store(true, ordering: .releasing)
     }
     var samples: [OnlineCheckedRCU.ThreadState?] = []
     while !finished.load(ordering: .acquiring) {
-      if let id = thread.withLock({ $0 }) { samples.append(OnlineCheckedRCU.state(of: id)) }
+      if let id = thread.withAnnotatedLock(owner: vcpu, { $0 }) {
+        samples.append(OnlineCheckedRCU.state(of: id))
+      }
       usleep(500)
     }
     runner.join()
-    return (samples, try #require(thread.withLock { $0 }))
+    return (samples, try #require(thread.withAnnotatedLock(owner: vcpu) { $0 }))
   }
 }
