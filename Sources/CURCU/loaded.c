@@ -46,9 +46,11 @@ static const char *const required_symbols[] = {
 };
 #define REQUIRED_SYMBOL_COUNT (sizeof required_symbols / sizeof required_symbols[0])
 
-static void set_detail(const char **detail, const char *text) {
-  if (detail != NULL) {
-    *detail = text;
+// Copies `text` into the caller's buffer (truncated, always terminated): nothing is
+// allocated for a message, so a failed load leaves nothing behind.
+static void set_detail(char *detail, size_t capacity, const char *text) {
+  if (detail != NULL && capacity > 0) {
+    snprintf(detail, capacity, "%s", text != NULL ? text : "");
   }
 }
 
@@ -79,36 +81,36 @@ static void install(void *library, void *addresses[REQUIRED_SYMBOL_COUNT], const
   __atomic_store_n(&loaded, true, __ATOMIC_RELEASE);
 }
 
-static curcu_loaded_status open_locked(const char *path, const char **detail) {
+static curcu_loaded_status open_locked(const char *path, char *detail, size_t capacity) {
   if (loaded) {
-    set_detail(detail, library_path);
+    set_detail(detail, capacity, library_path);
     return strcmp(path, library_path) == 0 ? curcu_loaded_ok : curcu_loaded_already_loaded;
   }
   struct stat status;
   if (stat(path, &status) != 0) {
-    set_detail(detail, strdup(strerror(errno)));
+    set_detail(detail, capacity, strerror(errno));
     return curcu_loaded_file_not_found;
   }
   void *library = dlopen(path, RTLD_NOW | RTLD_LOCAL);
   if (library == NULL) {
-    set_detail(detail, strdup(dlerror()));
+    set_detail(detail, capacity, dlerror());
     return curcu_loaded_cannot_open;
   }
   void *addresses[REQUIRED_SYMBOL_COUNT];
   const char *missing = resolve_all(library, addresses);
   if (missing != NULL) {
     dlclose(library);
-    set_detail(detail, missing);
+    set_detail(detail, capacity, missing);
     return curcu_loaded_missing_symbol;
   }
   install(library, addresses, path);
-  set_detail(detail, library_name);
+  set_detail(detail, capacity, library_name);
   return curcu_loaded_ok;
 }
 
-curcu_loaded_status curcu_loaded_open(const char *path, const char **detail) {
+curcu_loaded_status curcu_loaded_open(const char *path, char *detail, size_t capacity) {
   pthread_mutex_lock(&load_lock);
-  curcu_loaded_status status = open_locked(path, detail);
+  curcu_loaded_status status = open_locked(path, detail, capacity);
   pthread_mutex_unlock(&load_lock);
   return status;
 }

@@ -26,9 +26,10 @@ public enum LoadedRCU: RCUFlavor {
   ///   required symbol is missing, or when another library is loaded already. Nothing
   ///   changes then.
   public static func load(path: String) throws(RCULibraryError) {
-    var detail: UnsafePointer<CChar>?
-    let status = curcu_loaded_open(path, &detail)
-    let reason = detail.map { String(cString: $0) } ?? ""
+    var detail = [CChar](repeating: 0, count: 1024)
+    let status = curcu_loaded_open(path, &detail, detail.count)
+    let reason = String(
+      decoding: detail.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     switch status {
     case curcu_loaded_ok: return
     case curcu_loaded_file_not_found: throw .fileNotFound(path: path, reason: reason)

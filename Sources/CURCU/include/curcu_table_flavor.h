@@ -11,6 +11,7 @@
 #define CURCU_TABLE_FLAVOR_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 // MARK: - mb: a full memory barrier in every read_lock and read_unlock
 
@@ -52,9 +53,10 @@ typedef enum {
 } curcu_loaded_status;
 
 /// Loads the library at `path` once per process and resolves its symbols. Loading the same
-/// path again succeeds and changes nothing. On failure nothing changes, and `*detail`
-/// (when not NULL) points to a message that stays valid for the life of the process.
-curcu_loaded_status curcu_loaded_open(const char *path, const char **detail);
+/// path again succeeds and changes nothing. On failure nothing changes. `detail` (when not
+/// NULL) receives a message of at most `capacity` bytes, terminated: the loaded library's
+/// name, the missing symbol, the library already loaded, or why the file could not be opened.
+curcu_loaded_status curcu_loaded_open(const char *path, char *detail, size_t capacity);
 
 /// The library's name (its `concurrentbus_rcu_name`, else its path), or NULL before a load.
 const char *curcu_loaded_name(void);
