@@ -52,7 +52,7 @@ swiftc -O -sanitize=fuzzer,address -parse-as-library -module-name BusFuzz -swift
   -package-name "$package_name" \
   -I "$bin/Modules" "${clang_modules[@]}" Fuzz/BusFuzz/*.swift \
   Sources/BusTestSupport/BusModel.swift "${objects[@]}" \
-  -lurcu-memb -lurcu-bp -lurcu-common -o "$fuzzer"
+  -lurcu-memb -lurcu-bp -lurcu-qsbr -lurcu-mb -lurcu-common -o "$fuzzer"
 
 mkdir -p "$scratch/corpus" Fuzz/artifacts
 "$fuzzer" -max_total_time="$seconds" -print_final_stats=1 -max_len=512 -timeout=10 \
