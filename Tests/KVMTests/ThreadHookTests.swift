@@ -100,7 +100,8 @@ struct ThreadHookTests {
     var iterations = 100_000
     while true {
       let (samples, thread) = try sampleThreadState(spinning: iterations)
-      // Online only in the microseconds around the first and the last exit.
+      // Online only in the microseconds before the first KVM_RUN and after the last exit:
+      // two windows, each of which a sample may hit (a loaded TSan run hit both once).
       let online = samples.filter { $0 == .online }.count
       let offline = samples.filter { $0 == .offline }.count
       guard samples.count >= 20 || iterations > 100_000_000 else {
@@ -108,7 +109,7 @@ struct ThreadHookTests {
         continue
       }
       #expect(offline >= 10, "sampled \(samples.count) times")
-      #expect(online <= 1, "online in \(online) of \(samples.count) samples taken in the guest")
+      #expect(online <= 2, "online in \(online) of \(samples.count) samples taken in the guest")
       #expect(OnlineCheckedRCU.state(of: thread) == nil, "unregistered after the run")
       return
     }
