@@ -2,6 +2,8 @@ import Foundation
 import Glibc
 import Testing
 
+@testable import StressKit
+
 /// The built `stress` executable, next to the test bundle (`swift build --build-tests`
 /// and `swift test` build every product of the package).
 let stressExecutable: URL = {
@@ -58,12 +60,9 @@ func runStress(_ arguments: [String], timeout: Double = 120) throws -> StressRes
     seconds: Date().timeIntervalSince(started))
 }
 
-/// A text file's contents. (Through FileHandle: `String(contentsOf:encoding:)` leaks its
-/// buffer in this Foundation, which LeakSanitizer reports under Scripts/asan.sh.)
+/// A text file's contents (empty when it cannot be read).
 private func contents(of url: URL) -> String {
-  guard let file = FileHandle(forReadingAtPath: url.path) else { return "" }
-  defer { try? file.close() }
-  return String(decoding: file.readDataToEndOfFile(), as: UTF8.self)
+  String(decoding: fileContents(at: url) ?? Data(), as: UTF8.self)
 }
 
 /// Whether this process (and the `stress` built beside it) runs under AddressSanitizer

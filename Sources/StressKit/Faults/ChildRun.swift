@@ -64,8 +64,8 @@ public struct ChildRun: Codable, Sendable {
     }
     process.waitUntilExit()
     let wall = Date().timeIntervalSince(started)
-    let stderrText = String(decoding: contents(of: stderrFile) ?? Data(), as: UTF8.self)
-    let report = contents(of: json).flatMap {
+    let stderrText = String(decoding: fileContents(at: stderrFile) ?? Data(), as: UTF8.self)
+    let report = fileContents(at: json).flatMap {
       try? JSONSerialization.jsonObject(with: $0) as? [String: Any]
     }
     let died = process.terminationReason == .uncaughtSignal
@@ -109,14 +109,4 @@ public struct ChildRun: Codable, Sendable {
       return rest.split(separator: ":").first.map(String.init)
     }
   }
-}
-
-/// A file's bytes, or nil when it cannot be opened. (Through FileHandle:
-/// `String(contentsOf:encoding:)` leaks its buffer in this Foundation, and under
-/// Scripts/asan.sh LeakSanitizer then turns `stress faults`' exit status into 1 and its
-/// report is lost.)
-private func contents(of url: URL) -> Data? {
-  guard let file = FileHandle(forReadingAtPath: url.path) else { return nil }
-  defer { try? file.close() }
-  return file.readDataToEndOfFile()
 }
