@@ -1,14 +1,15 @@
 // swift-tools-version: 6.1
 import PackageDescription
 
-// Layers, each a target, each depending only on the layers below it:
+// Layers, each a target, each depending only on the layers below it (ARCHITECTURE.md):
 //
-//   CURCU -> RCU -> ConcurrentBusCore -> ConcurrentBusDevices -> KVM -> StressKit -> stress
+//   CURCU -> RCU -> ConcurrentBusCore -> ConcurrentBusDevices -> KVM
+//     -> verification (RCUFaultFlavors, BusModel, KVMGuests, StressKit) -> stress
 //
 // CHostSupport/HostSupport (threads, sharded counters, a seeded generator) sit beside them
 // and are not RCU. `ConcurrentBus` is the product a VMM imports: it re-exports the bus, its
-// devices and the RCU flavors. Test support (deliberately broken flavors, the bus model)
-// lives in targets of its own that no product ships.
+// devices and the RCU flavors. What ships never depends on what checks it:
+// Scripts/check-layers.sh fails CI if a library product reaches a verification target.
 let package = Package(
   name: "ConcurrentBus",
   platforms: [.macOS(.v15)],
@@ -16,7 +17,7 @@ let package = Package(
     .library(name: "ConcurrentBus", targets: ["ConcurrentBus"]),
     .library(name: "RCU", targets: ["RCU"]),
     .library(name: "KVM", targets: ["KVM"]),
-    // An RCU library for LoadedRCU (the ABI in Sources/CURCU/abi/concurrentbus_rcu.h),
+    // An RCU library for LoadedRCU (the ABI in Sources/CRCULibraryABI),
     // built from liburcu memb: the example for implementers, and what the tests load.
     .library(name: "ExampleRCULibrary", type: .dynamic, targets: ["ExampleRCULibrary"]),
     .executable(name: "stress", targets: ["stress"]),
@@ -34,10 +35,13 @@ let package = Package(
     .target(name: "CHostSupport"),
     .target(name: "HostSupport", dependencies: ["CHostSupport"]),
 
+    // The C ABI an RCU library implements to be loaded by LoadedRCU: one header.
+    .target(name: "CRCULibraryABI"),
     // Layer 0: the C shim over liburcu. liburcu-signal is not linked: its constructor takes
     // SIGUSR1 in every process that links it, so SignalRCU loads it on first use.
     .target(
       name: "CURCU",
+      dependencies: ["CRCULibraryABI"],
       linkerSettings: [
         .linkedLibrary("urcu-memb"),
         .linkedLibrary("urcu-bp"),
@@ -49,32 +53,44 @@ let package = Package(
     // Loaded at run time only (dlopen), never a dependency of another target.
     .target(
       name: "ExampleRCULibrary",
+      dependencies: ["CRCULibraryABI"],
       linkerSettings: [.linkedLibrary("urcu-memb"), .linkedLibrary("urcu-common")]
     ),
     // Layer 1: the Swift RCU layer.
     .target(name: "RCU", dependencies: ["CURCU", "HostSupport"]),
-    // The Linux eventfd and epoll headers, missing from Swift's Glibc module.
-    .target(name: "CLinuxEvents"),
     // Layer 2: the bus itself.
     .target(name: "ConcurrentBusCore", dependencies: ["RCU", "HostSupport", "CHostSupport"]),
-    // Layer 3: devices built on the bus's public surface (eventfds, ioeventfd, epoll).
+    // Layer 3: devices built on the bus's public surface (eventfds, ioeventfd, epoll, value
+    // rings), with their C parts: the Linux event headers Swift's Glibc lacks, and the value
+    // ring's producer engine.
+    .target(name: "CLinuxEvents"),
+    .target(name: "CValueRing"),
     .target(
       name: "ConcurrentBusDevices",
       dependencies: [
-        "ConcurrentBusCore", "RCU", "HostSupport", "CHostSupport", "CLinuxEvents",
+        "ConcurrentBusCore", "RCU", "HostSupport", "CLinuxEvents", "CValueRing",
         .product(name: "SystemPackage", package: "swift-system"),
       ]
     ),
     // What a VMM imports: the bus, its devices and the RCU flavors, in one module.
-    .target(name: "ConcurrentBus", dependencies: ["ConcurrentBusCore", "ConcurrentBusDevices", "RCU"]),
-    // Layer 4: the KVM harness.
+    .target(
+      name: "ConcurrentBus", dependencies: ["ConcurrentBusCore", "ConcurrentBusDevices", "RCU"]),
+    // Layer 4: the KVM harness: VMs, vCPUs, exits, the kernel mirrors.
     .target(name: "CKVM"),
     .target(name: "KVM", dependencies: ["CKVM", "ConcurrentBus", "HostSupport"]),
-    // Layer 5: the checker engine shared by every stress command and the tests.
+
+    // Layer 5, verification: never shipped, never a dependency of a library product.
+    // Fault-injecting and deliberately broken RCU flavors.
+    .target(name: "RCUFaultFlavors", dependencies: ["RCU", "HostSupport"]),
+    // The bus model the fuzzer and property tests compare with, and the ring delivery log.
+    .target(name: "BusModel", dependencies: ["ConcurrentBus"]),
+    // Generated x86 guests, the VM that runs them, and the checks of their sequenced writes.
+    .target(name: "KVMGuests", dependencies: ["KVM", "ConcurrentBus", "HostSupport"]),
+    // The checker engine shared by every stress command and the tests.
     .target(
       name: "StressKit",
       dependencies: [
-        "ConcurrentBus", "KVM", "HostSupport", "RCUTestSupport", "BusTestSupport",
+        "ConcurrentBus", "KVM", "KVMGuests", "HostSupport", "RCUFaultFlavors", "BusModel",
         .product(name: "Histogram", package: "hdrhistogram-swift"),
       ]
     ),
@@ -82,7 +98,8 @@ let package = Package(
     .executableTarget(
       name: "stress",
       dependencies: [
-        "StressKit", "ConcurrentBus", "ConcurrentBusCore", "KVM", "HostSupport", "RCUTestSupport",
+        "StressKit", "ConcurrentBus", "ConcurrentBusCore", "KVM", "KVMGuests", "HostSupport",
+        "RCUFaultFlavors",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Histogram", package: "hdrhistogram-swift"),
       ]
@@ -93,16 +110,12 @@ let package = Package(
     .executableTarget(
       name: "ReadmeExample", dependencies: ["ConcurrentBus"], path: "Examples/ReadmeExample"),
 
-    // Test support: never shipped, never linked into the library products.
-    .target(name: "RCUTestSupport", dependencies: ["RCU", "HostSupport"]),
-    .target(name: "BusTestSupport", dependencies: ["ConcurrentBus"]),
-
-    .testTarget(name: "RCUTests", dependencies: ["RCU", "HostSupport", "RCUTestSupport"]),
+    .testTarget(name: "RCUTests", dependencies: ["RCU", "HostSupport", "RCUFaultFlavors"]),
     .testTarget(
       name: "ConcurrentBusTests",
       dependencies: [
-        "ConcurrentBus", "ConcurrentBusCore", "HostSupport", "CLinuxEvents", "BusTestSupport",
-        "RCUTestSupport",
+        "ConcurrentBus", "ConcurrentBusCore", "HostSupport", "CLinuxEvents", "BusModel",
+        "RCUFaultFlavors",
       ]),
     // Imports ConcurrentBus alone: proves the umbrella module is enough.
     .testTarget(name: "UmbrellaImportTests", dependencies: ["ConcurrentBus"]),
@@ -112,10 +125,12 @@ let package = Package(
     .testTarget(name: "DocumentationTests", dependencies: ["ConcurrentBus", "HostSupport"]),
     .testTarget(
       name: "KVMTests",
-      dependencies: ["KVM", "CKVM", "ConcurrentBus", "HostSupport", "StressKit", "RCUTestSupport"]),
+      dependencies: [
+        "KVM", "KVMGuests", "CKVM", "ConcurrentBus", "HostSupport", "StressKit", "RCUFaultFlavors",
+      ]),
     .testTarget(
       name: "StressKitTests",
-      dependencies: ["StressKit", "ConcurrentBus", "RCUTestSupport", "BusTestSupport"]),
+      dependencies: ["StressKit", "KVMGuests", "ConcurrentBus", "RCUFaultFlavors", "BusModel"]),
   ],
   swiftLanguageModes: [.v6]
 )

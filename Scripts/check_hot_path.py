@@ -18,17 +18,17 @@ ROOTS = [
 CONTROL = "concurrentbus_probe_control_retains"
 # The ring device's write, called directly so its machine code is walked (through the bus
 # it is an indirect call). Besides the cold paths above it may make exactly one system
-# call, the consumer's eventfd wakeup, and only from inside chost_ring_wake.
+# call, the consumer's eventfd wakeup, and only from inside value_ring_wake.
 RING_ROOT = "concurrentbus_probe_ring_write"
 RING_COLD = {
     # A thread's first ring write takes a producer slot under a lock: once per thread.
-    "chost_ring_claim_slot": "producer slot claim, once per thread",
+    "value_ring_claim_slot": "producer slot claim, once per thread",
     # A slot's first write to a ring allocates its lane: once per (thread slot, ring).
-    "chost_ring_install_lane": "lane allocation, once per producer slot and ring",
+    "value_ring_install_lane": "lane allocation, once per producer slot and ring",
 }
 RING_SYSCALLS = {
-    ("chost_ring_wake", "write@plt"): "the eventfd wakeup: a lane went from empty to non-empty",
-    ("chost_ring_wake", "__errno_location@plt"): "retrying that write(2) on EINTR",
+    ("value_ring_wake", "write@plt"): "the eventfd wakeup: a lane went from empty to non-empty",
+    ("value_ring_wake", "__errno_location@plt"): "retrying that write(2) on EINTR",
 }
 # Reached from the read path but not per access, each for a stated reason.
 COLD = {

@@ -21,8 +21,8 @@ export SWIFT_BACKTRACE=enable=no
 export ASAN_OPTIONS="detect_leaks=1 ${ASAN_OPTIONS:-}"
 
 scratch=.build-fuzz
-targets=(ConcurrentBus ConcurrentBusCore ConcurrentBusDevices RCU CURCU HostSupport CHostSupport
-  CLinuxEvents SystemPackage CSystem)
+targets=(ConcurrentBus ConcurrentBusCore ConcurrentBusDevices RCU CURCU CRCULibraryABI HostSupport
+  CHostSupport CLinuxEvents CValueRing SystemPackage CSystem)
 swift build -c release --scratch-path "$scratch" --sanitize=address --target ConcurrentBus \
   -Xswiftc -sanitize=fuzzer -Xcc -fsanitize=fuzzer-no-link
 bin="$(swift build -c release --scratch-path "$scratch" --show-bin-path)"
@@ -34,12 +34,12 @@ for target in "${targets[@]}"; do
 done
 clang_modules=()
 for map in "$bin"/CURCU.build/module.modulemap "$bin"/CLinuxEvents.build/module.modulemap \
-  "$bin"/CHostSupport.build/module.modulemap \
+  "$bin"/CHostSupport.build/module.modulemap "$bin"/CValueRing.build/module.modulemap \
   "$scratch"/checkouts/swift-system/Sources/CSystem/include/module.modulemap; do
   clang_modules+=(-Xcc "-fmodule-map-file=$map" -Xcc -I -Xcc "$(dirname "$map")")
 done
 clang_modules+=(-Xcc -I -Xcc Sources/CURCU/include -Xcc -I -Xcc Sources/CLinuxEvents/include
-  -Xcc -I -Xcc Sources/CHostSupport/include)
+  -Xcc -I -Xcc Sources/CHostSupport/include -Xcc -I -Xcc Sources/CValueRing/include)
 
 # BusModel makes registrations through package access, so BusFuzz joins the package under
 # the name SwiftPM gave it (derived from the checkout's folder name).
@@ -51,7 +51,7 @@ fuzzer="$bin/BusFuzz"
 swiftc -O -sanitize=fuzzer,address -parse-as-library -module-name BusFuzz -swift-version 6 \
   -package-name "$package_name" \
   -I "$bin/Modules" "${clang_modules[@]}" Fuzz/BusFuzz/*.swift \
-  Sources/BusTestSupport/BusModel.swift "${objects[@]}" \
+  Sources/BusModel/BusModel.swift "${objects[@]}" \
   -lurcu-memb -lurcu-bp -lurcu-qsbr -lurcu-mb -lurcu-common -o "$fuzzer"
 
 mkdir -p "$scratch/corpus" Fuzz/artifacts

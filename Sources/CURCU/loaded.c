@@ -1,6 +1,7 @@
-// An RCU implementation loaded at run time through the ABI in abi/concurrentbus_rcu.h.
+// An RCU implementation loaded at run time through the ABI in concurrentbus_rcu.h
+// (the CRCULibraryABI target).
 #include "CURCU.h"
-#include "abi/concurrentbus_rcu.h"
+#include "concurrentbus_rcu.h"
 #include "table_flavor.h"
 
 #include <dlfcn.h>

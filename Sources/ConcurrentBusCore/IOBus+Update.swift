@@ -85,7 +85,7 @@ extension IOBus {
     busError: (IOBusError) -> Failure,
     retired: inout RetiredSnapshot<Flavor, DeviceTable>?
   ) throws(Failure) -> sending Outcome<Result> {
-    var tx = IOBusTransaction(state: state.placeholder, counters: counters)
+    var tx = IOBusTransaction(state: state.placeholder, attachments: attachments)
     swap(&tx.state, &state)
     defer { swap(&tx.state, &state) }
     let result: Result

@@ -20,9 +20,10 @@ import Synchronization
 /// flavor and process-wide: every bus on a flavor waits for every reader of that flavor.
 public final class IOBus<Flavor: RCUFlavor>: Sendable {
   @usableFromInline let published: RCUPublished<Flavor, DeviceTable>
-  /// The per-thread counters behind ``statistics``; devices of this package (ioeventfd)
-  /// add their failed signals here.
-  @usableFromInline package let counters = ShardedCounters<BusCounter>()
+  /// The per-thread counters behind ``statistics``.
+  @usableFromInline let counters = ShardedCounters<BusCounter>()
+  /// What the layers above keep per bus (the devices' eventfd counters).
+  package let attachments = BusAttachments()
   let writer: Mutex<BusState>  // Internal, not private: BenchmarkSupport.swift reads it.
   let publishCount = Atomic<UInt64>(0)
   let gracePeriodWaitCount = Atomic<UInt64>(0)

@@ -6,8 +6,6 @@ public enum BusCounter: Int, CaseIterable, Sendable {
   case unclaimedWrites
   /// Guest reads nothing claimed.
   case unclaimedReads
-  /// Matched ioeventfd writes whose eventfd could not be signalled.
-  case failedSignals
 }
 
 /// A bus's totals, summed over every thread's shard when read.
@@ -16,7 +14,4 @@ public struct IOBusStatistics: Hashable, Sendable {
   public var unclaimedWrites: UInt64
   /// Guest reads that no registration claimed.
   public var unclaimedReads: UInt64
-  /// Matched ioeventfd writes whose signal failed (counter full, descriptor gone): the write
-  /// was still claimed, and the loss is reported here instead of silently.
-  public var failedSignals: UInt64
 }

@@ -1,5 +1,3 @@
-import HostSupport
-
 /// A batch of registrations, moves and unregistrations, applied all together or not at all.
 ///
 /// Handed to the body of ``IOBus/update(reclaim:_:)-76alb``. Each operation is validated against
@@ -17,12 +15,12 @@ public struct IOBusTransaction: ~Copyable {
   /// older snapshots still point at them until a grace period has passed.
   var replaced: [DeviceHandle] = []
   private(set) var log: [BusState.Step] = []
-  /// The bus's counters, for devices that report failures into its statistics.
-  package let counters: ShardedCounters<BusCounter>
+  /// What the layers above keep for this bus, for the devices a batch creates.
+  package let attachments: BusAttachments
 
-  init(state: BusState, counters: ShardedCounters<BusCounter>) {
+  init(state: BusState, attachments: BusAttachments) {
     self.state = state
-    self.counters = counters
+    self.attachments = attachments
   }
 
   /// The bus's address space.

@@ -17,8 +17,9 @@ extension IOBusTransaction {
     _ eventFD: EventFD, address: UInt64, size: Int, match: ValueMatch
   ) throws(IOBusError) -> Registration {
     try register(
-      IOEventFD(eventFD: eventFD, busCounters: counters), address: address, size: size,
-      match: match)
+      IOEventFD(
+        eventFD: eventFD, busCounters: attachments.attachment(EventFDCounters.init).shards),
+      address: address, size: size, match: match)
   }
 }
 

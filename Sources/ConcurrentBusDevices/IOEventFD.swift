@@ -11,14 +11,14 @@ import Synchronization
 public final class IOEventFD: IODevice {
   /// The eventfd this registration signals.
   public let eventFD: EventFD
-  private let busCounters: ShardedCounters<BusCounter>
+  private let busCounters: ShardedCounters<EventFDCounter>
   // One counter per registration, written by every vCPU that hits it. Not sharded: each hit
   // is also an eventfd write(2), which takes the eventfd's own kernel lock (a shared cache
   // line far costlier than this add); `stress bench` measures the difference.
   private let hitCount = Atomic<UInt64>(0)
   private let failureCount = Atomic<UInt64>(0)
 
-  init(eventFD: EventFD, busCounters: ShardedCounters<BusCounter>) {
+  init(eventFD: EventFD, busCounters: ShardedCounters<EventFDCounter>) {
     self.eventFD = eventFD
     self.busCounters = busCounters
   }
@@ -26,7 +26,8 @@ public final class IOEventFD: IODevice {
   /// Writes that matched and signalled the eventfd.
   public var hits: UInt64 { hitCount.load(ordering: .relaxed) }
 
-  /// Writes that matched but whose signal failed (counted in the bus's statistics too).
+  /// Writes that matched but whose signal failed (counted in the bus's
+  /// `eventFDStatistics` too).
   public var failedSignals: UInt64 { failureCount.load(ordering: .relaxed) }
 
   /// ioeventfds take no reads; the access stays unclaimed.

@@ -1,4 +1,4 @@
-import CHostSupport
+import CValueRing
 
 /// A producer of ring records: the slot a vCPU thread holds while it lives.
 ///
@@ -15,7 +15,7 @@ public struct RingProducer: Hashable, Comparable, Sendable, CustomStringConverti
 
   /// How many threads can hold a producer slot at the same time. Ring writes from threads
   /// beyond this many are declined (see ``ValueRingStatistics/declined``).
-  public static let limit = Int(CHOST_RING_PRODUCER_SLOTS)
+  public static let limit = Int(VALUE_RING_PRODUCER_SLOTS)
 
   /// The calling thread's slot, claiming one if it has none yet; nil when all ``limit`` are
   /// held by live threads.
@@ -23,7 +23,7 @@ public struct RingProducer: Hashable, Comparable, Sendable, CustomStringConverti
   /// A checker calls this on each vCPU thread to learn which ``RingWrite/producer`` that
   /// thread's records will carry.
   public static var current: RingProducer? {
-    let slot = chost_ring_producer_slot()
+    let slot = value_ring_producer_slot()
     return slot < 0 ? nil : RingProducer(slot: Int(slot))
   }
 

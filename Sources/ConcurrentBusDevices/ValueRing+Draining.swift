@@ -1,4 +1,4 @@
-import CHostSupport
+import CValueRing
 
 // The consumer's loop over a ring's lanes. Runs under the ring's consumer lock, so the
 // lanes' consumer fields (head, expected) have one writer at a time.
@@ -18,21 +18,21 @@ extension ValueRingStorage {
     _ lane: OpaquePointer, producer: RingProducer,
     into entries: inout [RingEntry]
   ) {
-    var head = chost_ring_load_head(lane)
+    var head = value_ring_load_head(lane)
     while true {
-      let tail = chost_ring_load_tail(lane)
+      let tail = value_ring_load_tail(lane)
       while head != tail {
-        append(chost_ring_entry_at(ring, lane, head).pointee, of: lane, producer, &entries)
+        append(value_ring_entry_at(ring, lane, head).pointee, of: lane, producer, &entries)
         head &+= 1
       }
       // Publishing the head frees the entries; the tail read after it (seq_cst on both, see
-      // chost_ring_record) either shows records that arrived meanwhile, or guarantees that
+      // value_ring_record) either shows records that arrived meanwhile, or guarantees that
       // the producer of the next one sees the lane empty and signals.
-      guard chost_ring_publish_head(lane, head) == tail else { continue }
+      guard value_ring_publish_head(lane, head) == tail else { continue }
       // Losses after the last record: count them only if no record followed them, i.e. the
       // tail read after `lost` is still this one (acquire on lost orders the two reads).
-      let lost = chost_ring_load_lost(lane)
-      guard chost_ring_load_tail(lane) == tail else { continue }
+      let lost = value_ring_load_lost(lane)
+      guard value_ring_load_tail(lane) == tail else { continue }
       report(lossesBefore: tail &+ lost, of: lane, producer, &entries)
       return
     }
@@ -41,7 +41,7 @@ extension ValueRingStorage {
   /// Appends one record, preceded by the losses its sequence number skips.
   @inline(__always)
   private func append(
-    _ entry: chost_ring_entry, of lane: OpaquePointer,
+    _ entry: value_ring_entry, of lane: OpaquePointer,
     _ producer: RingProducer, _ entries: inout [RingEntry]
   ) {
     let sequence = entry.tag >> 4
@@ -51,7 +51,7 @@ extension ValueRingStorage {
         RingWrite(
           producer: producer, sequence: sequence, offset: entry.offset,
           size: Int(entry.tag & 0xF), value: entry.value)))
-    chost_ring_set_expected(lane, sequence &+ 1)
+    value_ring_set_expected(lane, sequence &+ 1)
   }
 
   /// Appends a loss for the sequence numbers between the last one reported and `sequence`.
@@ -60,9 +60,9 @@ extension ValueRingStorage {
     lossesBefore sequence: UInt64, of lane: OpaquePointer,
     _ producer: RingProducer, _ entries: inout [RingEntry]
   ) {
-    let expected = chost_ring_expected(lane)
+    let expected = value_ring_expected(lane)
     guard sequence > expected else { return }
     entries.append(.lost(RingLoss(producer: producer, sequences: expected..<sequence)))
-    chost_ring_set_expected(lane, sequence)
+    value_ring_set_expected(lane, sequence)
   }
 }

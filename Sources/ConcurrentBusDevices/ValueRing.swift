@@ -1,4 +1,4 @@
-import CHostSupport
+import CValueRing
 import ConcurrentBusCore
 import RCU
 import Synchronization
@@ -113,7 +113,7 @@ public final class ValueRing: Sendable {
       if finished { return .finished }
       // Read the seal first: if it is set, every record is already visible (the seal was
       // stored after the bus's grace period), so this drain empties the ring for good.
-      let sealed = chost_ring_is_sealed(storage.ring) != 0
+      let sealed = value_ring_is_sealed(storage.ring) != 0
       storage.drainLanes(into: &entries)
       finished = sealed
       return sealed ? .finished : .open
@@ -135,9 +135,9 @@ public final class ValueRing: Sendable {
   public var statistics: ValueRingStatistics {
     var totals = ValueRingStatistics(
       recorded: 0, lost: 0, wakeups: 0, failedWakeups: 0,
-      declined: chost_ring_declined(storage.ring))
+      declined: value_ring_declined(storage.ring))
     for (_, lane) in storage.lanes {
-      let counts = chost_ring_lane_counts(lane)
+      let counts = value_ring_lane_counts(lane)
       totals.recorded += counts.recorded
       totals.lost += counts.lost
       totals.wakeups += counts.wakeups

@@ -1,4 +1,4 @@
-import CHostSupport
+import CValueRing
 import ConcurrentBusCore
 
 /// The device behind a ring registration: each write that reaches it is recorded, with its
@@ -12,7 +12,7 @@ import ConcurrentBusCore
 /// ``/ConcurrentBusCore/IOBus/device(of:)``) delays that.
 public final class ValueRingDevice: IODevice, @unchecked Sendable {
   // @unchecked: `ring` is the C memory `storage` owns, alive as long as this device; its
-  // shared fields are only touched through CHostRing.h's atomic accessors.
+  // shared fields are only touched through CValueRing.h's atomic accessors.
   private let ring: OpaquePointer
   private let storage: ValueRingStorage
 
@@ -24,7 +24,7 @@ public final class ValueRingDevice: IODevice, @unchecked Sendable {
   deinit {
     // The bus releases its device only after a grace period, so every producer that could
     // reach the ring through it is done: sealing now keeps the unregister promise.
-    chost_ring_seal(ring)
+    value_ring_seal(ring)
   }
 
   /// Ring registrations take no reads; the access stays unclaimed.
@@ -41,6 +41,6 @@ public final class ValueRingDevice: IODevice, @unchecked Sendable {
   @inline(__always)
   public func write(offset: UInt64, size: Int, value: UInt64) -> Bool {
     // The mask keeps a direct caller's bad size out of the sequence bits of the tag.
-    chost_ring_record(ring, offset, UInt64(truncatingIfNeeded: size) & 0xF, value) != 0
+    value_ring_record(ring, offset, UInt64(truncatingIfNeeded: size) & 0xF, value) != 0
   }
 }

@@ -1,7 +1,7 @@
 import CURCU
 
 /// Any RCU implementation, loaded at run time from a shared object that exports the small
-/// C ABI in `Sources/CURCU/abi/concurrentbus_rcu.h`: how an RCU implementer puts their own
+/// C ABI in `Sources/CRCULibraryABI/include/concurrentbus_rcu.h`: how an RCU implementer puts their own
 /// code under the stress tool's checks (`stress torture --rcu-library PATH`).
 ///
 /// Call ``load(path:)`` once, before anything else: every other operation aborts with a

@@ -1,8 +1,8 @@
-import RCUTestSupport
-import HostSupport
 import ConcurrentBus
 import Foundation
+import HostSupport
 import RCU
+import RCUFaultFlavors
 import Synchronization
 import Testing
 

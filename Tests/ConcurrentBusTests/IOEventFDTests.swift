@@ -134,7 +134,7 @@ struct IOEventFDTests {
     try eventFD.signal(EventFD.maxCounter)
     let registration = try bus.registerEventFD(eventFD, address: 0x8, size: 1, match: .any)
     #expect(bus.write(address: 0x8, size: 1, value: 1) == .claimed(registration.id))
-    #expect(bus.statistics.failedSignals == 1)
+    #expect(bus.eventFDStatistics.failedSignals == 1)
     #expect((bus.device(of: registration) as? IOEventFD)?.failedSignals == 1)
     #expect(eventFD.drain() == EventFD.maxCounter)
     #expect(bus.write(address: 0x8, size: 1, value: 1) == .claimed(registration.id))
@@ -257,6 +257,6 @@ struct IOEventFDTests {
     }
     #expect(churnClaimsOutsideRegistration.load(ordering: .relaxed) == 0)
     #expect(churnRounds.load(ordering: .relaxed) > 0)
-    #expect(bus.statistics.failedSignals == 0)
+    #expect(bus.eventFDStatistics.failedSignals == 0)
   }
 }

@@ -1,8 +1,8 @@
+import BusModel
 import ConcurrentBus
 import Glibc
 import HostSupport
 import RCU
-import BusTestSupport
 import Synchronization
 import Testing
 

@@ -1,7 +1,7 @@
+import BusModel
 import ConcurrentBus
 import HostSupport
 import RCU
-import BusTestSupport
 import Synchronization
 import Testing
 

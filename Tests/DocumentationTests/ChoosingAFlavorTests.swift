@@ -29,7 +29,7 @@ func runVCPU(
 
 // listing: loaded-rcu
 /// A bus on your own RCU implementation: `path` names a shared object that exports the C ABI
-/// of `Sources/CURCU/abi/concurrentbus_rcu.h`.
+/// of `Sources/CRCULibraryABI/include/concurrentbus_rcu.h`.
 func busOnMyRCU(path: String) throws -> IOBus<LoadedRCU> {
   try LoadedRCU.load(path: path)  // once per process, before any other use of LoadedRCU
   return IOBus(flavor: LoadedRCU.self)

@@ -58,7 +58,7 @@ struct IOEventFDSemanticsTests {
     try kick.signal(EventFD.maxCounter)  // nobody drains it: the counter is full
 
     let result = mmio.write(address: 0x1000, size: 4, value: 0)  // .claimed(notifier.id)
-    let lost = mmio.statistics.failedSignals  // 1
+    let lost = mmio.eventFDStatistics.failedSignals  // 1
     let lostHere = (mmio.device(of: notifier) as? IOEventFD)?.failedSignals  // 1
     // end listing
     #expect(result == .claimed(notifier.id))

@@ -2,6 +2,7 @@ import ConcurrentBus
 import Glibc
 import HostSupport
 import KVM
+import KVMGuests
 import Synchronization
 
 /// Why the coalesced tests cannot run here, or nil.

@@ -1,6 +1,7 @@
 import ConcurrentBus
 import Glibc
 import KVM
+import KVMGuests
 import Synchronization
 import Testing
 

@@ -2,6 +2,7 @@ import CKVM
 import ConcurrentBus
 import Glibc
 import KVM
+import KVMGuests
 import Testing
 
 /// The kernel's zone rules and the mirror's typed errors, checked against the running kernel.

@@ -1,5 +1,6 @@
 import Glibc
 import KVM
+import KVMGuests
 import Testing
 
 /// Checks that need no /dev/kvm.

@@ -1,6 +1,7 @@
 import CKVM
 import Glibc
 import KVM
+import KVMGuests
 import Testing
 
 @Suite(

@@ -2,6 +2,7 @@ import ConcurrentBus
 import Glibc
 import HostSupport
 import KVM
+import KVMGuests
 import Synchronization
 import Testing
 

@@ -1,4 +1,5 @@
 import KVM
+import KVMGuests
 import Testing
 
 /// The sequenced-write codec and checker, without KVM.

@@ -2,6 +2,7 @@ import CKVM
 import Glibc
 import HostSupport
 import KVM
+import KVMGuests
 import RCU
 import Synchronization
 import Testing

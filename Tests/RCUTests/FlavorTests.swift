@@ -1,5 +1,5 @@
 import RCU
-import RCUTestSupport
+import RCUFaultFlavors
 import Testing
 
 /// What every flavor must do, each check run on every flavor; and each shown to catch a

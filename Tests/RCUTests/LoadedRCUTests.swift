@@ -3,7 +3,7 @@ import HostSupport
 import RCU
 import Testing
 
-/// Loading an RCU library through the ABI of Sources/CURCU/abi/concurrentbus_rcu.h.
+/// Loading an RCU library through the ABI of Sources/CRCULibraryABI/include/concurrentbus_rcu.h.
 /// (Publish, read, synchronize, defer and barrier through it are in the flavor-wide tests.)
 @Suite("LoadedRCU")
 struct LoadedRCUTests {

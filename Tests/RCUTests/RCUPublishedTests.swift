@@ -1,7 +1,7 @@
 import Dispatch
 import HostSupport
 import RCU
-import RCUTestSupport
+import RCUFaultFlavors
 import Testing
 
 @Suite("RCUPublished")

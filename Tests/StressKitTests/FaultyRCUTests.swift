@@ -1,7 +1,7 @@
 import Foundation
 import HostSupport
 import RCU
-import RCUTestSupport
+import RCUFaultFlavors
 import Synchronization
 import Testing
 

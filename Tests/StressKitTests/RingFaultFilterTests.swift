@@ -1,4 +1,4 @@
-import BusTestSupport
+import BusModel
 import ConcurrentBus
 import Testing
 

@@ -1,7 +1,7 @@
 import Glibc
 import HostSupport
 import RCU
-import RCUTestSupport
+import RCUFaultFlavors
 import Testing
 
 @testable import StressKit

@@ -1,6 +1,6 @@
 import Foundation
 import Glibc
-import RCUTestSupport
+import RCUFaultFlavors
 import Testing
 
 @testable import StressKit

@@ -50,7 +50,4 @@ static inline intptr_t chost_opaque_word(intptr_t value) {
   return value;
 }
 
-// Per-thread producer rings for value-capturing registrations.
-#include "CHostRing.h"
-
 #endif

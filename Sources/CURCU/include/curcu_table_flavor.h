@@ -1,6 +1,6 @@
 // Flavors reached through function pointers (included by CURCU.h): liburcu's mb flavor
 // (linked), liburcu's signal flavor (loaded on first use, see signal.c) and an RCU
-// library loaded at run time through the ABI in ../abi/concurrentbus_rcu.h (loaded.c).
+// library loaded at run time through the ABI in concurrentbus_rcu.h (CRCULibraryABI; loaded.c).
 //
 // None of them is a hot path, so every call is out of line, which also keeps liburcu's
 // static headers of several flavors out of one translation unit. They share one

@@ -2,6 +2,6 @@
 #ifndef EXAMPLE_RCU_LIBRARY_H
 #define EXAMPLE_RCU_LIBRARY_H
 
-#include "../../CURCU/abi/concurrentbus_rcu.h"
+#include "concurrentbus_rcu.h"
 
 #endif

@@ -153,7 +153,7 @@ extension ChurnRun {
       sectionsSeenByChecks: hotplug.counters[.sectionsSeen],
       gracePeriodWait: hotplug.gracePeriodWaits,
       busUnclaimedWrites: statistics.unclaimedWrites,
-      busFailedSignals: statistics.failedSignals,
+      busFailedSignals: bus.eventFDStatistics.failedSignals,
       retiredSnapshotsOutstanding: bus.retiredSnapshots,
       eventFDsReleased: released,
       eventFDsStillHeld: held,

@@ -114,7 +114,7 @@ public final class ChurnRun<Flavor: RCUFlavor>: Sendable {
       }
       reconcileSettled(settledFor: 200_000_000)
       rings?.reconcileSettled()
-      let failed = bus.statistics.failedSignals
+      let failed = bus.eventFDStatistics.failedSignals
       if failed > 0 {
         violations.record(
           .failedSignal, "the bus failed to signal \(failed) matched write(s) during the run")

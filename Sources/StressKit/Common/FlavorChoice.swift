@@ -1,5 +1,5 @@
 import RCU
-import RCUTestSupport
+import RCUFaultFlavors
 
 /// The grace-period backend a run uses.
 public enum FlavorChoice: String, CaseIterable, Codable, Sendable {

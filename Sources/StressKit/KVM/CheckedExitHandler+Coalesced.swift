@@ -1,5 +1,6 @@
 import ConcurrentBus
 import KVM
+import KVMGuests
 import RCU
 
 /// One access an exit window applied.

@@ -1,6 +1,7 @@
 import ConcurrentBus
 import HostSupport
 import KVM
+import KVMGuests
 import RCU
 import Synchronization
 

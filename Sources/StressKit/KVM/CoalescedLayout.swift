@@ -1,4 +1,5 @@
 import KVM
+import KVMGuests
 
 /// Where `stress kvm --coalesced` puts its coalesced ranges, and the sequenced writes every
 /// vCPU makes to them (``sequencedWrites``, each loop iteration, before the eventfd

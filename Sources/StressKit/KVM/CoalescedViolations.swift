@@ -1,4 +1,5 @@
 import KVM
+import KVMGuests
 
 extension ViolationKind {
   /// `kvm --coalesced`: a sequenced value came before its turn: the writer's values between

@@ -2,6 +2,7 @@ import ConcurrentBus
 import Foundation
 import HostSupport
 import KVM
+import KVMGuests
 import RCU
 import Synchronization
 

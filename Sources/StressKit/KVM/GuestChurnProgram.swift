@@ -1,5 +1,6 @@
 import ConcurrentBus
 import KVM
+import KVMGuests
 
 extension GuestChurn {
   /// The first port the program writes; each write access gets its own port or address.

@@ -130,7 +130,8 @@ extension GuestChurnRun {
       }
     }
     let failed =
-      registrar.portBus.statistics.failedSignals + registrar.mmioBus.statistics.failedSignals
+      registrar.portBus.eventFDStatistics.failedSignals
+      + registrar.mmioBus.eventFDStatistics.failedSignals
     if failed > 0 {
       violations.record(.failedSignal, "the buses failed to signal \(failed) matched write(s)")
     }

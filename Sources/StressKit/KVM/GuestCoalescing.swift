@@ -1,5 +1,6 @@
 import ConcurrentBus
 import KVM
+import KVMGuests
 import RCU
 import Synchronization
 

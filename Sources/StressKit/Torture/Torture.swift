@@ -1,5 +1,5 @@
 import RCU
-import RCUTestSupport
+import RCUFaultFlavors
 
 /// The torture command's entry point, shared by `stress torture`, `stress faults` and the
 /// tests.

@@ -1,4 +1,4 @@
-import RCUTestSupport
+import RCUFaultFlavors
 
 /// A deliberate bug a torture run injects, to prove its checks catch it. See
 /// ``FaultCatalogue`` for the detector each must trip.

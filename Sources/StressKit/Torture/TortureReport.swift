@@ -1,6 +1,6 @@
 import Foundation
 import HostSupport
-import RCUTestSupport
+import RCUFaultFlavors
 
 /// The result of `stress torture`, printed on stdout and written with `--json`.
 public struct TortureReport: CheckReport, Codable {

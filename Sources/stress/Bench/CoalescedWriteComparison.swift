@@ -1,5 +1,6 @@
 import ConcurrentBus
 import KVM
+import KVMGuests
 import StressKit
 
 /// Guest writes per second to one range along the three paths a write can take, for one

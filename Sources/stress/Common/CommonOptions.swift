@@ -25,7 +25,7 @@ struct CommonOptions: ParsableArguments {
   @Option(
     help: """
       Run on an RCU implementation loaded from this shared object (the C ABI in \
-      Sources/CURCU/abi/concurrentbus_rcu.h); implies --flavor loaded.
+      Sources/CRCULibraryABI/include/concurrentbus_rcu.h); implies --flavor loaded.
       """)
   var rcuLibrary: String?
 

@@ -10,45 +10,45 @@
 // single-producer, single-consumer ring of fixed capacity: the producer writes only its own
 // lane's cache lines, the consumer only the lane's head line, so vCPUs never write a shared
 // cache line.
-#ifndef CHOSTRING_H
-#define CHOSTRING_H
+#ifndef CVALUERING_H
+#define CVALUERING_H
 
 #include <stdint.h>
 
 /// How many producer slots exist in the process: threads writing to rings at the same time
 /// beyond this many have their writes declined (the bus then tries the next entry).
-#define CHOST_RING_PRODUCER_SLOTS 1024
+#define VALUE_RING_PRODUCER_SLOTS 1024
 
 // MARK: - Producer slots
 
 /// The calling thread's producer slot plus one; 0 before its first ring write, -1 after a
 /// claim found every slot taken.
-extern __thread int chost_ring_slot_plus_one __attribute__((tls_model("initial-exec")));
+extern __thread int value_ring_slot_plus_one __attribute__((tls_model("initial-exec")));
 
 /// Claims a producer slot for the calling thread (cold: once per thread). Returns the slot,
-/// or -1 when all CHOST_RING_PRODUCER_SLOTS are held by live threads. The slot is given back
+/// or -1 when all VALUE_RING_PRODUCER_SLOTS are held by live threads. The slot is given back
 /// when the thread exits, by a pthread key destructor.
-int chost_ring_claim_slot(void);
+int value_ring_claim_slot(void);
 
 /// The calling thread's producer slot, claiming one on first use; -1 when none is free.
-static inline int chost_ring_producer_slot(void) {
-  int slot = chost_ring_slot_plus_one;
+static inline int value_ring_producer_slot(void) {
+  int slot = value_ring_slot_plus_one;
   if (__builtin_expect(slot > 0, 1)) return slot - 1;
-  return chost_ring_claim_slot();
+  return value_ring_claim_slot();
 }
 
 // MARK: - Rings and lanes
 
 /// One captured write. `tag` is the producer's sequence number shifted left by 4, or'ed
 /// with the access size (1...8).
-struct chost_ring_entry {
+struct value_ring_entry {
   uint64_t offset;
   uint64_t value;
   uint64_t tag;
 };
 
 /// One producer slot's ring.
-struct chost_ring_lane {
+struct value_ring_lane {
   // The producer's cache line: written only by the thread holding this lane's slot.
   /// Records ever pushed (atomic: the consumer reads it).
   uint64_t tail;
@@ -68,11 +68,11 @@ struct chost_ring_lane {
   /// The next sequence number the consumer will report (consumer only).
   uint64_t expected;
 
-  _Alignas(64) struct chost_ring_entry entries[];
+  _Alignas(64) struct value_ring_entry entries[];
 };
 
 /// A ring: its lanes and the eventfd that wakes its consumer.
-struct chost_ring {
+struct value_ring {
   // Set at creation, read-only afterwards.
   uint64_t mask;
   int32_t wake_fd;
@@ -86,25 +86,25 @@ struct chost_ring {
   uint64_t declined;
 
   /// The lanes by producer slot (atomic pointers; NULL until that slot first writes).
-  _Alignas(64) struct chost_ring_lane *lanes[CHOST_RING_PRODUCER_SLOTS];
+  _Alignas(64) struct value_ring_lane *lanes[VALUE_RING_PRODUCER_SLOTS];
 };
 
 /// A ring of `capacity` (a power of two) records per lane, waking `wake_fd`; NULL when out
 /// of memory.
-struct chost_ring *chost_ring_create(uint64_t capacity, int32_t wake_fd);
+struct value_ring *value_ring_create(uint64_t capacity, int32_t wake_fd);
 
 /// Frees the ring and its lanes; no producer or consumer may use it any more.
-void chost_ring_destroy(struct chost_ring *ring);
+void value_ring_destroy(struct value_ring *ring);
 
 /// Cold: allocates and publishes the lane of `slot`, run by the thread holding that slot on
 /// its first write to this ring. NULL when out of memory.
-struct chost_ring_lane *chost_ring_install_lane(struct chost_ring *ring, int slot);
+struct value_ring_lane *value_ring_install_lane(struct value_ring *ring, int slot);
 
 /// Wakes the consumer: one eventfd write(2) of 1, counted in the lane's statistics.
-void chost_ring_wake(struct chost_ring *ring, struct chost_ring_lane *lane);
+void value_ring_wake(struct value_ring *ring, struct value_ring_lane *lane);
 
 /// Counts one write lost to a full lane; the first loss of an episode wakes the consumer.
-void chost_ring_overflow(struct chost_ring *ring, struct chost_ring_lane *lane);
+void value_ring_overflow(struct value_ring *ring, struct value_ring_lane *lane);
 
 /// Records one guest write in the calling thread's lane: the vCPU's whole path.
 ///
@@ -114,22 +114,22 @@ void chost_ring_overflow(struct chost_ring *ring, struct chost_ring_lane *lane);
 /// Wake-up protocol (closes the race between a consumer going to sleep and a producer
 /// appending): the producer's seq_cst store of `tail` followed by its seq_cst load of `head`
 /// pairs with the consumer's seq_cst store of `head` followed by its seq_cst load of `tail`
-/// (chost_ring_publish_head). In the single total order of seq_cst operations one of the two
+/// (value_ring_publish_head). In the single total order of seq_cst operations one of the two
 /// stores comes first, so either the consumer's load sees the new record (and it keeps
 /// draining) or the producer's load sees the consumer caught up with the old tail (and it
 /// signals). Only that empty-to-non-empty step signals, so a burst costs one wakeup.
-static inline int chost_ring_record_inline(
-    struct chost_ring *ring, uint64_t offset, uint64_t size, uint64_t value) {
-  int slot = chost_ring_producer_slot();
+static inline int value_ring_record_inline(
+    struct value_ring *ring, uint64_t offset, uint64_t size, uint64_t value) {
+  int slot = value_ring_producer_slot();
   if (__builtin_expect(slot < 0, 0)) {
     __atomic_fetch_add(&ring->declined, 1, __ATOMIC_RELAXED);
     return 0;
   }
   // Relaxed: this thread, or an earlier holder of its slot (ordered before it by the slot
   // lock), is the only writer of this pointer.
-  struct chost_ring_lane *lane = __atomic_load_n(&ring->lanes[slot], __ATOMIC_RELAXED);
+  struct value_ring_lane *lane = __atomic_load_n(&ring->lanes[slot], __ATOMIC_RELAXED);
   if (__builtin_expect(lane == 0, 0)) {
-    lane = chost_ring_install_lane(ring, slot);
+    lane = value_ring_install_lane(ring, slot);
     if (lane == 0) return 0;
   }
   uint64_t tail = __atomic_load_n(&lane->tail, __ATOMIC_RELAXED);  // this thread's own store
@@ -138,11 +138,11 @@ static inline int chost_ring_record_inline(
     // about to overwrite are done.
     lane->cached_head = __atomic_load_n(&lane->head, __ATOMIC_ACQUIRE);
     if (tail - lane->cached_head > ring->mask) {
-      chost_ring_overflow(ring, lane);
+      value_ring_overflow(ring, lane);
       return 1;
     }
   }
-  struct chost_ring_entry *entry = &lane->entries[tail & ring->mask];
+  struct value_ring_entry *entry = &lane->entries[tail & ring->mask];
   entry->offset = offset;
   entry->value = value;
   entry->tag = ((tail + __atomic_load_n(&lane->lost, __ATOMIC_RELAXED)) << 4) | size;
@@ -151,35 +151,35 @@ static inline int chost_ring_record_inline(
   lane->overflowing = 0;
   uint64_t head = __atomic_load_n(&lane->head, __ATOMIC_SEQ_CST);
   lane->cached_head = head;
-  if (head == tail) chost_ring_wake(ring, lane);
+  if (head == tail) value_ring_wake(ring, lane);
   return 1;
 }
 
 // ThreadSanitizer builds (Scripts/tsan.sh) call the producer path out of line, from
-// CHostRing.c, which clang compiles with -fsanitize=thread: Swift's clang importer inlines
+// CValueRing.c, which clang compiles with -fsanitize=thread: Swift's clang importer inlines
 // this header without instrumenting its plain loads and stores (only its atomics), so the
 // entries written above would be invisible to TSan.
-#if !defined(CHOST_RING_TSAN) && defined(CURCU_TSAN)
-#define CHOST_RING_TSAN 1
+#if !defined(VALUE_RING_TSAN) && defined(CURCU_TSAN)
+#define VALUE_RING_TSAN 1
 #endif
-#if !defined(CHOST_RING_TSAN) && defined(__has_feature)
+#if !defined(VALUE_RING_TSAN) && defined(__has_feature)
 #if __has_feature(thread_sanitizer)
-#define CHOST_RING_TSAN 1
+#define VALUE_RING_TSAN 1
 #endif
 #endif
 
-#ifdef CHOST_RING_TSAN
-int chost_ring_record_outline(
-    struct chost_ring *ring, uint64_t offset, uint64_t size, uint64_t value);
+#ifdef VALUE_RING_TSAN
+int value_ring_record_outline(
+    struct value_ring *ring, uint64_t offset, uint64_t size, uint64_t value);
 #endif
 
-/// Records one guest write in the calling thread's lane (see chost_ring_record_inline).
-static inline int chost_ring_record(
-    struct chost_ring *ring, uint64_t offset, uint64_t size, uint64_t value) {
-#ifdef CHOST_RING_TSAN
-  return chost_ring_record_outline(ring, offset, size, value);
+/// Records one guest write in the calling thread's lane (see value_ring_record_inline).
+static inline int value_ring_record(
+    struct value_ring *ring, uint64_t offset, uint64_t size, uint64_t value) {
+#ifdef VALUE_RING_TSAN
+  return value_ring_record_outline(ring, offset, size, value);
 #else
-  return chost_ring_record_inline(ring, offset, size, value);
+  return value_ring_record_inline(ring, offset, size, value);
 #endif
 }
 
@@ -187,78 +187,78 @@ static inline int chost_ring_record(
 
 /// 1 + the highest slot with a lane. Acquire pairs with the release in install_lane, so
 /// every lane below it that is non-NULL is fully initialized.
-static inline uint32_t chost_ring_lane_limit(const struct chost_ring *ring) {
+static inline uint32_t value_ring_lane_limit(const struct value_ring *ring) {
   return __atomic_load_n(&ring->lane_limit, __ATOMIC_ACQUIRE);
 }
 
 /// The lane of `slot`, or NULL. Acquire pairs with the release that published it.
-static inline struct chost_ring_lane *chost_ring_lane(struct chost_ring *ring, uint32_t slot) {
+static inline struct value_ring_lane *value_ring_lane(struct value_ring *ring, uint32_t slot) {
   return __atomic_load_n(&ring->lanes[slot], __ATOMIC_ACQUIRE);
 }
 
 /// The lane's tail. Acquire pairs with the producer's seq_cst store of tail: the entries
 /// below it are written.
-static inline uint64_t chost_ring_load_tail(const struct chost_ring_lane *lane) {
+static inline uint64_t value_ring_load_tail(const struct value_ring_lane *lane) {
   return __atomic_load_n(&lane->tail, __ATOMIC_ACQUIRE);
 }
 
-/// Writes lost so far. Acquire pairs with the producer's release in chost_ring_overflow.
-static inline uint64_t chost_ring_load_lost(const struct chost_ring_lane *lane) {
+/// Writes lost so far. Acquire pairs with the producer's release in value_ring_overflow.
+static inline uint64_t value_ring_load_lost(const struct value_ring_lane *lane) {
   return __atomic_load_n(&lane->lost, __ATOMIC_ACQUIRE);
 }
 
 /// The lane's head, as the consumer (its only writer) last stored it.
-static inline uint64_t chost_ring_load_head(const struct chost_ring_lane *lane) {
+static inline uint64_t value_ring_load_head(const struct value_ring_lane *lane) {
   return __atomic_load_n(&lane->head, __ATOMIC_RELAXED);
 }
 
 /// Frees the entries below `head` and returns the tail seen afterwards: the consumer's half
-/// of the wake-up protocol (see chost_ring_record). When the result equals the tail the
+/// of the wake-up protocol (see value_ring_record). When the result equals the tail the
 /// consumer drained to, the lane is empty and the next record will signal.
-static inline uint64_t chost_ring_publish_head(struct chost_ring_lane *lane, uint64_t head) {
+static inline uint64_t value_ring_publish_head(struct value_ring_lane *lane, uint64_t head) {
   __atomic_store_n(&lane->head, head, __ATOMIC_SEQ_CST);
   return __atomic_load_n(&lane->tail, __ATOMIC_SEQ_CST);
 }
 
 /// The entry at `position` (below the tail, at or above the head).
-static inline const struct chost_ring_entry *chost_ring_entry_at(
-    const struct chost_ring *ring, const struct chost_ring_lane *lane, uint64_t position) {
+static inline const struct value_ring_entry *value_ring_entry_at(
+    const struct value_ring *ring, const struct value_ring_lane *lane, uint64_t position) {
   return &lane->entries[position & ring->mask];
 }
 
 /// Marks the ring sealed (its device is gone: no producer can reach it any more) and wakes
-/// the consumer. Release pairs with chost_ring_is_sealed: every record made before the
+/// the consumer. Release pairs with value_ring_is_sealed: every record made before the
 /// bus's grace period is visible to a consumer that sees the seal.
-void chost_ring_seal(struct chost_ring *ring);
+void value_ring_seal(struct value_ring *ring);
 
-/// Whether the ring is sealed (acquire: see chost_ring_seal).
-static inline int chost_ring_is_sealed(const struct chost_ring *ring) {
+/// Whether the ring is sealed (acquire: see value_ring_seal).
+static inline int value_ring_is_sealed(const struct value_ring *ring) {
   return __atomic_load_n(&ring->sealed, __ATOMIC_ACQUIRE) != 0;
 }
 
 /// The next sequence number the consumer will report for this lane.
-static inline uint64_t chost_ring_expected(const struct chost_ring_lane *lane) {
+static inline uint64_t value_ring_expected(const struct value_ring_lane *lane) {
   return lane->expected;
 }
 
 /// Sets the next sequence number the consumer will report for this lane.
-static inline void chost_ring_set_expected(struct chost_ring_lane *lane, uint64_t expected) {
+static inline void value_ring_set_expected(struct value_ring_lane *lane, uint64_t expected) {
   lane->expected = expected;
 }
 
 // MARK: - Statistics (any thread; relaxed reads of counters the producers keep)
 
 /// One lane's counters.
-struct chost_ring_lane_counts {
+struct value_ring_lane_counts {
   uint64_t recorded;
   uint64_t lost;
   uint64_t wakeups;
   uint64_t failed_wakeups;
 };
 
-static inline struct chost_ring_lane_counts chost_ring_lane_counts(
-    const struct chost_ring_lane *lane) {
-  struct chost_ring_lane_counts counts = {
+static inline struct value_ring_lane_counts value_ring_lane_counts(
+    const struct value_ring_lane *lane) {
+  struct value_ring_lane_counts counts = {
       __atomic_load_n(&lane->tail, __ATOMIC_RELAXED),
       __atomic_load_n(&lane->lost, __ATOMIC_RELAXED),
       __atomic_load_n(&lane->wakeups, __ATOMIC_RELAXED),
@@ -268,7 +268,7 @@ static inline struct chost_ring_lane_counts chost_ring_lane_counts(
 }
 
 /// Writes the ring declined.
-static inline uint64_t chost_ring_declined(const struct chost_ring *ring) {
+static inline uint64_t value_ring_declined(const struct value_ring *ring) {
   return __atomic_load_n(&ring->declined, __ATOMIC_RELAXED);
 }
 

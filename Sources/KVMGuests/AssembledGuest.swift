@@ -1,3 +1,5 @@
+public import KVM
+
 /// An encoded `GuestProgram`: the bytes to copy into guest RAM and where.
 public struct AssembledGuest: Sendable, Hashable {
   /// Machine code; execution starts at its first byte.

@@ -1,4 +1,5 @@
 public import ConcurrentBus
+public import KVM
 
 /// A ``BusExitHandler`` that also feeds every write no registration claims to a
 /// ``SequenceCheck``: with ``SequenceCheckingDevice``s on the buses, every sequenced guest

@@ -1,4 +1,5 @@
 import HostSupport
+public import KVM
 import Synchronization
 
 /// A VM with one vCPU per `GuestProgram`, each program in its own guest RAM area,

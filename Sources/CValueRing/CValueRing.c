@@ -1,4 +1,4 @@
-#include "CHostRing.h"
+#include "CValueRing.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -9,19 +9,19 @@
 
 // MARK: - Producer slots
 
-__thread int chost_ring_slot_plus_one __attribute__((tls_model("initial-exec")));
+__thread int value_ring_slot_plus_one __attribute__((tls_model("initial-exec")));
 
 // Slots are handed out under this lock, which also orders a slot's successive holders: the
 // exiting thread's last lane writes happen before its unlock in release_slot, and the next
-// holder's first lane writes after its lock in chost_ring_claim_slot. That is what keeps each
+// holder's first lane writes after its lock in value_ring_claim_slot. That is what keeps each
 // lane single-producer across threads.
 static pthread_mutex_t slot_lock = PTHREAD_MUTEX_INITIALIZER;
-static int free_slots[CHOST_RING_PRODUCER_SLOTS];
+static int free_slots[VALUE_RING_PRODUCER_SLOTS];
 static int free_count;
-static int never_used = 0;  // slots [never_used, CHOST_RING_PRODUCER_SLOTS) were never held
+static int never_used = 0;  // slots [never_used, VALUE_RING_PRODUCER_SLOTS) were never held
 // Slots not held by a live thread (atomic, relaxed): lets a thread that found none skip the
 // lock until one comes back.
-static int available = CHOST_RING_PRODUCER_SLOTS;
+static int available = VALUE_RING_PRODUCER_SLOTS;
 static pthread_key_t slot_key;
 static pthread_once_t slot_key_once = PTHREAD_ONCE_INIT;
 static int slot_key_failed;
@@ -33,13 +33,13 @@ static void release_slot(void *value) {
   __atomic_fetch_add(&available, 1, __ATOMIC_RELAXED);
   pthread_mutex_unlock(&slot_lock);
   // A ring write from a later destructor of this thread claims a slot afresh.
-  chost_ring_slot_plus_one = 0;
+  value_ring_slot_plus_one = 0;
 }
 
 static void make_slot_key(void) { slot_key_failed = pthread_key_create(&slot_key, release_slot); }
 
-__attribute__((noinline, cold)) int chost_ring_claim_slot(void) {
-  int current = chost_ring_slot_plus_one;
+__attribute__((noinline, cold)) int value_ring_claim_slot(void) {
+  int current = value_ring_slot_plus_one;
   if (current > 0) return current - 1;
   if (current < 0 && __atomic_load_n(&available, __ATOMIC_RELAXED) == 0) return -1;
   pthread_once(&slot_key_once, make_slot_key);
@@ -50,59 +50,59 @@ __attribute__((noinline, cold)) int chost_ring_claim_slot(void) {
   // few lanes.
   if (free_count > 0) {
     slot = free_slots[--free_count];
-  } else if (never_used < CHOST_RING_PRODUCER_SLOTS) {
+  } else if (never_used < VALUE_RING_PRODUCER_SLOTS) {
     slot = never_used++;
   }
   if (slot >= 0) __atomic_fetch_sub(&available, 1, __ATOMIC_RELAXED);
   pthread_mutex_unlock(&slot_lock);
   if (slot < 0) {
-    chost_ring_slot_plus_one = -1;
+    value_ring_slot_plus_one = -1;
     return -1;
   }
   if (pthread_setspecific(slot_key, (void *)(intptr_t)(slot + 1)) != 0) {
     release_slot((void *)(intptr_t)(slot + 1));
-    chost_ring_slot_plus_one = -1;
+    value_ring_slot_plus_one = -1;
     return -1;
   }
-  chost_ring_slot_plus_one = slot + 1;
+  value_ring_slot_plus_one = slot + 1;
   return slot;
 }
 
 // MARK: - Rings
 
-struct chost_ring *chost_ring_create(uint64_t capacity, int32_t wake_fd) {
+struct value_ring *value_ring_create(uint64_t capacity, int32_t wake_fd) {
   void *memory = 0;
-  if (posix_memalign(&memory, 64, sizeof(struct chost_ring)) != 0) return 0;
-  struct chost_ring *ring = memory;
+  if (posix_memalign(&memory, 64, sizeof(struct value_ring)) != 0) return 0;
+  struct value_ring *ring = memory;
   memset(ring, 0, sizeof *ring);
   ring->mask = capacity - 1;
   ring->wake_fd = wake_fd;
   return ring;
 }
 
-void chost_ring_destroy(struct chost_ring *ring) {
-  // Only after the seal (the device is gone): acquire pairs with chost_ring_seal, which
+void value_ring_destroy(struct value_ring *ring) {
+  // Only after the seal (the device is gone): acquire pairs with value_ring_seal, which
   // follows the bus's grace period, so every producer's last lane write comes before the
   // frees below, also for ThreadSanitizer.
-  (void)chost_ring_is_sealed(ring);
-  uint32_t limit = chost_ring_lane_limit(ring);
-  for (uint32_t slot = 0; slot < limit; slot++) free(chost_ring_lane(ring, slot));
+  (void)value_ring_is_sealed(ring);
+  uint32_t limit = value_ring_lane_limit(ring);
+  for (uint32_t slot = 0; slot < limit; slot++) free(value_ring_lane(ring, slot));
   free(ring);
 }
 
-__attribute__((noinline, cold)) struct chost_ring_lane *chost_ring_install_lane(
-    struct chost_ring *ring, int slot) {
-  size_t bytes = sizeof(struct chost_ring_lane) + (ring->mask + 1) * sizeof(struct chost_ring_entry);
+__attribute__((noinline, cold)) struct value_ring_lane *value_ring_install_lane(
+    struct value_ring *ring, int slot) {
+  size_t bytes = sizeof(struct value_ring_lane) + (ring->mask + 1) * sizeof(struct value_ring_entry);
   void *memory = 0;
   if (posix_memalign(&memory, 64, bytes) != 0) {
     __atomic_fetch_add(&ring->declined, 1, __ATOMIC_RELAXED);
     return 0;
   }
-  struct chost_ring_lane *lane = memory;
+  struct value_ring_lane *lane = memory;
   memset(lane, 0, sizeof *lane);
-  // Release pairs with the consumer's acquire in chost_ring_lane: it sees the zeroed lane.
+  // Release pairs with the consumer's acquire in value_ring_lane: it sees the zeroed lane.
   __atomic_store_n(&ring->lanes[slot], lane, __ATOMIC_RELEASE);
-  // Raise lane_limit to cover the slot. Release pairs with chost_ring_lane_limit (the lane
+  // Raise lane_limit to cover the slot. Release pairs with value_ring_lane_limit (the lane
   // pointer above is visible to whoever sees the new limit).
   uint32_t limit = __atomic_load_n(&ring->lane_limit, __ATOMIC_RELAXED);
   while (limit < (uint32_t)slot + 1 &&
@@ -112,7 +112,7 @@ __attribute__((noinline, cold)) struct chost_ring_lane *chost_ring_install_lane(
   return lane;
 }
 
-__attribute__((noinline)) void chost_ring_wake(struct chost_ring *ring, struct chost_ring_lane *lane) {
+__attribute__((noinline)) void value_ring_wake(struct value_ring *ring, struct value_ring_lane *lane) {
   uint64_t one = 1;
   ssize_t written;
   do {
@@ -123,29 +123,29 @@ __attribute__((noinline)) void chost_ring_wake(struct chost_ring *ring, struct c
   __atomic_store_n(counter, __atomic_load_n(counter, __ATOMIC_RELAXED) + 1, __ATOMIC_RELAXED);
 }
 
-__attribute__((noinline, cold)) void chost_ring_overflow(
-    struct chost_ring *ring, struct chost_ring_lane *lane) {
-  // Release pairs with chost_ring_load_lost: a consumer that sees this loss sees every
+__attribute__((noinline, cold)) void value_ring_overflow(
+    struct value_ring *ring, struct value_ring_lane *lane) {
+  // Release pairs with value_ring_load_lost: a consumer that sees this loss sees every
   // record pushed before it.
   __atomic_store_n(&lane->lost, __atomic_load_n(&lane->lost, __ATOMIC_RELAXED) + 1, __ATOMIC_RELEASE);
   if (!lane->overflowing) {
     // The consumer may have read `lost` just before this store and gone to sleep; one
     // signal per episode makes sure it comes back to report the loss.
     lane->overflowing = 1;
-    chost_ring_wake(ring, lane);
+    value_ring_wake(ring, lane);
   }
 }
 
-void chost_ring_seal(struct chost_ring *ring) {
+void value_ring_seal(struct value_ring *ring) {
   __atomic_store_n(&ring->sealed, 1, __ATOMIC_RELEASE);
   uint64_t one = 1;
   while (write(ring->wake_fd, &one, sizeof one) < 0 && errno == EINTR) {
   }
 }
 
-#ifdef CHOST_RING_TSAN
-int chost_ring_record_outline(
-    struct chost_ring *ring, uint64_t offset, uint64_t size, uint64_t value) {
-  return chost_ring_record_inline(ring, offset, size, value);
+#ifdef VALUE_RING_TSAN
+int value_ring_record_outline(
+    struct value_ring *ring, uint64_t offset, uint64_t size, uint64_t value) {
+  return value_ring_record_inline(ring, offset, size, value);
 }
 #endif
