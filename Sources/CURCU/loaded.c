@@ -78,7 +78,7 @@ static void install(void *library, void *addresses[REQUIRED_SYMBOL_COUNT], const
   const char *reported = name != NULL ? name() : NULL;
   library_path = strdup(path);
   library_name = strdup(reported != NULL ? reported : path);
-  // Publishes everything above (paired with is_loaded's acquiring load).
+  // Publishes everything above: pairs with is_loaded's acquiring load.
   __atomic_store_n(&loaded, true, __ATOMIC_RELEASE);
 }
 

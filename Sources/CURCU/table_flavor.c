@@ -26,6 +26,8 @@ static void unregister_at_exit(void *marker) {
   (void)marker;
   for (int slot = 0; slot < curcu_table_slot_count; slot++) {
     if (thread_state[slot].registered) {
+      // Acquire: pairs with the release store in curcu_table_register (the table
+      // written there by this very thread, or by a thread before it on the slot).
       const struct curcu_table *table = __atomic_load_n(&slot_tables[slot], __ATOMIC_ACQUIRE);
       thread_state[slot].registered = false;
       thread_state[slot].depth = 0;
@@ -62,6 +64,7 @@ void curcu_table_register(const struct curcu_table *table) {
     table->prepare_thread();
   }
   pthread_once(&exit_once, create_exit_key);
+  // Release: pairs with the acquire load in unregister_at_exit.
   __atomic_store_n(&slot_tables[table->slot], table, __ATOMIC_RELEASE);
   table->register_thread();
   state->registered = true;

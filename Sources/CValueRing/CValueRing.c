@@ -137,6 +137,7 @@ __attribute__((noinline, cold)) void value_ring_overflow(
 }
 
 void value_ring_seal(struct value_ring *ring) {
+  // Release pairs with the acquire in value_ring_is_sealed (see the header).
   __atomic_store_n(&ring->sealed, 1, __ATOMIC_RELEASE);
   uint64_t one = 1;
   while (write(ring->wake_fd, &one, sizeof one) < 0 && errno == EINTR) {

@@ -58,10 +58,12 @@ final class ReleaseSignal: Sendable {
     repeat {
       let yieldAt = Self.now() + 1000
       repeat {
+        // Acquiring: pairs with the releasing store in `release`.
         if released.load(ordering: .acquiring) { return true }
       } while Self.now() < yieldAt
       sched_yield()
     } while Self.now() < deadline
+    // Acquiring: pairs with the releasing store in `release`.
     return released.load(ordering: .acquiring)
   }
 

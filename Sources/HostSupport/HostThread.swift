@@ -22,11 +22,14 @@ public final class HostThread: Sendable {
 
   /// Waits for the thread to finish; later calls return immediately.
   public func join() {
+    // Acquiring and releasing: pairs with the load in deinit and with other joins, so exactly
+    // one caller joins and deinit never detaches a joined thread.
     guard !joined.exchange(true, ordering: .acquiringAndReleasing) else { return }
     pthread_join(thread, nil)
   }
 
   deinit {
+    // Acquiring: pairs with the exchange in `join`.
     if !joined.load(ordering: .acquiring) { pthread_detach(thread) }
   }
 }

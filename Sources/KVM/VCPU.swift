@@ -41,6 +41,8 @@ public final class VCPU: @unchecked Sendable {
   /// Claims the vCPU for the calling thread, or throws `.vcpuBusy`.
   @usableFromInline
   func beginRun() throws(KVMError) {
+    // Acquiring: pairs with the releasing store in `endRun`, so this run sees everything the
+    // previous run's thread did to the vCPU (its kvm_run page, its coalesced ring head).
     guard running.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged
     else { throw .vcpuBusy }
   }
@@ -48,6 +50,7 @@ public final class VCPU: @unchecked Sendable {
   /// Releases the claim taken by `beginRun`.
   @usableFromInline
   func endRun() {
+    // Releasing: pairs with the acquiring exchange in `beginRun` of the next run.
     running.store(false, ordering: .releasing)
   }
 

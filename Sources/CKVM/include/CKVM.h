@@ -140,8 +140,9 @@ static inline uint32_t ckvm_coalesced_ring_first(const struct kvm_coalesced_mmio
   return __atomic_load_n(&ring->first, __ATOMIC_ACQUIRE);
 }
 
-/// Marks every entry before `first` consumed. Release: the entry's contents were read (and
-/// dispatched) before the kernel, which reads `first` to find room, may overwrite the slot.
+/// Marks every entry before `first` consumed. Release: pairs with the kernel's read of
+/// `first` when it looks for room (and with ckvm_coalesced_ring_first): the entry's contents
+/// were read (and dispatched) before the kernel may overwrite the slot.
 static inline void ckvm_coalesced_ring_set_first(struct kvm_coalesced_mmio_ring *ring,
                                                  uint32_t first) {
   __atomic_store_n(&ring->first, first, __ATOMIC_RELEASE);

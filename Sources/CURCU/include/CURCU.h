@@ -115,6 +115,7 @@ void curcu_name_thread(const char *name);
 /// so the pointee's contents written before publication are visible).
 static inline void *curcu_dereference(void *const *slot) {
 #ifdef CURCU_TSAN
+  // Acquire (TSan builds, which cannot see consume): pairs with curcu_exchange's release.
   return __atomic_load_n(slot, __ATOMIC_ACQUIRE);
 #else
   return rcu_dereference(*slot);
@@ -125,6 +126,8 @@ static inline void *curcu_dereference(void *const *slot) {
 /// returns the previous pointer, which the caller must retire after a grace period.
 static inline void *curcu_exchange(void **slot, void *value) {
 #ifdef CURCU_TSAN
+  // Release pairs with curcu_dereference's acquire; acquire orders the old pointer's
+  // reclamation after its publication.
   return __atomic_exchange_n(slot, value, __ATOMIC_ACQ_REL);
 #else
   return rcu_xchg_pointer(slot, value);

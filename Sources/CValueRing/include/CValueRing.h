@@ -146,7 +146,11 @@ static inline int value_ring_record_inline(
   entry->offset = offset;
   entry->value = value;
   entry->tag = ((tail + __atomic_load_n(&lane->lost, __ATOMIC_RELAXED)) << 4) | size;
-  // seq_cst (a release too: the entry is visible before the new tail): see the protocol above.
+  // seq_cst (a release too: the entry is visible before the new tail): see the protocol
+  // above. The tail store and the head load below pair with the consumer's seq_cst head
+  // store and tail load in value_ring_publish_head: of two threads that each store then
+  // load, at least one sees the other's store, so an empty-to-non-empty step is never
+  // missed by both sides.
   __atomic_store_n(&lane->tail, tail + 1, __ATOMIC_SEQ_CST);
   lane->overflowing = 0;
   uint64_t head = __atomic_load_n(&lane->head, __ATOMIC_SEQ_CST);
@@ -216,6 +220,8 @@ static inline uint64_t value_ring_load_head(const struct value_ring_lane *lane) 
 /// of the wake-up protocol (see value_ring_record). When the result equals the tail the
 /// consumer drained to, the lane is empty and the next record will signal.
 static inline uint64_t value_ring_publish_head(struct value_ring_lane *lane, uint64_t head) {
+  // Both seq_cst: pair with the producer's seq_cst tail store and head load in
+  // value_ring_record_inline (the store-buffering pattern, see there).
   __atomic_store_n(&lane->head, head, __ATOMIC_SEQ_CST);
   return __atomic_load_n(&lane->tail, __ATOMIC_SEQ_CST);
 }
@@ -231,7 +237,7 @@ static inline const struct value_ring_entry *value_ring_entry_at(
 /// bus's grace period is visible to a consumer that sees the seal.
 void value_ring_seal(struct value_ring *ring);
 
-/// Whether the ring is sealed (acquire: see value_ring_seal).
+/// Whether the ring is sealed. Acquire: pairs with the release store in value_ring_seal.
 static inline int value_ring_is_sealed(const struct value_ring *ring) {
   return __atomic_load_n(&ring->sealed, __ATOMIC_ACQUIRE) != 0;
 }
