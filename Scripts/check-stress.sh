@@ -89,7 +89,7 @@ expect torture-memb 0 -- torture --duration "$seconds"
 expect torture-bp 0 -- torture --duration "$seconds" --flavor bp
 expect churn-skip-grace-period 1 "stale-section|inside-at-release|use-after-unregister" -- churn --duration "$seconds" --fault skip-grace-period
 # One removal in 100 skips its grace period: the stale-section check catches it in well
-# under a second (README, "Verdicts"); the run stops at the first violation.
+# under a second (docs/stress.md, "churn"); the run stops at the first violation.
 expect churn-skip-1-in-100 1 "stale-section|inside-at-release|use-after-unregister" -- churn --duration 30 --fault skip-grace-period --fault-every 100
 expect churn-drop-entry 1 "lost-signal" -- churn --duration "$seconds" --fault drop-entry
 expect churn-early-close 1 "failed-signal|lost-signal|spurious-signal" -- churn --duration "$seconds" --fault early-close

@@ -4,11 +4,19 @@ import StressKit
 
 /// Entry point. ArgumentParser's own exit codes are replaced with the tool's contract:
 /// 0 clean, 1 violations found, 2 inconclusive, bad usage or setup failure.
+///
+/// With `STRESS_PARSE_ONLY=1` in the environment, the arguments are parsed and validated
+/// (each command's `validate()`) and nothing runs: `parses: ARGS` and exit 0, or the usage
+/// error and exit 2. `Scripts/check-docs.sh` uses it to check the command lines the docs show.
 @main
 enum StressMain {
   static func main() {
     do {
       var command = try Stress.parseAsRoot()
+      if ProcessInfo.processInfo.environment["STRESS_PARSE_ONLY"] == "1" {
+        print("parses: \(CommandLine.arguments.dropFirst().joined(separator: " "))")
+        exit(ExitStatus.clean.code)
+      }
       try command.run()
       exit(ExitStatus.clean.code)
     } catch let status as ExitStatus {
