@@ -1,6 +1,7 @@
 // sys/eventfd.h and poll.h constants come through swift-system's C shim module.
 import CLinuxEvents
 import Glibc
+import HostSupport
 import SystemPackage
 
 extension EventFD {
@@ -91,28 +92,18 @@ private final class SignalPump: Sendable {
     self.continuation = continuation
   }
 
-  /// Starts the detached thread that runs ``run()``.
+  /// Starts the detached thread that runs ``run()``; the thread holds the pump until `run()`
+  /// returns.
   ///
   /// Nonisolated on purpose: a thread entry closure formed in main-actor code traps when the
   /// thread runs it.
   nonisolated func start() throws(EventFDError) {
-    // The thread owns this +1 reference and gives it back when run() returns.
-    let context = Unmanaged.passRetained(self).toOpaque()
-    var thread = pthread_t()
-    let result = pthread_create(
-      &thread, nil,
-      { context in
-        // Balances passRetained in start(); context is that pointer, never nil.
-        Unmanaged<SignalPump>.fromOpaque(context!).takeRetainedValue().run()
-        return nil
-      }, context)
-    guard result == 0 else {
-      // Safe: no thread started, so nothing else will balance the retain.
-      Unmanaged<SignalPump>.fromOpaque(context).release()
+    do {
+      try HostThread.detach { self.run() }
+    } catch {
       continuation.finish()
-      throw EventFDError(.threadStart, Errno(rawValue: result))
+      throw EventFDError(.threadStart, Errno(rawValue: error.errno))
     }
-    pthread_detach(thread)
   }
 
   private func run() {

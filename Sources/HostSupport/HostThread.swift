@@ -34,6 +34,14 @@ public final class HostThread: Sendable {
   }
 }
 
+extension HostThread {
+  /// Starts a thread running `body` that nobody joins: the thread lets go of its resources,
+  /// and of `body`, when `body` returns.
+  public static func detach(_ body: @escaping @Sendable () -> Void) throws(ThreadStartError) {
+    pthread_detach(try startThread(body))
+  }
+}
+
 /// `pthread_create` failed (for example `EAGAIN`: out of threads).
 public struct ThreadStartError: Error, Hashable, Sendable {
   /// The error number `pthread_create` returned.

@@ -18,14 +18,7 @@ func probeReadQSBR(_ bus: IOBus<QSBRRCU>, _ address: UInt64, _ size: Int) -> UIn
 }
 
 func runQSBRProbes() {
-  let bus = IOBus(flavor: QSBRRCU.self)
-  let device = AcceptingDevice()
-  do {
-    _ = try bus.register(device, base: 0x1000, length: 0x100)
-    _ = try bus.register(device, address: 0x1010, size: 4, match: .value(7))
-  } catch {
-    fatalError("QSBR probe setup failed: \(error)")
-  }
+  let bus = probeBus(QSBRRCU.self)
   // A QSBR reader registers (which puts it online) before it dispatches.
   QSBRRCU.registerCurrentThread()
   let claimed = probeWriteQSBR(bus, 0x1010, 4, 7)

@@ -105,7 +105,7 @@ public final class CoalescedRing: @unchecked Sendable {
   func deliver<Handler: GuestIOHandler>(
     _ entry: UnsafePointer<kvm_coalesced_mmio>, through handler: Handler
   ) -> Bool {
-    let isPort = ckvm_coalesced_entry_pio(entry) != 0
+    let isPort = entry.pointee.pio != 0
     var data = entry.pointee.data
     let address = entry.pointee.phys_addr
     let size = Int(entry.pointee.len)

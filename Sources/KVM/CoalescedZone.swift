@@ -1,5 +1,4 @@
 import CKVM
-import Glibc
 
 /// A guest range whose writes KVM buffers in the VM's coalesced ring instead of exiting
 /// (KVM_REGISTER_COALESCED_MMIO): the guest does not stop, and userspace applies the writes
@@ -64,9 +63,8 @@ extension VirtualMachine {
   }
 
   private func coalescedZone(_ zone: CoalescedZone, request: UInt, name: String) throws(KVMError) {
-    var argument = ckvm_coalesced_zone(zone.address, zone.size, zone.space == .pio ? 1 : 0)
-    guard ckvm_ioctl_ptr(descriptor, request, &argument) == 0 else {
-      throw .ioctl(name: name, errno: errno)
-    }
+    try checkedIOCtl(
+      descriptor, request, named: name,
+      ckvm_coalesced_zone(zone.address, zone.size, zone.space == .pio ? 1 : 0))
   }
 }

@@ -1,5 +1,4 @@
 import CKVM
-import Glibc
 
 /// One KVM_IOEVENTFD binding: guest writes matching it signal an eventfd in the
 /// kernel instead of exiting to userspace.
@@ -59,8 +58,8 @@ extension VirtualMachine {
     }
     if deassign { flags |= CKVM_IOEVENTFD_FLAG_DEASSIGN }
     request.flags = flags
-    guard ckvm_ioctl_ptr(descriptor, CKVM_IOEVENTFD, &request) == 0 else {
-      throw .ioctl(name: deassign ? "KVM_IOEVENTFD(deassign)" : "KVM_IOEVENTFD", errno: errno)
-    }
+    try checkedIOCtl(
+      descriptor, CKVM_IOEVENTFD, named: deassign ? "KVM_IOEVENTFD(deassign)" : "KVM_IOEVENTFD",
+      request)
   }
 }

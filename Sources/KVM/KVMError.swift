@@ -1,3 +1,4 @@
+import CKVM
 import Glibc
 
 /// Errors raised by the KVM harness; each carries enough context to tell which
@@ -50,4 +51,20 @@ public enum KVMError: Error, Equatable, CustomStringConvertible {
 
 private func errnoText(_ code: Int32) -> String {
   "\(String(cString: strerror(code))) (errno \(code))"
+}
+
+/// Runs the ioctl `request` (named `name` in errors) on `descriptor` with a pointer to a copy
+/// of `argument`, a C structure, and returns the copy as the kernel left it; throws
+/// ``KVMError/ioctl(name:errno:)`` with the kernel's errno when the call fails.
+@discardableResult
+func checkedIOCtl<Argument>(
+  _ descriptor: Int32, _ request: UInt, named name: String, _ argument: Argument
+) throws(KVMError) -> Argument {
+  var argument = argument
+  // Valid for the call; the kernel touches only the structure's bytes (no references in it).
+  let result = withUnsafeMutableBytes(of: &argument) {
+    ckvm_ioctl_ptr(descriptor, request, $0.baseAddress)
+  }
+  guard result == 0 else { throw .ioctl(name: name, errno: errno) }
+  return argument
 }

@@ -53,7 +53,7 @@ public struct CoalescedRegistration: Sendable, Hashable {
 ///
 /// Sendable: all stored properties are immutable and Sendable; the buses, the kernel and
 /// the ring's drain lock serialize concurrent registrations.
-public final class KernelCoalescedMirror<Flavor: RCUFlavor>: Sendable {
+public final class KernelCoalescedMirror<Flavor: RCUFlavor>: KernelMirror {
   /// The VM whose coalesced zones mirror the buses.
   public let vm: VirtualMachine
   /// The bus for port I/O registrations.
@@ -81,11 +81,6 @@ public final class KernelCoalescedMirror<Flavor: RCUFlavor>: Sendable {
     coalescesPorts = try vm.system.supportsCoalescedPIO()
   }
 
-  /// The bus for `space`.
-  public func bus(_ space: GuestAddressSpace) -> IOBus<Flavor> {
-    space == .pio ? portBus : mmioBus
-  }
-
   /// Registers `device` for `[base, base + length)` in `space` on the bus, then registers
   /// the same range as a coalesced zone: from then on the guest's writes there do not exit.
   ///
@@ -97,24 +92,10 @@ public final class KernelCoalescedMirror<Flavor: RCUFlavor>: Sendable {
     _ device: any IODevice, space: GuestAddressSpace, base: UInt64, length: UInt64
   ) throws(KernelMirrorError) -> CoalescedRegistration {
     let zone = try self.zone(space: space, base: base, length: length)
-    let bus = bus(space)
-    let registration: Registration
-    do {
-      registration = try bus.register(device, base: base, length: length)
-    } catch {
-      throw .bus(error)
-    }
-    do {
-      try vm.registerCoalescedZone(zone)
-    } catch {
-      do {
-        try bus.unregister(registration)
-      } catch let undo {
-        throw .undoFailed(
-          step: "KVM_REGISTER_COALESCED_MMIO: \(error)", undo: "bus unregister: \(undo)")
-      }
-      throw .kernel(error)
-    }
+    let registration = try registerThenBind(
+      in: space, binding: "KVM_REGISTER_COALESCED_MMIO",
+      register: { bus throws(IOBusError) in try bus.register(device, base: base, length: length) },
+      bind: { () throws(KVMError) in try vm.registerCoalescedZone(zone) })
     return CoalescedRegistration(registration: registration, zone: zone)
   }
 
@@ -142,28 +123,17 @@ public final class KernelCoalescedMirror<Flavor: RCUFlavor>: Sendable {
     guard bus.device(of: coalesced.registration) != nil else {
       throw .bus(.unknownRegistration(coalesced.registration))
     }
-    do {
-      try vm.unregisterCoalescedZone(coalesced.zone)
-    } catch {
-      throw .kernel(error)
-    }
     var applied = 0
-    if ring.hasPendingWrites {
-      handler.beginDispatching()
-      applied = ring.drain(through: handler)
-      handler.endDispatching()
-    }
-    do {
-      try bus.unregister(coalesced.registration)
-    } catch {
-      do {
-        try vm.registerCoalescedZone(coalesced.zone)
-      } catch let undo {
-        throw .undoFailed(
-          step: "bus unregister: \(error)", undo: "KVM_REGISTER_COALESCED_MMIO: \(undo)")
-      }
-      throw .bus(error)
-    }
+    try unbindThenUnregister(
+      coalesced.registration, in: coalesced.zone.space, binding: "KVM_REGISTER_COALESCED_MMIO",
+      unbind: { () throws(KVMError) in try vm.unregisterCoalescedZone(coalesced.zone) },
+      bind: { () throws(KVMError) in try vm.registerCoalescedZone(coalesced.zone) },
+      between: {
+        guard ring.hasPendingWrites else { return }
+        handler.beginDispatching()
+        applied = ring.drain(through: handler)
+        handler.endDispatching()
+      })
     return applied
   }
 

@@ -50,7 +50,7 @@ public struct MirroredRegistration: Sendable {
 ///
 /// Sendable: all stored properties are immutable and Sendable; the bus and the kernel
 /// serialize concurrent registrations themselves.
-public final class KernelIOEventFDMirror<Flavor: RCUFlavor>: Sendable {
+public final class KernelIOEventFDMirror<Flavor: RCUFlavor>: KernelMirror {
   /// The VM whose KVM_IOEVENTFD table mirrors the buses.
   public let vm: VirtualMachine
   /// The bus for port I/O registrations.
@@ -65,11 +65,6 @@ public final class KernelIOEventFDMirror<Flavor: RCUFlavor>: Sendable {
     self.mmioBus = mmioBus
   }
 
-  /// The bus for `space`.
-  public func bus(_ space: GuestAddressSpace) -> IOBus<Flavor> {
-    space == .pio ? portBus : mmioBus
-  }
-
   /// Registers `eventFD` for writes at `address` in `space` matching `size` and `match`
   /// (KVM ioeventfd rules) on the bus, then assigns the same binding in the kernel.
   ///
@@ -79,13 +74,6 @@ public final class KernelIOEventFDMirror<Flavor: RCUFlavor>: Sendable {
   public func register(
     _ eventFD: EventFD, space: GuestAddressSpace, address: UInt64, size: Int, match: ValueMatch
   ) throws(KernelMirrorError) -> MirroredRegistration {
-    let bus = bus(space)
-    let registration: Registration
-    do {
-      registration = try bus.registerEventFD(eventFD, address: address, size: size, match: match)
-    } catch {
-      throw .bus(error)
-    }
     let datamatch: UInt64?
     switch match {
     case .any: datamatch = nil
@@ -94,16 +82,12 @@ public final class KernelIOEventFDMirror<Flavor: RCUFlavor>: Sendable {
     let assignment = IOEventFDAssignment(
       eventFD: eventFD.descriptor, address: address, length: size, space: space,
       datamatch: datamatch)
-    do {
-      try vm.assign(assignment)
-    } catch {
-      do {
-        try bus.unregister(registration)
-      } catch let undo {
-        throw .undoFailed(step: "KVM_IOEVENTFD assign: \(error)", undo: "bus unregister: \(undo)")
-      }
-      throw .kernel(error)
-    }
+    let registration = try registerThenBind(
+      in: space, binding: "KVM_IOEVENTFD assign",
+      register: { bus throws(IOBusError) in
+        try bus.registerEventFD(eventFD, address: address, size: size, match: match)
+      },
+      bind: { () throws(KVMError) in try vm.assign(assignment) })
     return MirroredRegistration(
       registration: registration, assignment: assignment, eventFD: eventFD)
   }
@@ -114,23 +98,11 @@ public final class KernelIOEventFDMirror<Flavor: RCUFlavor>: Sendable {
   /// - Throws: ``KernelMirrorError/kernel(_:)`` with nothing changed;
   ///   ``KernelMirrorError/bus(_:)`` after the kernel binding was assigned again.
   public func unregister(_ mirrored: MirroredRegistration) throws(KernelMirrorError) {
-    do {
-      try vm.deassign(mirrored.assignment)
-    } catch {
-      throw .kernel(error)
-    }
-    let bus = bus(mirrored.assignment.space)
-    do {
-      try withExtendedLifetime(mirrored.eventFD) { () throws(IOBusError) in
-        try bus.unregister(mirrored.registration)
-      }
-    } catch {
-      do {
-        try vm.assign(mirrored.assignment)
-      } catch let undo {
-        throw .undoFailed(step: "bus unregister: \(error)", undo: "KVM_IOEVENTFD assign: \(undo)")
-      }
-      throw .bus(error)
+    try withExtendedLifetime(mirrored.eventFD) { () throws(KernelMirrorError) in
+      try unbindThenUnregister(
+        mirrored.registration, in: mirrored.assignment.space, binding: "KVM_IOEVENTFD assign",
+        unbind: { () throws(KVMError) in try vm.deassign(mirrored.assignment) },
+        bind: { () throws(KVMError) in try vm.assign(mirrored.assignment) })
     }
   }
 }

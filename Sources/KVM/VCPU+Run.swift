@@ -50,18 +50,19 @@ extension VCPU {
       if let coalescedRing, coalescedRing.hasPendingWrites {
         statistics.drainedCoalescedWrites += coalescedRing.drain(through: handler)
       }
-      let reason = ckvm_run_exit_reason(run)
+      let reason = run.pointee.exit_reason
       switch reason {
       case CKVM_EXIT_IO:
         statistics.ioExits += 1
-        let size = Int(ckvm_run_io_size(run))
-        let count = Int(ckvm_run_io_count(run))
-        let port = ckvm_run_io_port(run)
-        let isOut = ckvm_run_io_direction(run) == CKVM_EXIT_IO_OUT
+        let io = run.pointee.io
+        let size = Int(io.size)
+        let count = Int(io.count)
+        let port = io.port
+        let isOut = io.direction == CKVM_EXIT_IO_OUT
         guard size == 1 || size == 2 || size == 4 else {
           throw .unsupportedAccess("port 0x\(String(port, radix: 16)) size \(size)")
         }
-        let data = runArea + Int(ckvm_run_io_data_offset(run))
+        let data = runArea + Int(io.data_offset)
         for element in 0..<count {
           let slot = data + element * size
           if isOut {
@@ -73,10 +74,11 @@ extension VCPU {
         statistics.portAccesses += count
       case CKVM_EXIT_MMIO:
         statistics.mmioExits += 1
-        let address = ckvm_run_mmio_phys_addr(run)
-        let size = Int(ckvm_run_mmio_len(run))
+        let mmio = run.pointee.mmio
+        let address = mmio.phys_addr
+        let size = Int(mmio.len)
         let data = UnsafeMutableRawPointer(ckvm_run_mmio_data(run)!)
-        if ckvm_run_mmio_is_write(run) != 0 {
+        if mmio.is_write != 0 {
           guard let value = loadLittleEndian(data, size: size) else {
             throw .unsupportedAccess("MMIO write at 0x\(String(address, radix: 16)) size \(size)")
           }
@@ -92,9 +94,10 @@ extension VCPU {
         statistics.elapsed = clock.now - start
         return statistics
       case CKVM_EXIT_FAIL_ENTRY:
-        throw .unexpectedExit(reason: reason, detail: ckvm_run_fail_entry_reason(run))
+        throw .unexpectedExit(
+          reason: reason, detail: run.pointee.fail_entry.hardware_entry_failure_reason)
       case CKVM_EXIT_INTERNAL_ERROR:
-        throw .unexpectedExit(reason: reason, detail: UInt64(ckvm_run_internal_suberror(run)))
+        throw .unexpectedExit(reason: reason, detail: UInt64(run.pointee.internal.suberror))
       default:
         throw .unexpectedExit(reason: reason, detail: 0)
       }

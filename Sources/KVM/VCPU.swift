@@ -61,36 +61,22 @@ public final class VCPU: @unchecked Sendable {
 
   /// Reads the general-purpose registers (KVM_GET_REGS).
   public func registers() throws(KVMError) -> kvm_regs {
-    var regs = kvm_regs()
-    guard ckvm_ioctl_ptr(descriptor, CKVM_GET_REGS, &regs) == 0 else {
-      throw .ioctl(name: "KVM_GET_REGS", errno: errno)
-    }
-    return regs
+    try checkedIOCtl(descriptor, CKVM_GET_REGS, named: "KVM_GET_REGS", kvm_regs())
   }
 
   /// Writes the general-purpose registers (KVM_SET_REGS).
   public func setRegisters(_ registers: kvm_regs) throws(KVMError) {
-    var regs = registers
-    guard ckvm_ioctl_ptr(descriptor, CKVM_SET_REGS, &regs) == 0 else {
-      throw .ioctl(name: "KVM_SET_REGS", errno: errno)
-    }
+    try checkedIOCtl(descriptor, CKVM_SET_REGS, named: "KVM_SET_REGS", registers)
   }
 
   /// Reads the special registers (KVM_GET_SREGS).
   public func specialRegisters() throws(KVMError) -> kvm_sregs {
-    var sregs = kvm_sregs()
-    guard ckvm_ioctl_ptr(descriptor, CKVM_GET_SREGS, &sregs) == 0 else {
-      throw .ioctl(name: "KVM_GET_SREGS", errno: errno)
-    }
-    return sregs
+    try checkedIOCtl(descriptor, CKVM_GET_SREGS, named: "KVM_GET_SREGS", kvm_sregs())
   }
 
   /// Writes the special registers (KVM_SET_SREGS).
   public func setSpecialRegisters(_ specialRegisters: kvm_sregs) throws(KVMError) {
-    var sregs = specialRegisters
-    guard ckvm_ioctl_ptr(descriptor, CKVM_SET_SREGS, &sregs) == 0 else {
-      throw .ioctl(name: "KVM_SET_SREGS", errno: errno)
-    }
+    try checkedIOCtl(descriptor, CKVM_SET_SREGS, named: "KVM_SET_SREGS", specialRegisters)
   }
 
   /// Puts the vCPU in 16-bit real mode with `cs.base = 0`, executing at `entry`
@@ -100,11 +86,7 @@ public final class VCPU: @unchecked Sendable {
     var sregs = try specialRegisters()
     sregs.cs.base = 0
     sregs.cs.selector = 0
-    try setSpecialRegisters(sregs)
-    var regs = kvm_regs()
-    regs.rip = entry
-    regs.rflags = 2
-    try setRegisters(regs)
+    try start(at: entry, special: sregs)
   }
 
   /// Puts the vCPU in 32-bit protected mode with flat 4 GiB code and data segments,
@@ -144,7 +126,13 @@ public final class VCPU: @unchecked Sendable {
     sregs.cr0 =
       (sregs.cr0 | protectionEnable | monitorCoprocessor) & ~(emulation | taskSwitched | paging)
     sregs.efer = 0
-    try setSpecialRegisters(sregs)
+    try start(at: entry, special: sregs)
+  }
+
+  /// Loads `special`, then the general-purpose registers: all zero but `rip = entry`, and
+  /// RFLAGS with only its reserved always-one bit set (interrupts disabled).
+  private func start(at entry: UInt64, special: kvm_sregs) throws(KVMError) {
+    try setSpecialRegisters(special)
     var regs = kvm_regs()
     regs.rip = entry
     regs.rflags = 2

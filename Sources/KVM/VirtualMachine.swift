@@ -30,16 +30,16 @@ public final class VirtualMachine: Sendable {
   public func setUserMemoryRegion(slot: UInt32, memory region: GuestMemory, flags: UInt32 = 0)
     throws(KVMError)
   {
-    var descriptorRegion = kvm_userspace_memory_region(
+    let descriptorRegion = kvm_userspace_memory_region(
       slot: slot,
       flags: flags,
       guest_phys_addr: region.guestPhysicalAddress,
       memory_size: UInt64(region.size),
       userspace_addr: UInt64(UInt(bitPattern: region.pointer))
     )
-    guard ckvm_ioctl_ptr(descriptor, CKVM_SET_USER_MEMORY_REGION, &descriptorRegion) == 0 else {
-      throw .ioctl(name: "KVM_SET_USER_MEMORY_REGION", errno: errno)
-    }
+    try checkedIOCtl(
+      descriptor, CKVM_SET_USER_MEMORY_REGION, named: "KVM_SET_USER_MEMORY_REGION",
+      descriptorRegion)
     memory.withLock { $0[slot] = region }
   }
 

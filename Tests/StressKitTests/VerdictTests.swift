@@ -48,7 +48,6 @@ struct VerdictTests {
       self.violations = violations
       verdict = Verdict(work: work, violations: violations)
     }
-    var outcome: Outcome { Outcome(work: work, violations: violations) }
     var text: String { outcome.lines.joined(separator: "\n") }
   }
 

@@ -1,7 +1,7 @@
 // C shim over <linux/kvm.h>: the ioctl request numbers are function-like macros
-// (_IO/_IOR/_IOW) that Swift cannot import, and struct kvm_run keeps its exit data
-// in an anonymous union, so both are re-exported here as plain constants and
-// accessor functions.
+// (_IO/_IOR/_IOW) that Swift cannot import, so they are re-exported here as plain
+// constants; with them, the few accessors Swift cannot write itself (a pointer into
+// kvm_run, the coalesced ring's atomics and flexible array).
 #ifndef CKVM_H
 #define CKVM_H
 
@@ -65,55 +65,13 @@ int ckvm_ioctl_ptr(int fd, unsigned long request, void *argument);
 /// ioctl with an integer argument; returns the ioctl result (errno set on -1).
 int ckvm_ioctl_int(int fd, unsigned long request, unsigned long argument);
 
-// MARK: struct kvm_run accessors
-
-static inline uint32_t ckvm_run_exit_reason(const struct kvm_run *run) {
-  return run->exit_reason;
-}
-
-static inline uint8_t ckvm_run_io_direction(const struct kvm_run *run) {
-  return run->io.direction;
-}
-
-static inline uint8_t ckvm_run_io_size(const struct kvm_run *run) {
-  return run->io.size;
-}
-
-static inline uint16_t ckvm_run_io_port(const struct kvm_run *run) {
-  return run->io.port;
-}
-
-static inline uint32_t ckvm_run_io_count(const struct kvm_run *run) {
-  return run->io.count;
-}
-
-static inline uint64_t ckvm_run_io_data_offset(const struct kvm_run *run) {
-  return run->io.data_offset;
-}
-
-static inline uint64_t ckvm_run_mmio_phys_addr(const struct kvm_run *run) {
-  return run->mmio.phys_addr;
-}
+// MARK: struct kvm_run
+// Swift reads the exit data in kvm_run's anonymous union itself (`run.pointee.io.port`), but
+// cannot take the address of a member of it.
 
 /// The 8-byte data buffer of an MMIO exit (read for writes, filled for reads).
 static inline uint8_t *ckvm_run_mmio_data(struct kvm_run *run) {
   return run->mmio.data;
-}
-
-static inline uint32_t ckvm_run_mmio_len(const struct kvm_run *run) {
-  return run->mmio.len;
-}
-
-static inline uint8_t ckvm_run_mmio_is_write(const struct kvm_run *run) {
-  return run->mmio.is_write;
-}
-
-static inline uint64_t ckvm_run_fail_entry_reason(const struct kvm_run *run) {
-  return run->fail_entry.hardware_entry_failure_reason;
-}
-
-static inline uint32_t ckvm_run_internal_suberror(const struct kvm_run *run) {
-  return run->internal.suberror;
 }
 
 // MARK: the coalesced MMIO/PIO ring
@@ -152,11 +110,6 @@ static inline void ckvm_coalesced_ring_set_first(struct kvm_coalesced_mmio_ring 
 static inline const struct kvm_coalesced_mmio *
 ckvm_coalesced_ring_entry(const struct kvm_coalesced_mmio_ring *ring, uint32_t index) {
   return &ring->coalesced_mmio[index];
-}
-
-/// Whether the entry is a port write (the `pio` member of an anonymous union).
-static inline uint32_t ckvm_coalesced_entry_pio(const struct kvm_coalesced_mmio *entry) {
-  return entry->pio;
 }
 
 /// The `kvm_coalesced_mmio_zone` for KVM_(UN)REGISTER_COALESCED_MMIO.

@@ -50,9 +50,6 @@ public struct ChurnReport: CheckReport, Codable {
   /// What broke, by kind.
   public let violations: [ViolationSummary]
 
-  /// The verdict with what it rests on.
-  public var outcome: Outcome { Outcome(work: work, violations: violations) }
-
   /// The human-readable report.
   public var text: String {
     let c = configuration

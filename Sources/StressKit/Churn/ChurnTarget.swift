@@ -77,21 +77,12 @@ final class ChurnTarget<Flavor: RCUFlavor>: HotplugTarget {
   private func single(_ fresh: [Fresh], removing: [ChurnPlug], wait: RemovalWait) throws
     -> [(Registration, Registration)]
   {
-    let added = try fresh.map { item throws(IOBusError) in
-      try register(item, eventFD: bus.registerEventFD, range: bus.register)
-    }
-    switch wait {
-    case .synchronous:
-      for plug in removing {
-        try bus.unregister(plug.event.registration)
-        try bus.unregister(plug.rangeRegistration)
-      }
-    case .deferred(let release):
-      let countdown = ReleaseCountdown(2 * removing.count, release: release)
-      for plug in removing {
-        try bus.unregister(plug.event.registration) { countdown.arrive() }
-        try bus.unregister(plug.rangeRegistration) { countdown.arrive() }
-      }
+    var bus = self.bus
+    let added = try fresh.map { item throws(IOBusError) in try register(item, on: &bus) }
+    let each = wait.split(into: 2 * removing.count)
+    for plug in removing {
+      try bus.unregister(plug.event.registration, wait: each)
+      try bus.unregister(plug.rangeRegistration, wait: each)
     }
     return added
   }
@@ -100,44 +91,27 @@ final class ChurnTarget<Flavor: RCUFlavor>: HotplugTarget {
   private func batch(_ fresh: [Fresh], removing: [ChurnPlug], wait: RemovalWait) throws
     -> [(Registration, Registration)]
   {
-    let reclaim: IOBus<Flavor>.Reclamation
-    switch wait {
-    case .synchronous: reclaim = .synchronous
-    case .deferred(let release): reclaim = .deferred(release)
-    }
-    return try bus.update(reclaim: reclaim) { (tx: inout IOBusTransaction) throws(IOBusError) in
+    try bus.update(reclaim: .init(wait)) { (tx: inout IOBusTransaction) throws(IOBusError) in
       for plug in removing {
         try tx.unregister(plug.event.registration)
         try tx.unregister(plug.rangeRegistration)
       }
-      var added: [(Registration, Registration)] = []
-      for item in fresh {
-        added.append(
-          try register(
-            item,
-            eventFD: { (eventFD, address, size, match) throws(IOBusError) in
-              try tx.registerEventFD(eventFD, address: address, size: size, match: match)
-            },
-            range: { (device, base, length) throws(IOBusError) in
-              try tx.register(device, base: base, length: length)
-            }))
-      }
-      return added
+      return try fresh.map { item throws(IOBusError) in try register(item, on: &tx) }
     }
   }
 
   /// Registers a fresh slot's eventfd and range device at the slot's place, through the
   /// bus's single calls or a batch's.
-  private func register(
-    _ item: Fresh,
-    eventFD: (EventFD, UInt64, Int, ValueMatch) throws(IOBusError) -> Registration,
-    range: (any IODevice, UInt64, UInt64) throws(IOBusError) -> Registration
-  ) throws(IOBusError) -> (Registration, Registration) {
+  private func register(_ item: Fresh, on registrar: inout some BusRegistrar & ~Copyable)
+    throws(IOBusError) -> (Registration, Registration)
+  {
     (
-      try eventFD(
-        item.eventFD, ChurnLayout.churnEventAddress(item.slot), ChurnLayout.accessSize,
-        .value(ChurnLayout.churnValue)),
-      try range(item.device, ChurnLayout.churnRangeBase(item.slot), ChurnLayout.churnRangeLength)
+      try registrar.registerEventFD(
+        item.eventFD, address: ChurnLayout.churnEventAddress(item.slot),
+        size: ChurnLayout.accessSize, match: .value(ChurnLayout.churnValue)),
+      try registrar.register(
+        item.device, base: ChurnLayout.churnRangeBase(item.slot),
+        length: ChurnLayout.churnRangeLength)
     )
   }
 

@@ -103,22 +103,10 @@ final class RingTarget<Flavor: RCUFlavor>: HotplugTarget {
   private func single(_ fresh: [Fresh], removing: [RingPlug], wait: RemovalWait) throws
     -> [ValueRing]
   {
-    let rings = try fresh.map { item throws(IOBusError) in
-      let origin = RingLayout.origin(slot: item.slot, place: item.place)
-      return RingLayout.isExact(slot: item.slot)
-        ? try bus.registerRing(
-          address: origin, size: RingLayout.valueSize, match: .any, capacity: capacity,
-          wakeup: item.wakeup)
-        : try bus.registerRing(
-          base: origin, length: RingLayout.rangeLength, capacity: capacity, wakeup: item.wakeup)
-    }
-    switch wait {
-    case .synchronous:
-      for plug in removing { try bus.unregister(plug.registration) }
-    case .deferred(let release):
-      let countdown = ReleaseCountdown(removing.count, release: release)
-      for plug in removing { try bus.unregister(plug.registration) { countdown.arrive() } }
-    }
+    var bus = self.bus
+    let rings = try fresh.map { item throws(IOBusError) in try register(item, on: &bus) }
+    let each = wait.split(into: removing.count)
+    for plug in removing { try bus.unregister(plug.registration, wait: each) }
     return rings
   }
 
@@ -126,23 +114,24 @@ final class RingTarget<Flavor: RCUFlavor>: HotplugTarget {
   private func batch(_ fresh: [Fresh], removing: [RingPlug], wait: RemovalWait) throws
     -> [ValueRing]
   {
-    let reclaim: IOBus<Flavor>.Reclamation
-    switch wait {
-    case .synchronous: reclaim = .synchronous
-    case .deferred(let release): reclaim = .deferred(release)
-    }
-    return try bus.update(reclaim: reclaim) { (tx: inout IOBusTransaction) throws(IOBusError) in
+    try bus.update(reclaim: .init(wait)) { (tx: inout IOBusTransaction) throws(IOBusError) in
       for plug in removing { try tx.unregister(plug.registration) }
-      return try fresh.map { item throws(IOBusError) in
-        let origin = RingLayout.origin(slot: item.slot, place: item.place)
-        return RingLayout.isExact(slot: item.slot)
-          ? try tx.registerRing(
-            address: origin, size: RingLayout.valueSize, match: .any, capacity: capacity,
-            wakeup: item.wakeup)
-          : try tx.registerRing(
-            base: origin, length: RingLayout.rangeLength, capacity: capacity, wakeup: item.wakeup)
-      }
+      return try fresh.map { item throws(IOBusError) in try register(item, on: &tx) }
     }
+  }
+
+  /// Registers a fresh slot's ring at its place, through the bus's single calls or a
+  /// batch's: an exact-address ring on even slots, a range ring on odd ones.
+  private func register(_ item: Fresh, on registrar: inout some BusRegistrar & ~Copyable)
+    throws(IOBusError) -> ValueRing
+  {
+    let origin = RingLayout.origin(slot: item.slot, place: item.place)
+    return RingLayout.isExact(slot: item.slot)
+      ? try registrar.registerRing(
+        address: origin, size: RingLayout.valueSize, match: .any, capacity: capacity,
+        wakeup: item.wakeup)
+      : try registrar.registerRing(
+        base: origin, length: RingLayout.rangeLength, capacity: capacity, wakeup: item.wakeup)
   }
 
   /// Counts the plugs' registrations as retired: from now on no write may be claimed by

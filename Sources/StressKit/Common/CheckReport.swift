@@ -10,13 +10,18 @@ import Foundation
 public protocol CheckReport: Encodable, Sendable {
   /// The command that ran (`"churn"`, `"kvm"`).
   var command: String { get }
-  /// What the run concluded, the work done and the violations found.
-  var outcome: Outcome { get }
+  /// The minimums and what the run reached.
+  var work: [WorkMeasure] { get }
+  /// What broke, by kind.
+  var violations: [ViolationSummary] { get }
   /// The human-readable report, ending with ``Outcome/lines``.
   var text: String { get }
 }
 
 extension CheckReport {
+  /// What the run concluded, with what it rests on: the work done and the violations found.
+  public var outcome: Outcome { Outcome(work: work, violations: violations) }
+
   /// Prints the report, writes it to `json` if given, and returns the exit status.
   ///
   /// The verdict decides the status: a violation is never hidden behind a failure to

@@ -134,13 +134,3 @@ public struct ViolationSummary: Codable, Sendable, Equatable {
     self.firstSeenSeconds = firstSeenSeconds
   }
 }
-
-extension [ViolationSummary] {
-  /// The violations section and verdict line of a report that states no minimum of work.
-  ///
-  /// Reports should end with ``Outcome/lines`` instead, which also says whether the run did
-  /// enough to judge; this stays until `torture` moves to ``Outcome``.
-  var reportLines: [String] {
-    Outcome(work: [], violations: self).lines
-  }
-}

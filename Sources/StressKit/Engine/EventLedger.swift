@@ -21,14 +21,12 @@ final class EventLedger<Key: Hashable & Sendable>: Sendable {
   }
 
   private let tables = Mutex(Tables())
-  private let pollers: [EventPoller]
+  private let consumerThreads: PollerThreads
   private let violations: Violations
-  private let stopFlag = StopFlag()
   /// For each consumer, when its last completed poll cycle began. A retired eventfd left
   /// its poller before being drained at retirement, so once every consumer has completed a
   /// cycle that began after that, no consumer can still hold a count for it.
   private let cycles: Mutex<[UInt64]>
-  private let threads = Mutex<[HostThread]>([])
   /// Settled records whose eventfd device the bus still held (``releasedByBus(_:)``).
   private let awaitingRelease = Mutex<[EventRecord<Key>]>([])
 
@@ -36,26 +34,20 @@ final class EventLedger<Key: Hashable & Sendable>: Sendable {
   init(consumers: Int, violations: Violations) throws(SetupFailure) {
     self.violations = violations
     cycles = Mutex(Array(repeating: 0, count: consumers))
-    do {
-      pollers = try (0..<consumers).map { _ throws(EventFDError) in try EventPoller() }
-    } catch {
-      throw SetupFailure(message: "cannot create an epoll poller: \(error)")
-    }
+    consumerThreads = try PollerThreads(count: consumers)
   }
 
   /// How many consumers there are; records name theirs by index.
-  var consumers: Int { pollers.count }
+  var consumers: Int { consumerThreads.pollers.count }
 
   /// Starts the consumer threads.
   func startConsumers() throws(SetupFailure) {
-    let started = try startThreads(pollers.count, named: "consumer") { self.consume($0) }
-    threads.withAnnotatedLock(owner: self) { $0 = started }
+    try consumerThreads.start(named: "consumer") { self.consume($0) }
   }
 
   /// Stops the consumer threads (after the vCPUs stopped, so nothing new arrives).
   func stopConsumers() {
-    stopFlag.set()
-    for thread in threads.withAnnotatedLock(owner: self, { $0 }) { thread.join() }
+    consumerThreads.stop()
   }
 
   /// Records a new registration and puts its eventfd on its consumer's poller.
@@ -64,14 +56,14 @@ final class EventLedger<Key: Hashable & Sendable>: Sendable {
       $0.byID[record.registration.id] = record
       $0.byEventFD[ObjectIdentifier(record.eventFD)] = record
     }
-    try pollers[record.consumer].add(record.eventFD)
+    try consumerThreads.pollers[record.consumer].add(record.eventFD)
   }
 
   /// Takes a record whose unregister returned (or whose release ran) off its poller,
   /// takes the signals pending on it, and marks it: any signal found on it from now on is
   /// a reader the grace period failed to wait for.
   func retire(_ record: EventRecord<Key>) {
-    try? pollers[record.consumer].remove(record.eventFD)
+    try? consumerThreads.pollers[record.consumer].remove(record.eventFD)
     record.addDrained(record.eventFD.drain())
     record.retire()
     tables.withAnnotatedLock(owner: self) { $0.retired.append(record) }
@@ -150,24 +142,19 @@ final class EventLedger<Key: Hashable & Sendable>: Sendable {
     return all
   }
 
-  private func consume(_ index: Int) {
-    let poller = pollers[index]
-    while !stopFlag.isSet {
-      let cycle = monotonicNanoseconds()
-      let ready = (try? poller.wait(timeout: .milliseconds(20))) ?? []
-      for (eventFD, count) in ready {
-        let record = tables.withAnnotatedLock(owner: self) {
-          $0.byEventFD[ObjectIdentifier(eventFD)]
-        }
-        guard let record else {
-          violations.record(
-            .spuriousSignal,
-            "consumer \(index) drained \(count) signal(s) from an eventfd with no record")
-          continue
-        }
-        record.addDrained(count)
+  private func consume(_ cycle: PollerThreads.Cycle) {
+    for (eventFD, count) in cycle.ready {
+      let record = tables.withAnnotatedLock(owner: self) {
+        $0.byEventFD[ObjectIdentifier(eventFD)]
       }
-      cycles.withAnnotatedLock(owner: self) { $0[index] = cycle }
+      guard let record else {
+        violations.record(
+          .spuriousSignal,
+          "consumer \(cycle.consumer) drained \(count) signal(s) from an eventfd with no record")
+        continue
+      }
+      record.addDrained(count)
     }
+    cycles.withAnnotatedLock(owner: self) { $0[cycle.consumer] = cycle.began }
   }
 }

@@ -1,3 +1,5 @@
+import ConcurrentBus
+import RCU
 import Synchronization
 
 /// What a hotplug thread drives: slots whose registrations come and go.
@@ -54,6 +56,41 @@ enum RemovalWait: Sendable {
   case synchronous
   /// The unregister returns at once; the closure runs (once) after the grace period.
   case deferred(@Sendable () -> Void)
+}
+
+extension RemovalWait {
+  /// How each of the `calls` unregister calls that together make one removal waits: a
+  /// synchronous removal's calls each block; a deferred removal's calls each count down, and
+  /// its release runs after the last of them (``ReleaseCountdown``).
+  func split(into calls: Int) -> RemovalWait {
+    switch self {
+    case .synchronous: return .synchronous
+    case .deferred(let release):
+      let countdown = ReleaseCountdown(calls, release: release)
+      return .deferred { countdown.arrive() }
+    }
+  }
+}
+
+extension IOBus {
+  /// Unregisters `registration`, blocking for its grace period or, deferred, returning at
+  /// once with the release to run after it.
+  func unregister(_ registration: Registration, wait: RemovalWait) throws(IOBusError) {
+    switch wait {
+    case .synchronous: try unregister(registration)
+    case .deferred(let release): try unregister(registration, whenReleased: release)
+    }
+  }
+}
+
+extension IOBus.Reclamation {
+  /// A batch's reclamation for a removal that waits as `wait` says.
+  init(_ wait: RemovalWait) {
+    switch wait {
+    case .synchronous: self = .synchronous
+    case .deferred(let release): self = .deferred(release)
+    }
+  }
 }
 
 /// Runs a closure once a fixed number of deferred releases have run: a removal made of

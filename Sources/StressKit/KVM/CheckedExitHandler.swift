@@ -61,44 +61,51 @@ final class CheckedExitHandler<Flavor: RCUFlavor>: GuestIOHandler, @unchecked Se
   }
 
   func portWrite(port: UInt16, size: Int, value: UInt64) {
-    let write = GuestWrite(space: .pio, address: UInt64(port), size: size, value: value)
-    if let coalesced, let slot = coalesced.layout.slot(.pio, write.address) {
-      inSection(longOneIn: 256) { saw(.coalesced(coalesced.apply(write, slot: slot))) }
-      return
-    }
-    inSection {
+    checkedWrite(GuestWrite(space: .pio, address: UInt64(port), size: size, value: value)) {
       buses.portWrite(port: port, size: size, value: value)
-      if coalesced != nil { saw(.exit(write, read: false)) }
     }
   }
 
   func portRead(port: UInt16, size: Int) -> UInt64 {
-    inSection {
-      if coalesced != nil {
-        saw(.exit(GuestWrite(space: .pio, address: UInt64(port), size: size, value: 0), read: true))
-      }
-      return buses.portRead(port: port, size: size)
-    }
+    checkedRead(.pio, UInt64(port), size) { buses.portRead(port: port, size: size) }
   }
 
   func mmioWrite(address: UInt64, size: Int, value: UInt64) {
-    let write = GuestWrite(space: .mmio, address: address, size: size, value: value)
-    if let coalesced, let slot = coalesced.layout.slot(.mmio, address) {
-      inSection(longOneIn: 256) { saw(.coalesced(coalesced.apply(write, slot: slot))) }
-      return
-    }
-    inSection {
+    checkedWrite(GuestWrite(space: .mmio, address: address, size: size, value: value)) {
       buses.mmioWrite(address: address, size: size, value: value)
-      if coalesced != nil { saw(.exit(write, read: false)) }
     }
   }
 
   func mmioRead(address: UInt64, size: Int) -> UInt64 {
+    checkedRead(.mmio, address, size) { buses.mmioRead(address: address, size: size) }
+  }
+
+  /// A write to a coalesced range goes to its checks (a ring entry, or an exit that the
+  /// checks place in the window); any other is dispatched to the buses by `dispatch`, and,
+  /// with `--coalesced`, noted as the exit in hand.
+  @inline(__always)
+  private func checkedWrite(_ write: GuestWrite, dispatch: () -> Void) {
+    if let coalesced, let slot = coalesced.layout.slot(write.space, write.address) {
+      inSection(longOneIn: 256) { saw(.coalesced(coalesced.apply(write, slot: slot))) }
+      return
+    }
+    inSection {
+      dispatch()
+      if coalesced != nil { saw(.exit(write, read: false)) }
+    }
+  }
+
+  /// A read, dispatched to the buses by `dispatch`; with `--coalesced`, noted as the exit in
+  /// hand first (every buffered write before it must have been applied).
+  @inline(__always)
+  private func checkedRead(
+    _ space: GuestAddressSpace, _ address: UInt64, _ size: Int, dispatch: () -> UInt64
+  ) -> UInt64 {
     inSection {
       if coalesced != nil {
-        saw(.exit(GuestWrite(space: .mmio, address: address, size: size, value: 0), read: true))
+        saw(.exit(GuestWrite(space: space, address: address, size: size, value: 0), read: true))
       }
-      return buses.mmioRead(address: address, size: size)
+      return dispatch()
     }
   }
 

@@ -103,10 +103,8 @@ final class CoalescedTarget<Flavor: RCUFlavor>: HotplugTarget {
 
   private func unplug(_ plug: Plug, wait: RemovalWait) throws {
     switch (plug.kind, wait) {
-    case (.busOnly(let registration, let space), .synchronous):
-      try mirror.bus(space).unregister(registration)
-    case (.busOnly(let registration, let space), .deferred(let release)):
-      try mirror.bus(space).unregister(registration, whenReleased: release)
+    case (.busOnly(let registration, let space), _):
+      try mirror.bus(space).unregister(registration, wait: wait)
     case (.coalesced(let registration), .deferred(let release)):
       checks.counters.add(.zoneUnregistrations)
       try unregisterDeferred(registration, plug: plug, release: release)

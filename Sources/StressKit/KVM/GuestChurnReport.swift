@@ -46,9 +46,6 @@ public struct GuestChurnReport: CheckReport, Codable, Sendable {
   /// What broke, by kind.
   public let violations: [ViolationSummary]
 
-  /// The verdict with what it rests on.
-  public var outcome: Outcome { Outcome(work: work, violations: violations) }
-
   /// Guest writes per second of guest time.
   public var writesPerSecond: Double {
     guestSeconds > 0 ? Double(executedWrites) / guestSeconds : 0

@@ -45,15 +45,11 @@ struct Registrar<Flavor: RCUFlavor>: Sendable {
   /// Unregisters; a deferred removal exists only without the mirror (the kernel side has
   /// no release callback).
   func unregister(_ token: Token, wait: RemovalWait) throws(KernelIOEventFDMirrorError) {
-    switch (token, wait) {
-    case (.mirrored(let registration), _):
+    switch token {
+    case .mirrored(let registration):
       try mirror!.unregister(registration)
-    case (.bus(let registration, let space), .synchronous):
-      do { try bus(space).unregister(registration) } catch { throw .bus(error) }
-    case (.bus(let registration, let space), .deferred(let release)):
-      do { try bus(space).unregister(registration, whenReleased: release) } catch {
-        throw .bus(error)
-      }
+    case .bus(let registration, let space):
+      do { try bus(space).unregister(registration, wait: wait) } catch { throw .bus(error) }
     }
   }
 }
@@ -99,15 +95,8 @@ final class GuestChurnTarget<Flavor: RCUFlavor>: HotplugTarget {
 
   func update(adding: [Int], removing: [Plug], batched: Bool, wait: RemovalWait) throws -> [Plug] {
     let added = try adding.map { slot in try plug(keys[slot], slot: slot, churned: true) }
-    switch wait {
-    case .synchronous:
-      for plug in removing { try registrar.unregister(plug.token, wait: .synchronous) }
-    case .deferred(let release):
-      let countdown = ReleaseCountdown(removing.count, release: release)
-      for plug in removing {
-        try registrar.unregister(plug.token, wait: .deferred { countdown.arrive() })
-      }
-    }
+    let each = wait.split(into: removing.count)
+    for plug in removing { try registrar.unregister(plug.token, wait: each) }
     return added
   }
 

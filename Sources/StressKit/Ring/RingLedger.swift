@@ -18,10 +18,8 @@ final class RingLedger: Sendable {
 
   let faults: RingFaultInjector
   private let tables = Mutex(Tables())
-  private let pollers: [EventPoller]
+  private let consumerThreads: PollerThreads
   private let violations: Violations
-  private let stopFlag = StopFlag()
-  private let threads = Mutex<[HostThread]>([])
   private let nextConsumer = Atomic<Int>(0)
   private let asyncRings = Atomic<UInt64>(0)
   private let asyncOneIn: Int
@@ -36,11 +34,7 @@ final class RingLedger: Sendable {
     self.violations = violations
     self.asyncOneIn = asyncOneIn
     executor = try ConsumerExecutor()
-    do {
-      pollers = try (0..<consumers).map { _ throws(EventFDError) in try EventPoller() }
-    } catch {
-      throw SetupFailure(message: "cannot create an epoll poller: \(error)")
-    }
+    consumerThreads = try PollerThreads(count: consumers)
   }
 
   /// Rings consumed through their `AsyncSequence` so far.
@@ -51,19 +45,17 @@ final class RingLedger: Sendable {
   func nextConsumption() -> RingConsumption {
     let next = nextConsumer.add(1, ordering: .relaxed).newValue
     if asyncOneIn > 0 && next % asyncOneIn == 0 { return .asyncSequence }
-    return .poller(next % pollers.count)
+    return .poller(next % consumerThreads.pollers.count)
   }
 
   /// Starts the poller threads.
   func startConsumers() throws(SetupFailure) {
-    let started = try startThreads(pollers.count, named: "ring consumer") { self.consume($0) }
-    threads.withAnnotatedLock(owner: self) { $0 = started }
+    try consumerThreads.start(named: "ring consumer") { self.consume($0) }
   }
 
   /// Stops the poller threads and the `AsyncSequence` consumers' executor.
   func stopConsumers() {
-    stopFlag.set()
-    for thread in threads.withAnnotatedLock(owner: self, { $0 }) { thread.join() }
+    consumerThreads.stop()
     executor.stop()
   }
 
@@ -75,7 +67,7 @@ final class RingLedger: Sendable {
     switch record.consumption {
     case .poller(let index):
       tables.withAnnotatedLock(owner: self) { $0.byEventFD[key] = record }
-      try pollers[index].add(record.ring)
+      try consumerThreads.pollers[index].add(record.ring)
     case .asyncSequence:
       asyncRings.add(1, ordering: .relaxed)
       let entries = try record.ring.entries()
@@ -117,21 +109,17 @@ final class RingLedger: Sendable {
     }
   }
 
-  private func consume(_ index: Int) {
-    let poller = pollers[index]
-    while !stopFlag.isSet {
-      let ready = (try? poller.wait(timeout: .milliseconds(20))) ?? []
-      for (eventFD, _) in ready {
-        let record = tables.withAnnotatedLock(owner: self) {
-          $0.byEventFD[ObjectIdentifier(eventFD)]
-        }
-        guard let record else { continue }
-        // The poller drained the eventfd before this drain: a record made after it signals
-        // again (ValueRing's wakeup protocol).
-        guard record.drain(violations: violations) == .finished else { continue }
-        try? poller.remove(record.ring)
-        finished(record)
+  private func consume(_ cycle: PollerThreads.Cycle) {
+    for (eventFD, _) in cycle.ready {
+      let record = tables.withAnnotatedLock(owner: self) {
+        $0.byEventFD[ObjectIdentifier(eventFD)]
       }
+      guard let record else { continue }
+      // The poller drained the eventfd before this drain: a record made after it signals
+      // again (ValueRing's wakeup protocol).
+      guard record.drain(violations: violations) == .finished else { continue }
+      try? cycle.poller.remove(record.ring)
+      finished(record)
     }
   }
 }

@@ -4,6 +4,7 @@ import RCUFaultFlavors
 
 /// The result of `stress torture`, printed on stdout and written with `--json`.
 public struct TortureReport: CheckReport, Codable {
+  /// The command that ran.
   public let command: String
   let configuration: TortureConfiguration
   /// The flavor's own name (a loaded library's `concurrentbus_rcu_name`).
@@ -29,13 +30,14 @@ public struct TortureReport: CheckReport, Codable {
   let gracePeriodWait: LatencySummary
   let retiredSnapshotsOutstanding: Int
   let peakRSSBytes: UInt64
+  /// What the run concluded.
   public let verdict: Verdict
   /// Reads, grace periods and callbacks run, against the minimum for a verdict.
   public let work: [WorkMeasure]
+  /// What broke, by kind.
   public let violations: [ViolationSummary]
 
-  public var outcome: Outcome { Outcome(work: work, violations: violations) }
-
+  /// The human-readable report.
   public var text: String {
     let c = configuration
     var fault = c.fault.rawValue

@@ -169,8 +169,6 @@ private struct ExitPathReport: CheckReport {
     verdict = Verdict(work: work, violations: violations)
   }
 
-  var outcome: Outcome { Outcome(work: work, violations: violations) }
-
   /// The comparison's lines are printed as it finishes; this is the verdict.
   var text: String { outcome.lines.joined(separator: "\n") }
 }
