@@ -20,6 +20,7 @@ static struct curcu_table loaded_table = {
     .label = "LoadedRCU",
     .slot = curcu_table_slot_loaded,
     .prepare_thread = require_loaded,
+    .prepare_synchronize = require_loaded,
 };
 static __typeof__(&concurrentbus_rcu_call) library_call;
 static __typeof__(&concurrentbus_rcu_barrier) library_barrier;
@@ -119,16 +120,7 @@ curcu_loaded_status curcu_loaded_open(const char *path, char *detail, size_t cap
 const char *curcu_loaded_name(void) { return is_loaded() ? library_name : NULL; }
 const char *curcu_loaded_path(void) { return is_loaded() ? library_path : NULL; }
 
-void curcu_loaded_register_thread(void) { curcu_table_register(&loaded_table); }
-void curcu_loaded_unregister_thread(void) { curcu_table_unregister(&loaded_table); }
-void curcu_loaded_read_lock(void) { curcu_table_read_lock(&loaded_table); }
-void curcu_loaded_read_unlock(void) { curcu_table_read_unlock(&loaded_table); }
-bool curcu_loaded_read_ongoing(void) { return curcu_table_read_ongoing(&loaded_table); }
-
-void curcu_loaded_synchronize(void) {
-  require_loaded();
-  curcu_table_synchronize(&loaded_table);
-}
+const struct curcu_table *const curcu_loaded_table = &loaded_table;
 
 bool curcu_loaded_call(curcu_callback callback, void *context) {
   // The ABI promises a registered caller.

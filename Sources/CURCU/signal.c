@@ -15,12 +15,14 @@
 #define CURCU_SIGNAL_LIBRARY "liburcu-signal.so.8"
 
 static void prepare_signal_thread(void);
+static void prepare_signal_synchronize(void);
 
 // Filled by load_library under pthread_once; constant afterwards.
 static struct curcu_table signal_table = {
     .label = "SignalRCU",
     .slot = curcu_table_slot_signal,
     .prepare_thread = prepare_signal_thread,
+    .prepare_synchronize = prepare_signal_synchronize,
 };
 
 // SIGUSR1's handler right after liburcu-signal installed it; constant afterwards.
@@ -80,14 +82,9 @@ static void require_liburcu_handler(void) {
   }
 }
 
-void curcu_signal_register_thread(void) { curcu_table_register(&signal_table); }
-void curcu_signal_unregister_thread(void) { curcu_table_unregister(&signal_table); }
-void curcu_signal_read_lock(void) { curcu_table_read_lock(&signal_table); }
-void curcu_signal_read_unlock(void) { curcu_table_read_unlock(&signal_table); }
-bool curcu_signal_read_ongoing(void) { return curcu_table_read_ongoing(&signal_table); }
-
-void curcu_signal_synchronize(void) {
+static void prepare_signal_synchronize(void) {
   load_once_per_process();
   require_liburcu_handler();
-  curcu_table_synchronize(&signal_table);
 }
+
+const struct curcu_table *const curcu_signal_table = &signal_table;

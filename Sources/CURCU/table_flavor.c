@@ -116,6 +116,9 @@ void curcu_table_require_outside_section(const struct curcu_table *table,
 }
 
 void curcu_table_synchronize(const struct curcu_table *table) {
+  if (table->prepare_synchronize != NULL) {
+    table->prepare_synchronize();
+  }
   curcu_table_require_outside_section(table, "synchronize");
   table->synchronize();
   CURCU_TSAN_GRACE_PERIOD_END();

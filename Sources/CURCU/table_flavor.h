@@ -1,9 +1,10 @@
-// The shared implementation behind the flavors of include/curcu_table_flavor.h: each is a
-// table of functions plus one slot of per-thread state. Private to CURCU.
+// The layout of the tables behind include/curcu_table_flavor.h: each flavor is a table of
+// functions plus one slot of per-thread state. Private to CURCU; the operations on a table
+// are declared in the public header.
 #ifndef CURCU_TABLE_FLAVOR_PRIVATE_H
 #define CURCU_TABLE_FLAVOR_PRIVATE_H
 
-#include <stdbool.h>
+#include "curcu_table_flavor.h"
 
 /// Which per-thread state slot a table uses.
 enum curcu_table_slot {
@@ -23,35 +24,14 @@ struct curcu_table {
   /// Called before every registration, on the registering thread (optional): loads the
   /// library, unblocks a signal, or aborts when the flavor cannot be used.
   void (*prepare_thread)(void);
+  /// Called before every grace period (optional): loads the library, or aborts when the
+  /// flavor cannot be used or its grace period could never end.
+  void (*prepare_synchronize)(void);
   void (*register_thread)(void);
   void (*unregister_thread)(void);
   void (*read_lock)(void);
   void (*read_unlock)(void);
   void (*synchronize)(void);
 };
-
-/// Registers the calling thread once (unregistered at thread exit if nobody does it).
-void curcu_table_register(const struct curcu_table *table);
-
-/// Unregisters the calling thread if registered; aborts inside a section.
-void curcu_table_unregister(const struct curcu_table *table);
-
-/// Enters a section, registering the thread first if nobody did.
-void curcu_table_read_lock(const struct curcu_table *table);
-
-/// Leaves a section, releasing the ThreadSanitizer token first.
-void curcu_table_read_unlock(const struct curcu_table *table);
-
-/// Whether the calling thread is inside a section of this table.
-bool curcu_table_read_ongoing(const struct curcu_table *table);
-
-/// Whether the calling thread is registered with this table.
-bool curcu_table_is_registered(const struct curcu_table *table);
-
-/// Aborts when the calling thread is inside a section: `operation` would deadlock there.
-void curcu_table_require_outside_section(const struct curcu_table *table, const char *operation);
-
-/// Waits for a grace period (aborts inside a section), then acquires the TSan token.
-void curcu_table_synchronize(const struct curcu_table *table);
 
 #endif

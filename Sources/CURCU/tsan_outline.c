@@ -1,11 +1,9 @@
-// Out-of-line read-side entry points for ThreadSanitizer builds. This file deliberately does
-// not define _LGPL_SOURCE, so the names below resolve to liburcu's exported functions
-// rather than to its inline fast paths.
-#if !defined(CURCU_TSAN) && defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define CURCU_TSAN 1
-#endif
-#endif
+// Out-of-line read-side entry points for ThreadSanitizer builds (declared in curcu_tsan.h).
+// This file deliberately does not define _LGPL_SOURCE (nor include CURCU.h, which does), so
+// the names below resolve to liburcu's exported functions rather than to its inline fast
+// paths.
+#include "curcu_tsan.h"
+
 #ifdef CURCU_TSAN
 #include <urcu/urcu-memb.h>
 #include <urcu/urcu-bp.h>

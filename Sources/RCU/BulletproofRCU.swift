@@ -7,7 +7,7 @@ import CURCU
 /// threads, possibly from thread-exit destructors). Reads and grace periods cost slightly
 /// more than ``MembRCU``'s; it also checks that the bus does not depend on one flavor's
 /// quirks.
-public enum BulletproofRCU: RCUFlavor {
+public enum BulletproofRCU: LiburcuFlavor {
   public static var name: String { "bp" }
 
   public static func registerCurrentThread() { curcu_bp_register_thread() }
@@ -22,21 +22,12 @@ public enum BulletproofRCU: RCUFlavor {
 
   public static var isInReadSection: Bool { curcu_bp_read_ongoing() }
 
-  public static func synchronize() {
-    requireOutsideReadSection("synchronize()")
-    checkTSanConfiguration()
-    curcu_bp_synchronize()
-  }
+  static func waitForGracePeriod() { curcu_bp_synchronize() }
 
-  public static func deferUntilGracePeriod(_ work: @escaping @Sendable () -> Void) {
-    checkTSanConfiguration()
-    reclaimer.enqueue(work)
-  }
+  /// No: liburcu's bp synchronize would wait for the caller's own section.
+  static var gracePeriodChecksReadSection: Bool { false }
 
-  public static func barrier() {
-    requireOutsideReadSection("barrier()")
-    reclaimer.barrier()
-  }
+  static var inlinesReadSide: Bool { true }
 
-  private static let reclaimer = Reclaimer(name: name, synchronize: synchronize)
+  static let reclaimer = Reclaimer(name: name, synchronize: synchronize)
 }

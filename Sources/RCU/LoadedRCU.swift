@@ -12,13 +12,13 @@ import CURCU
 /// What this flavor adds around the library's functions:
 /// - readers register on their first read-side section (the library's `register_thread`)
 ///   and are unregistered when they exit;
-/// - ``isInReadSection`` is a nesting depth kept here, not asked of the library;
-/// - ``synchronize()`` and ``barrier()`` abort inside a read-side section;
+/// - ``RCUFlavor/isInReadSection`` is a nesting depth kept here, not asked of the library;
+/// - ``RCUFlavor/synchronize()`` and ``barrier()`` abort inside a read-side section;
 /// - ``deferUntilGracePeriod(_:)`` goes through the library's own `concurrentbus_rcu_call`,
 ///   since that is what an implementer wants tortured; only if the library refuses a
 ///   callback (returns false) does the work go to this package's reclaimer, which waits with
 ///   the library's `synchronize`. ``barrier()`` waits for both.
-public enum LoadedRCU: RCUFlavor {
+public enum LoadedRCU: TableFlavor {
   /// Loads the library at `path` and resolves its functions. Loading the same path again
   /// does nothing.
   ///
@@ -47,31 +47,25 @@ public enum LoadedRCU: RCUFlavor {
   /// a successful ``load(path:)``, `"loaded"`.
   public static var name: String { curcu_loaded_name().map { String(cString: $0) } ?? "loaded" }
 
-  public static func registerCurrentThread() { curcu_loaded_register_thread() }
+  static var table: OpaquePointer { curcu_loaded_table }
 
-  public static func unregisterCurrentThread() { curcu_loaded_unregister_thread() }
-
-  public static func readLock() { curcu_loaded_read_lock() }
-
-  public static func readUnlock() { curcu_loaded_read_unlock() }
-
-  public static var isInReadSection: Bool { curcu_loaded_read_ongoing() }
-
-  public static func synchronize() { curcu_loaded_synchronize() }
-
+  /// Hands `work` to the library's `concurrentbus_rcu_call`; to this package's reclaimer
+  /// only if the library refuses it.
   public static func deferUntilGracePeriod(_ work: @escaping @Sendable () -> Void) {
     let context = DeferredWork(work).retainedContext
     if !curcu_loaded_call(DeferredWork.run, context) {
       DeferredWork.releaseUnused(context)
-      fallback.enqueue(work)
+      reclaimer.enqueue(work)
     }
   }
 
+  /// Waits for the library's callbacks (its `concurrentbus_rcu_barrier`, which aborts
+  /// inside a read-side section), then for the works it refused.
   public static func barrier() {
     curcu_loaded_barrier()
-    fallback.barrier()
+    reclaimer.barrier()
   }
 
   /// For callbacks the library refuses.
-  private static let fallback = Reclaimer(name: "loaded", synchronize: synchronize)
+  static let reclaimer = Reclaimer(name: "loaded", synchronize: synchronize)
 }

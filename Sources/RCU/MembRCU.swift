@@ -8,7 +8,7 @@ import CURCU
 /// section and are unregistered when they exit. Its cost is on the writer's side: each
 /// grace period sends a membarrier IPI to every CPU running the process. For vCPU threads
 /// that have natural quiescent points (every `KVM_RUN`), ``QSBRRCU`` avoids that.
-public enum MembRCU: RCUFlavor {
+public enum MembRCU: LiburcuFlavor {
   public static var name: String { "memb" }
 
   public static func registerCurrentThread() { curcu_memb_register_thread() }
@@ -23,21 +23,12 @@ public enum MembRCU: RCUFlavor {
 
   public static var isInReadSection: Bool { curcu_memb_read_ongoing() }
 
-  public static func synchronize() {
-    requireOutsideReadSection("synchronize()")
-    checkTSanConfiguration()
-    curcu_memb_synchronize()
-  }
+  static func waitForGracePeriod() { curcu_memb_synchronize() }
 
-  public static func deferUntilGracePeriod(_ work: @escaping @Sendable () -> Void) {
-    checkTSanConfiguration()
-    reclaimer.enqueue(work)
-  }
+  /// No: liburcu's memb synchronize would wait for the caller's own section.
+  static var gracePeriodChecksReadSection: Bool { false }
 
-  public static func barrier() {
-    requireOutsideReadSection("barrier()")
-    reclaimer.barrier()
-  }
+  static var inlinesReadSide: Bool { true }
 
-  private static let reclaimer = Reclaimer(name: name, synchronize: synchronize)
+  static let reclaimer = Reclaimer(name: name, synchronize: synchronize)
 }

@@ -24,13 +24,13 @@ import CURCU
 ///   online makes every synchronous unregister and deferred release wait until it wakes.
 ///   ``threadOnline()`` before the next read.
 /// - **No quiescent state inside a section.** ``quiescentState()``, ``threadOffline()``,
-///   ``synchronize()``, ``barrier()`` and ``unregisterCurrentThread()`` abort inside a
-///   read-side section: they would end the protection of what the section still uses.
-///   Outside one, ``synchronize()`` and ``barrier()`` take an online caller offline for the
-///   wait and bring it back.
+///   ``RCUFlavor/synchronize()``, ``barrier()`` and ``unregisterCurrentThread()`` abort
+///   inside a read-side section: they would end the protection of what the section still
+///   uses. Outside one, ``RCUFlavor/synchronize()`` and ``barrier()`` take an online caller
+///   offline for the wait and bring it back.
 /// - Deferred work runs on reclaimer threads that are not registered: a work that reads
 ///   under QSBR registers first and unregisters before it returns.
-public enum QSBRRCU: RCUFlavor {
+public enum QSBRRCU: LiburcuFlavor {
   public static var name: String { "qsbr" }
 
   /// Registers the calling thread and puts it online; only puts it online if it is
@@ -53,16 +53,16 @@ public enum QSBRRCU: RCUFlavor {
   /// one).
   public static var isInReadSection: Bool { curcu_qsbr_read_ongoing() }
 
-  public static func synchronize() {
-    checkTSanConfiguration()
-    curcu_qsbr_synchronize()
-  }
+  static func waitForGracePeriod() { curcu_qsbr_synchronize() }
 
-  public static func deferUntilGracePeriod(_ work: @escaping @Sendable () -> Void) {
-    checkTSanConfiguration()
-    reclaimer.enqueue(work)
-  }
+  static var gracePeriodChecksReadSection: Bool { true }
 
+  static var inlinesReadSide: Bool { true }
+
+  static let reclaimer = Reclaimer(name: name, synchronize: synchronize)
+
+  /// Waits until every work deferred before the call has run. Aborts inside a read-side
+  /// section; an online caller goes offline for the wait and comes back online after it.
   public static func barrier() {
     if curcu_qsbr_read_ongoing() { curcu_qsbr_die_inside_section("barrier") }
     // An online caller blocked here would hold back the grace periods the works wait for.
@@ -102,6 +102,4 @@ public enum QSBRRCU: RCUFlavor {
     defer { unregisterCurrentThread() }
     return withReadSection(body)
   }
-
-  private static let reclaimer = Reclaimer(name: name, synchronize: synchronize)
 }

@@ -33,7 +33,11 @@ public final class RCUPublished<Flavor: RCUFlavor, Payload: ~Copyable>: @uncheck
 
   /// How many snapshots were replaced but not yet destroyed. After ``RCUFlavor/barrier()``
   /// and any synchronous reclaims, this is zero unless a snapshot leaked.
-  public var retiredCount: Int { retired.load(ordering: .acquiring) }
+  public var retiredCount: Int {
+    // Acquiring: pairs with the releasing decrement in `destroy`, so a caller that sees a
+    // snapshot counted out sees it destroyed.
+    retired.load(ordering: .acquiring)
+  }
 
   /// Borrows the current snapshot. The caller must be inside a read-side section, and
   /// nothing borrowed may escape `body`.
@@ -78,6 +82,7 @@ public final class RCUPublished<Flavor: RCUFlavor, Payload: ~Copyable>: @uncheck
   func destroy(_ pointer: UnsafeMutablePointer<Payload>) {
     pointer.deinitialize(count: 1)
     pointer.deallocate()
+    // Releasing: pairs with the acquiring load in `retiredCount`.
     retired.subtract(1, ordering: .releasing)
   }
 

@@ -144,6 +144,7 @@ extension Reclaimer {
   /// sees its push. (A work both posted for here and by its enqueuer only costs a thread
   /// a wake-up that finds nothing.)
   private func stopPolling() {
+    // Both pair with the push and the `polling` load in `enqueue`, as said above.
     polling.store(false, ordering: .sequentiallyConsistent)
     if intake.load(ordering: .sequentiallyConsistent) != nil { sem_post(wake) }
   }

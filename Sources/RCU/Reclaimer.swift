@@ -87,8 +87,8 @@ final class Reclaimer: @unchecked Sendable {
     var head = intake.load(ordering: .relaxed)
     while true {
       pending.next = head
-      // Releasing: the reclaimer's acquiring exchange in `takeAll` sees `next` and the work.
-      // Sequentially consistent too: see the `polling` load below.
+      // Releasing: pairs with the acquiring exchange in `takeAll`, which then sees `next`
+      // and the work. Sequentially consistent too: see the `polling` load below.
       let (pushed, current) = intake.compareExchange(
         expected: head, desired: node, successOrdering: .sequentiallyConsistent,
         failureOrdering: .relaxed)
@@ -102,6 +102,7 @@ final class Reclaimer: @unchecked Sendable {
     // sees false and posts, or that look sees the push (and the poller posts for it).
     if head == nil {
       startIfNeeded()
+      // Pairs with the store of false and the load of the intake in `stopPolling`.
       if !polling.load(ordering: .sequentiallyConsistent) { sem_post(wake) }
     }
   }
@@ -117,6 +118,8 @@ final class Reclaimer: @unchecked Sendable {
   }
 
   private func startIfNeeded() {
+    // The load and the compare-exchange pair with the compare-exchange of the one caller
+    // that wins: only it starts the threads (their state is ordered by `monitor`).
     guard !started.load(ordering: .acquiring),
       started.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing)
         .exchanged
@@ -177,16 +180,5 @@ final class PendingWork: @unchecked Sendable {
   func runOnce() {
     let work = self.work.take()!
     work()
-  }
-}
-
-extension RCUFlavor {
-  /// Aborts when the caller is inside a read-side section, where waiting for a grace
-  /// period (directly, or for deferred work that waits for one) would wait for the caller
-  /// itself: a deadlock, turned into a message.
-  static func requireOutsideReadSection(_ operation: String) {
-    if isInReadSection {
-      fatalError("\(Self.self).\(operation) inside a read-side section would deadlock")
-    }
   }
 }

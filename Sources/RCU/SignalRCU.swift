@@ -11,36 +11,17 @@ import CURCU
 ///   uses `SignalRCU` keeps `SIGUSR1`;
 /// - from then on nothing else in the process may handle `SIGUSR1` (a VMM that kicks vCPU
 ///   threads out of `KVM_RUN` with it must use another signal): if the handler is replaced,
-///   ``synchronize()`` aborts with a message instead of waiting forever;
+///   ``RCUFlavor/synchronize()`` aborts with a message instead of waiting forever;
 /// - reader threads must not block `SIGUSR1`; registration (explicit, or lazy on the first
 ///   read) unblocks it in the registering thread.
 ///
 /// Readers register themselves on their first read-side section and are unregistered when
 /// they exit. Every call is a library call (not inlined). If liburcu-signal
 /// (`liburcu-signal.so.8`, Debian's liburcu8) cannot be loaded, the first use aborts.
-public enum SignalRCU: RCUFlavor {
+public enum SignalRCU: TableFlavor {
   public static var name: String { "signal" }
 
-  public static func registerCurrentThread() { curcu_signal_register_thread() }
+  static var table: OpaquePointer { curcu_signal_table }
 
-  public static func unregisterCurrentThread() { curcu_signal_unregister_thread() }
-
-  public static func readLock() { curcu_signal_read_lock() }
-
-  public static func readUnlock() { curcu_signal_read_unlock() }
-
-  public static var isInReadSection: Bool { curcu_signal_read_ongoing() }
-
-  public static func synchronize() { curcu_signal_synchronize() }
-
-  public static func deferUntilGracePeriod(_ work: @escaping @Sendable () -> Void) {
-    reclaimer.enqueue(work)
-  }
-
-  public static func barrier() {
-    requireOutsideReadSection("barrier()")
-    reclaimer.barrier()
-  }
-
-  private static let reclaimer = Reclaimer(name: name, synchronize: synchronize)
+  static let reclaimer = Reclaimer(name: name, synchronize: synchronize)
 }

@@ -84,6 +84,7 @@ private final class RunnerRequests: @unchecked Sendable {
   }
 
   func stop() {
+    // Releasing: pairs with the server's acquiring load of `stopping` in `serve`.
     stopping.store(true, ordering: .releasing)
     sem_post(wake)
   }
@@ -92,12 +93,15 @@ private final class RunnerRequests: @unchecked Sendable {
   func serve(_ synchronize: () -> Void) {
     while true {
       while sem_wait(wake) != 0 {}  // EINTR: wait again.
+      // Acquiring: pairs with the releasing store in `stop`.
       if stopping.load(ordering: .acquiring) { return }
-      // Acquiring: the grace period below starts after every request it answers was made.
+      // Acquiring: pairs with the releasing increment in `request`, so the grace period
+      // below starts after every request it answers was made.
       let target = requested.load(ordering: .acquiring)
       guard target > completed.load(ordering: .relaxed) else { continue }
       synchronize()
-      // Releasing: a caller that sees its request completed sees the grace period done.
+      // Releasing: pairs with the acquiring load in `isCompleted`, so a caller that sees
+      // its request completed sees the grace period done.
       completed.store(target, ordering: .releasing)
     }
   }

@@ -14,6 +14,8 @@ public enum RCUFaultInjection {
   public static func with<Result, Failure: Error>(
     _ fault: RCUFault, _ body: () throws(Failure) -> Result
   ) throws(Failure) -> Result {
+    // Acquiring: pairs with the releasing store that ends the previous run, so this run's
+    // fault is installed after that one's was uninstalled.
     while installed.compareExchange(expected: false, desired: true, ordering: .acquiring)
       .exchanged == false
     {
@@ -22,6 +24,7 @@ public enum RCUFaultInjection {
     state.install(fault)
     defer {
       state.uninstall()
+      // Releasing: pairs with the acquiring compare-exchange of the next run.
       installed.store(false, ordering: .releasing)
     }
     return try body()
@@ -57,11 +60,13 @@ final class FaultState: Sendable {
     synchronizeCalls.store(0, ordering: .relaxed)
     deferCalls.store(0, ordering: .relaxed)
     fired.store(0, ordering: .relaxed)
-    // Releasing: a thread that loads the kind (acquiring) sees the rate stored above.
+    // Releasing: pairs with the acquiring load in `kind`, so a thread that sees the kind
+    // sees the rate stored above.
     kindIndex.store(Self.kinds.firstIndex(of: fault.kind)!, ordering: .releasing)
   }
 
   func uninstall() {
+    // Releasing: pairs with the acquiring load in `kind`, as in `install`.
     kindIndex.store(-1, ordering: .releasing)
     fault.withLock { $0 = nil }
     runner.withLock { runner in

@@ -2,22 +2,15 @@ import Foundation
 import RCU
 import Testing
 
-/// Every flavor the package ships, as a test argument.
-enum TestedFlavor: String, Codable, CaseIterable, Sendable, CustomTestStringConvertible {
-  case memb, bp, qsbr, mb, signal, loaded
+/// Every flavor the package ships, as a test argument: the registry's names.
+typealias TestedFlavor = RCUFlavorName
 
-  var testDescription: String { rawValue }
-
+/// What the tests need to know of each flavor, beside its type.
+extension TestedFlavor {
   /// The flavor's type; for `loaded`, after loading the example library.
   func flavorType() throws -> any RCUFlavor.Type {
-    switch self {
-    case .memb: MembRCU.self
-    case .bp: BulletproofRCU.self
-    case .qsbr: QSBRRCU.self
-    case .mb: MemoryBarrierRCU.self
-    case .signal: SignalRCU.self
-    case .loaded: try ExampleLibrary.load()
-    }
+    if self == .loaded { _ = try ExampleLibrary.load() }
+    return flavor
   }
 
   /// The signal flavor runs in a child process of its own: it needs `SIGUSR1`, which

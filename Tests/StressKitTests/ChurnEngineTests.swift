@@ -1,3 +1,4 @@
+import ConcurrentBus
 import Testing
 
 @testable import StressKit
@@ -9,7 +10,7 @@ import Testing
 @Suite("Churn engine", .serialized)
 struct ChurnEngineTests {
   static func run(
-    _ flavor: FlavorChoice = .memb, fault: ChurnFault = .none, every: Int = 1,
+    _ flavor: FlavorChoice = .shipped(.memb), fault: ChurnFault = .none, every: Int = 1,
     seconds: Double = 3, seed: UInt64 = 1
   ) throws -> ChurnReport {
     try ChurnConfiguration(
@@ -17,7 +18,7 @@ struct ChurnEngineTests {
     ).run()
   }
 
-  @Test(arguments: [FlavorChoice.memb, .bp])
+  @Test(arguments: [RCUFlavorName.memb, .bp].map(FlavorChoice.shipped))
   func aCorrectFlavorIsClean(flavor: FlavorChoice) throws {
     let report = try Self.run(flavor)
     #expect(report.outcome.verdict == .clean, "\(report.text)")

@@ -1,3 +1,4 @@
+import ConcurrentBus
 import KVM
 import Testing
 
@@ -9,7 +10,8 @@ import Testing
 @Suite("Coalesced guest churn (KVM)", .serialized, .enabled(if: kvm != nil, "needs /dev/kvm"))
 struct CoalescedChurnTests {
   static func configuration(
-    _ system: KVMSystem, seconds: Int, flavor: FlavorChoice = .memb, kernelIOEventFD: Bool = false,
+    _ system: KVMSystem, seconds: Int, flavor: FlavorChoice = .shipped(.memb),
+    kernelIOEventFD: Bool = false,
     fault: GuestFault = .none, faultEvery: Int? = nil, seed: UInt64 = 3
   ) throws -> GuestChurnConfiguration {
     GuestChurnConfiguration(
@@ -20,7 +22,9 @@ struct CoalescedChurnTests {
 
   @Test(
     "every coalesced value once, in order, while zones move in and out",
-    arguments: [(FlavorChoice.memb, false), (.qsbr, false), (.qsbr, true)])
+    arguments: [
+      (FlavorChoice.shipped(.memb), false), (.shipped(.qsbr), false), (.shipped(.qsbr), true),
+    ])
   func everyValueOnceInOrder(flavor: FlavorChoice, kernelIOEventFD: Bool) throws {
     let system = try #require(kvm)
     let report = try GuestChurn.run(
@@ -66,7 +70,7 @@ struct CoalescedChurnTests {
     let report = try GuestChurn.run(
       system: system,
       configuration: Self.configuration(
-        system, seconds: 10, flavor: .qsbr, fault: .skipGracePeriod, faultEvery: 100))
+        system, seconds: 10, flavor: .shipped(.qsbr), fault: .skipGracePeriod, faultEvery: 100))
     #expect(report.violations.map(\.kind).contains(.staleSection), "\(report.text)")
   }
 }

@@ -1,3 +1,4 @@
+import ConcurrentBus
 import Testing
 
 @testable import StressKit
@@ -21,12 +22,12 @@ struct FaultCatalogueTests {
   func commandLine() {
     let skip = FaultCatalogue.entry(command: "torture", name: "skip-grace-period")!
     #expect(
-      skip.commandLine(flavor: .bp, duration: 10, seed: 3, every: 10_000) == [
+      skip.commandLine(flavor: .shipped(.bp), duration: 10, seed: 3, every: 10_000) == [
         "torture", "--fault", "skip-grace-period", "--fault-every", "10000", "--flavor", "bp",
         "--duration", "10.0", "--seed", "3",
       ])
     let broken = FaultCatalogue.entry(command: "churn", name: "broken-flavor")!
-    #expect(broken.commandLine(flavor: .memb, duration: 1, seed: 1).contains("broken"))
+    #expect(broken.commandLine(flavor: .shipped(.memb), duration: 1, seed: 1).contains("broken"))
   }
 
   @Test("a run counts as caught only with exit 1 and one of the fault's detectors")

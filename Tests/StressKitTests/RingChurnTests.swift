@@ -1,3 +1,4 @@
+import ConcurrentBus
 import Testing
 
 @testable import StressKit
@@ -8,7 +9,7 @@ import Testing
 @Suite("Ring churn", .serialized)
 struct RingChurnTests {
   static func run(
-    _ flavor: FlavorChoice = .memb, fault: ChurnFault = .none, every: Int = 1,
+    _ flavor: FlavorChoice = .shipped(.memb), fault: ChurnFault = .none, every: Int = 1,
     seconds: Double = 3, rings: Int = 8, capacity: Int = ChurnConfiguration.defaultRingCapacity
   ) throws -> ChurnReport {
     try ChurnConfiguration(
@@ -18,7 +19,7 @@ struct RingChurnTests {
   }
 
   /// QSBR here; memb and bp run with the default rings in `ChurnEngineTests`.
-  @Test(arguments: [FlavorChoice.qsbr])
+  @Test(arguments: [FlavorChoice.shipped(.qsbr)])
   func aCorrectFlavorIsCleanWithEveryRingValueDelivered(flavor: FlavorChoice) throws {
     let report = try Self.run(flavor)
     #expect(report.outcome.verdict == .clean, "\(report.text)")

@@ -1,3 +1,4 @@
+import ConcurrentBus
 import Foundation
 import Glibc
 import RCUFaultFlavors
@@ -20,7 +21,7 @@ extension FaultInjectionSuites {
     static let testMinimum = TortureMinimum(reads: 1_000, gracePeriods: 50, callbacks: 50)
 
     static func configuration(
-      flavor: FlavorChoice = .memb, fault: TortureFault = .none, every: Int? = nil,
+      flavor: FlavorChoice = .shipped(.memb), fault: TortureFault = .none, every: Int? = nil,
       duration: Double = 10
     ) -> TortureConfiguration {
       TortureConfiguration(
@@ -30,7 +31,7 @@ extension FaultInjectionSuites {
 
     @Test(
       "a correct flavor stays clean, with enough work done to say so",
-      arguments: [FlavorChoice.memb, .bp, .qsbr, .mb])
+      arguments: [RCUFlavorName.memb, .bp, .qsbr, .mb].map(FlavorChoice.shipped))
     func cleanRunStaysClean(flavor: FlavorChoice) throws {
       let report = try Torture.run(Self.configuration(flavor: flavor, duration: 2))
       #expect(report.violations.isEmpty, "\(report.text)")
@@ -62,7 +63,7 @@ extension FaultInjectionSuites {
       "the pipeline-age check fires when grace periods are cut short",
       .disabled(if: underSanitizer, "faults free memory readers use"))
     func ageCheckFires() throws {
-      let report = try Torture.run(Self.configuration(fault: .shortGracePeriod))
+      let report = try Torture.run(Self.configuration(fault: .rcu(.shortGracePeriod)))
       #expect(report.violations.contains { $0.kind == .gracePeriodAge }, "\(report.text)")
     }
 
@@ -70,7 +71,7 @@ extension FaultInjectionSuites {
       "the reclamation check fires when every deferred callback is lost",
       .disabled(if: underSanitizer, "lost callbacks leak by design"))
     func reclamationCheckFires() throws {
-      let report = try Torture.run(Self.configuration(fault: .lostCallback, every: 1))
+      let report = try Torture.run(Self.configuration(fault: .rcu(.lostCallback), every: 1))
       let kinds = report.violations.map(\.kind)
       #expect(kinds.contains(.callbackLost), "\(report.text)")
       #expect(kinds.contains(.reclamation), "\(report.text)")
@@ -81,7 +82,7 @@ extension FaultInjectionSuites {
       .tags(.slow), .enabled(if: slowTestsEnabled && !underSanitizer))
     func rareSkipIsCaught() throws {
       let report = try Torture.run(
-        Self.configuration(fault: .skipGracePeriod, every: 10_000, duration: 60))
+        Self.configuration(fault: .rcu(.skipGracePeriod), every: 10_000, duration: 60))
       #expect(report.violations.contains { $0.kind == .gracePeriodOverlap }, "\(report.text)")
     }
 

@@ -9,7 +9,8 @@
 // This header has the pieces every flavor shares and the memb and bp flavors, inlined.
 // curcu_qsbr.h has the qsbr flavor, also inlined (its read side is the hot path of a vCPU
 // thread); curcu_table_flavor.h has the flavors reached through function pointers (mb,
-// signal, and a library loaded at run time), which are not hot.
+// signal, and a library loaded at run time), which are not hot; curcu_tsan.h says whether
+// this is a ThreadSanitizer build.
 //
 // Deferred work is not here: the RCU layer has its own reclaimer per flavor (see
 // Sources/RCU/Reclaimer.swift), because liburcu's call_rcu worker naps ~10 ms between
@@ -24,16 +25,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-// Swift's clang importer compiles the static inline functions below without telling clang
-// about `swift build --sanitize=thread` (__has_feature(thread_sanitizer) is false there,
-// checked with Swift 6.3), so a TSan build must also pass -Xcc -DCURCU_TSAN=1 (see
-// Scripts/tsan.sh): otherwise Swift code inlines the unannotated paths while the C files
-// use the annotated ones. curcu_tsan_mismatch() below lets Swift detect that.
-#if !defined(CURCU_TSAN) && defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define CURCU_TSAN 1
-#endif
-#endif
+#include "curcu_tsan.h"
 
 #ifdef CURCU_TSAN
 // liburcu 0.13 is not instrumented: the grace period happens inside sys_membarrier and the
@@ -44,15 +36,6 @@
 extern char curcu_tsan_token;
 void __tsan_acquire(void *addr);
 void __tsan_release(void *addr);
-// The library's out-of-line read-side functions (see tsan_outline.c): inlined liburcu code
-// would let TSan see half of liburcu's own protocol and report it.
-void curcu_memb_read_lock_outline(void);
-void curcu_memb_read_unlock_outline(void);
-void curcu_bp_read_lock_outline(void);
-void curcu_bp_read_unlock_outline(void);
-void curcu_qsbr_quiescent_state_outline(void);
-void curcu_qsbr_thread_offline_outline(void);
-void curcu_qsbr_thread_online_outline(void);
 #define CURCU_TSAN_READER_EXIT() __tsan_release(&curcu_tsan_token)
 #define CURCU_TSAN_GRACE_PERIOD_END() __tsan_acquire(&curcu_tsan_token)
 #else
@@ -97,9 +80,6 @@ static inline bool curcu_tsan_mismatch(void) {
   return curcu_tsan_in_library();
 #endif
 }
-
-/// A deferred callback handed to C: runs once, after a grace period, with its context.
-typedef void (*curcu_callback)(void *context);
 
 /// Writes `message` and the calling thread's id to standard error and aborts the process.
 /// For RCU protocol violations that would otherwise leave readers silently unprotected or

@@ -3,41 +3,69 @@
 // library loaded at run time through the ABI in concurrentbus_rcu.h (CRCULibraryABI; loaded.c).
 //
 // None of them is a hot path, so every call is out of line, which also keeps liburcu's
-// static headers of several flavors out of one translation unit. They share one
-// implementation (table_flavor.c): lazy registration of reader threads (unregistered at
-// thread exit), a nesting depth for `read_ongoing`, aborts on calls that would deadlock
-// inside a section, and the ThreadSanitizer edges of CURCU.h.
+// static headers of several flavors out of one translation unit. Each is a table of
+// functions, named below, and they share one implementation of every operation
+// (table_flavor.c): lazy registration of reader threads (unregistered at thread exit), a
+// nesting depth for `read_ongoing`, aborts on calls that would deadlock inside a section,
+// and the ThreadSanitizer edges of CURCU.h.
 #ifndef CURCU_TABLE_FLAVOR_H
 #define CURCU_TABLE_FLAVOR_H
 
 #include <stdbool.h>
 #include <stddef.h>
 
-// MARK: - mb: a full memory barrier in every read_lock and read_unlock
+/// A flavor reached through function pointers (its layout is private: table_flavor.h).
+struct curcu_table;
 
-void curcu_mb_register_thread(void);
-void curcu_mb_unregister_thread(void);
-void curcu_mb_read_lock(void);
-void curcu_mb_read_unlock(void);
-bool curcu_mb_read_ongoing(void);
-void curcu_mb_synchronize(void);
+// MARK: - The flavors
 
-// MARK: - signal: readers pay compiler barriers; writers signal every reader (SIGUSR1)
+/// liburcu's mb flavor: a full memory barrier in every read_lock and read_unlock.
+extern const struct curcu_table *const curcu_mb_table;
 
-// liburcu-signal installs its SIGUSR1 handler when it is loaded, so this package loads it
-// only when the signal flavor is first used (dlopen), never merely by being linked.
-// Registration unblocks SIGUSR1 in the registering thread. Every call aborts with a message
-// if liburcu-signal cannot be loaded; `curcu_signal_synchronize` aborts if something
-// replaced liburcu's SIGUSR1 handler (the grace period would otherwise never end).
+/// liburcu's signal flavor: readers pay compiler barriers; writers signal every reader
+/// (SIGUSR1).
+///
+/// liburcu-signal installs its SIGUSR1 handler when it is loaded, so this package loads it
+/// only when the signal flavor is first used (dlopen), never merely by being linked.
+/// Registration unblocks SIGUSR1 in the registering thread. Every operation aborts with a
+/// message if liburcu-signal cannot be loaded; a grace period aborts if something replaced
+/// liburcu's SIGUSR1 handler (it would otherwise never end).
+extern const struct curcu_table *const curcu_signal_table;
 
-void curcu_signal_register_thread(void);
-void curcu_signal_unregister_thread(void);
-void curcu_signal_read_lock(void);
-void curcu_signal_read_unlock(void);
-bool curcu_signal_read_ongoing(void);
-void curcu_signal_synchronize(void);
+/// A library loaded at run time (LoadedRCU), once `curcu_loaded_open` has succeeded: every
+/// operation aborts with a message before.
+extern const struct curcu_table *const curcu_loaded_table;
 
-// MARK: - A library loaded at run time (LoadedRCU)
+// MARK: - Every table's operations
+
+/// Registers the calling thread once (unregistered at thread exit if nobody does it).
+void curcu_table_register(const struct curcu_table *table);
+
+/// Unregisters the calling thread if registered; aborts inside a section.
+void curcu_table_unregister(const struct curcu_table *table);
+
+/// Enters a section, registering the thread first if nobody did.
+void curcu_table_read_lock(const struct curcu_table *table);
+
+/// Leaves a section, releasing the ThreadSanitizer token first.
+void curcu_table_read_unlock(const struct curcu_table *table);
+
+/// Whether the calling thread is inside a section of this table.
+bool curcu_table_read_ongoing(const struct curcu_table *table);
+
+/// Whether the calling thread is registered with this table.
+bool curcu_table_is_registered(const struct curcu_table *table);
+
+/// Aborts when the calling thread is inside a section: `operation` would deadlock there.
+void curcu_table_require_outside_section(const struct curcu_table *table, const char *operation);
+
+/// Waits for a grace period (aborts inside a section), then acquires the TSan token.
+void curcu_table_synchronize(const struct curcu_table *table);
+
+// MARK: - What only a loaded library has
+
+/// A deferred callback handed to C: runs once, after a grace period, with its context.
+typedef void (*curcu_callback)(void *context);
 
 /// How `curcu_loaded_open` ended.
 typedef enum {
@@ -63,13 +91,6 @@ const char *curcu_loaded_name(void);
 
 /// The loaded library's path, or NULL before a load.
 const char *curcu_loaded_path(void);
-
-void curcu_loaded_register_thread(void);
-void curcu_loaded_unregister_thread(void);
-void curcu_loaded_read_lock(void);
-void curcu_loaded_read_unlock(void);
-bool curcu_loaded_read_ongoing(void);
-void curcu_loaded_synchronize(void);
 
 /// Hands `callback(context)` to the library's `concurrentbus_rcu_call`, after registering
 /// the calling thread if needed. Returns the library's answer (false: not queued).

@@ -62,7 +62,7 @@ public struct ChurnConfiguration: Codable, Sendable {
   public init(
     vcpus: Int, hotplug: Int = 1, consumers: Int = 1, duration: Double, devices: Int = 16,
     churnDevices: Int = 16, rings: Int = 8, ringCapacity: Int = defaultRingCapacity,
-    flavor: FlavorChoice = .memb, fault: ChurnFault = .none, faultEvery: Int = 1,
+    flavor: FlavorChoice = .shipped(.memb), fault: ChurnFault = .none, faultEvery: Int = 1,
     seed: UInt64 = 1
   ) {
     self.vcpus = vcpus

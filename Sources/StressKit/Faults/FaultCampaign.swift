@@ -8,7 +8,7 @@ public struct FaultCampaignPlan: Codable, Sendable {
   /// Each fault run's duration, which is also its target: caught within this many seconds.
   public var duration = 10.0
   /// The flavor faults run on, unless the fault needs its own.
-  public var flavor = FlavorChoice.memb
+  public var flavor = FlavorChoice.shipped(.memb)
   /// The rare case: `torture --fault skip-grace-period --fault-every rareEvery`; 0 skips it.
   public var rareEvery = 10_000
   /// The rare case's duration and target.
@@ -16,7 +16,7 @@ public struct FaultCampaignPlan: Codable, Sendable {
   /// Clean torture runs per flavor in `cleanFlavors`, none of which may flag.
   public var cleanRuns = 20
   public var cleanDuration = 10.0
-  public var cleanFlavors: [FlavorChoice] = [.memb, .bp]
+  public var cleanFlavors: [FlavorChoice] = [.shipped(.memb), .shipped(.bp)]
   /// Run only the faults whose name (or `command/name`) is listed; all when empty.
   public var only: [String] = []
   /// The shared object runs on the `loaded` flavor use (`--rcu-library`).
@@ -27,7 +27,7 @@ public struct FaultCampaignPlan: Codable, Sendable {
 
   /// What a child's command line needs to run on `flavor`.
   func flavorArguments(_ flavor: FlavorChoice) -> [String] {
-    guard flavor == .loaded, let rcuLibrary else { return [] }
+    guard flavor == .shipped(.loaded), let rcuLibrary else { return [] }
     return ["--rcu-library", rcuLibrary]
   }
 

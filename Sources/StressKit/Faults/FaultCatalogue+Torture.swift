@@ -1,3 +1,5 @@
+import RCUFaultFlavors
+
 extension FaultCatalogue {
   /// `stress torture`'s faults: flavor-level bugs injected by `FaultyRCU` around the chosen
   /// flavor, the writer's publication bug, and the broken flavor.
@@ -8,7 +10,7 @@ extension FaultCatalogue {
         rate: "1 in 100 synchronize calls", detectors: [.gracePeriodOverlap],
         also: [.gracePeriodAge, .publishOrdering]),
       CatalogueFault(
-        command: "torture", name: TortureFault.shortGracePeriod.rawValue,
+        command: "torture", name: TortureFault.rcu(.shortGracePeriod).rawValue,
         summary: "synchronize() gives up after 100 us, ended or not",
         injectedBy: "FaultyRCU around the flavor", rate: "every call, after 100 us",
         arguments: ["--fault", "short-grace-period", "--fault-after-us", "100"], flavor: nil,
@@ -47,10 +49,11 @@ extension FaultCatalogue {
   }
 
   private static func rcu(
-    _ fault: TortureFault, _ summary: String, rate: String, detectors: [ViolationKind],
+    _ kind: RCUFaultKind, _ summary: String, rate: String, detectors: [ViolationKind],
     also: [ViolationKind]
   ) -> CatalogueFault {
-    CatalogueFault(
+    let fault = TortureFault.rcu(kind)
+    return CatalogueFault(
       command: "torture", name: fault.rawValue, summary: summary,
       injectedBy: "FaultyRCU around the flavor", rate: rate,
       arguments: ["--fault", fault.rawValue, "--fault-every", "100"], flavor: nil,

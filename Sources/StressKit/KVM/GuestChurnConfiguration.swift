@@ -1,3 +1,5 @@
+import RCU
+
 /// What `GuestChurn.run` does: real guest vCPUs writing while hotplug threads churn
 /// ioeventfd registrations on the (address, value) pairs the guests write.
 public struct GuestChurnConfiguration: Sendable, Hashable, Codable {
@@ -38,7 +40,7 @@ public struct GuestChurnConfiguration: Sendable, Hashable, Codable {
   /// A configuration; see the properties.
   public init(
     duration: Duration, vcpus: Int, hotplugThreads: Int = 1, stableDevices: Int = 16,
-    churnDevices: Int = 16, kernelIOEventFD: Bool = false, flavor: FlavorChoice = .memb,
+    churnDevices: Int = 16, kernelIOEventFD: Bool = false, flavor: FlavorChoice = .shipped(.memb),
     seed: UInt64 = 1, roundIterations: Int? = nil, coalesced: Bool = false,
     coalescedRanges: Int = 6, fault: GuestFault = .none, faultEvery: Int? = nil
   ) {

@@ -1,36 +1,47 @@
+import RCU
 import RCUFaultFlavors
 
 /// A deliberate bug a torture run injects, to prove its checks catch it. See
 /// ``FaultCatalogue`` for the detector each must trip.
-public enum TortureFault: String, CaseIterable, Codable, Sendable {
+public enum TortureFault: Hashable, Sendable {
+  /// No fault: the run must be clean.
   case none
-  /// `synchronize()` returns without waiting, once in N calls.
-  case skipGracePeriod = "skip-grace-period"
-  /// `synchronize()` gives up after T microseconds, once in N calls (every call by default).
-  case shortGracePeriod = "short-grace-period"
-  /// A deferred callback runs at once, once in N.
-  case earlyCallback = "early-callback"
-  /// A deferred callback never runs, once in N.
-  case lostCallback = "lost-callback"
-  /// A deferred callback runs twice, once in N.
-  case doubleCallback = "double-callback"
-  /// An outermost read-side section is not really entered, once in N per reader.
-  case unprotectedSection = "unprotected-section"
-  /// An inner unlock also ends the outer section, once in N per reader.
-  case nestingBug = "nesting-bug"
+  /// A grace-period bug `FaultyRCU` injects into the chosen flavor (each `RCUFaultKind`:
+  /// a grace period skipped or cut short, a callback run early, lost or twice, a section
+  /// not entered, an unlock that ends the outer section), once in N opportunities.
+  case rcu(RCUFaultKind)
   /// The writer publishes an element before setting the field readers check, once in N
   /// updates.
-  case publishBeforeInit = "publish-before-init"
+  case publishBeforeInit
 
   /// The flavor-level fault, for those ``FaultyRCU`` injects.
-  public var rcuFaultKind: RCUFaultKind? { RCUFaultKind(rawValue: rawValue) }
+  public var rcuFaultKind: RCUFaultKind? {
+    if case .rcu(let kind) = self { kind } else { nil }
+  }
 
   /// "Once in N" when `--fault-every` is not given: every call for a grace period cut
   /// short (its rate is the timeout), once in 100 for the others.
-  public var defaultEvery: Int { self == .shortGracePeriod ? 1 : 100 }
+  public var defaultEvery: Int { self == .rcu(.shortGracePeriod) ? 1 : 100 }
 
   /// `--fault-after-us` when not given.
   public static var defaultAfterMicroseconds: Int { 100 }
+}
+
+extension TortureFault: RawRepresentable, CaseIterable, Codable, NamedCases {
+  /// No fault, every `RCUFaultKind`, then the writer's fault.
+  public static var allCases: [TortureFault] {
+    [.none] + RCUFaultKind.allCases.map(TortureFault.rcu) + [.publishBeforeInit]
+  }
+
+  /// The name on the command line and in reports: `none`, the `RCUFaultKind`'s name, or
+  /// `publish-before-init`.
+  public var rawValue: String {
+    switch self {
+    case .none: "none"
+    case .rcu(let kind): kind.rawValue
+    case .publishBeforeInit: "publish-before-init"
+    }
+  }
 }
 
 /// The least work a torture run must do for "clean" to mean something; below it, the
@@ -68,7 +79,7 @@ public struct TortureConfiguration: Codable, Sendable {
 
   /// A configuration; see the properties.
   public init(
-    readers: Int, fakeWriters: Int = 2, duration: Double, flavor: FlavorChoice = .memb,
+    readers: Int, fakeWriters: Int = 2, duration: Double, flavor: FlavorChoice = .shipped(.memb),
     fault: TortureFault = .none, faultEvery: Int? = nil,
     faultAfterMicroseconds: Int = TortureFault.defaultAfterMicroseconds,
     seed: UInt64 = 1, minimum: TortureMinimum = .standard

@@ -43,7 +43,7 @@ public struct TortureReport: CheckReport, Codable {
     var fault = c.fault.rawValue
     if c.fault != .none {
       fault += " every \(c.faultEvery)"
-      if c.fault == .shortGracePeriod { fault += " after \(c.faultAfterMicroseconds) us" }
+      if c.fault == .rcu(.shortGracePeriod) { fault += " after \(c.faultAfterMicroseconds) us" }
       fault += " (fired \(faultFirings) times)"
     }
     let perSecond = { (count: UInt64) in Double(count) / self.elapsedSeconds }

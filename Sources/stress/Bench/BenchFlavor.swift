@@ -2,40 +2,44 @@ import ArgumentParser
 import RCU
 
 /// The RCU flavors the per-flavor rows compare (churn cost, writers under oversubscription,
-/// reclamation latency), each as `IOBus<Flavor>` on the same table.
-enum BenchFlavor: String, CaseIterable, Codable, Sendable, ExpressibleByArgument {
-  case memb
-  case bp
-  case qsbr
-  case mb
-  case signal
+/// reclamation latency), each as `IOBus<Flavor>` on the same table: every flavor of the
+/// registry (``RCUFlavorName``) but `loaded`, since `stress bench` loads no RCU library.
+struct BenchFlavor: Hashable, Codable, Sendable, CaseIterable, RawRepresentable,
+  ExpressibleByArgument
+{
+  /// The flavor's entry in the registry.
+  let name: RCUFlavorName
 
-  /// Runs `work` on this flavor's type: the one place that turns a name into a type.
+  /// The registry's flavors the rows compare, in its order.
+  static let allCases = RCUFlavorName.allCases.compactMap(BenchFlavor.init)
+
+  /// The two flavors the per-flavor targets compare by name (`FlavorTargets.swift`).
+  static let memb = BenchFlavor(.memb)!
+  static let qsbr = BenchFlavor(.qsbr)!
+
+  /// The flavor `name`, unless the rows leave it out.
+  init?(_ name: RCUFlavorName) {
+    guard name != .loaded else { return nil }
+    self.name = name
+  }
+
+  init?(rawValue: String) {
+    guard let name = RCUFlavorName(rawValue: rawValue) else { return nil }
+    self.init(name)
+  }
+
+  var rawValue: String { name.rawValue }
+
+  /// Runs `work` on this flavor's type (through the registry).
   func run<Work: FlavorWork>(_ work: Work) throws -> Work.Output {
-    switch self {
-    case .memb: try work.run(MembRCU.self)
-    case .bp: try work.run(BulletproofRCU.self)
-    case .qsbr: try work.run(QSBRRCU.self)
-    case .mb: try work.run(MemoryBarrierRCU.self)
-    case .signal: try work.run(SignalRCU.self)
-    }
+    try name.run(work)
   }
 
   /// Waits until every work this flavor deferred has run, so that one measurement's
   /// reclamations never run into the next one's.
-  func barrier() {
-    switch self {
-    case .memb: MembRCU.barrier()
-    case .bp: BulletproofRCU.barrier()
-    case .qsbr: QSBRRCU.barrier()
-    case .mb: MemoryBarrierRCU.barrier()
-    case .signal: SignalRCU.barrier()
-    }
-  }
+  func barrier() { name.barrier() }
 }
 
-/// Work generic over the flavor, run through ``BenchFlavor/run(_:)``.
-protocol FlavorWork {
-  associatedtype Output
-  func run<Flavor: RCUFlavor>(_ flavor: Flavor.Type) throws -> Output
-}
+/// Work generic over the flavor, run through ``BenchFlavor/run(_:)``: the registry's
+/// ``FlavorGenericWork``, under the name the benchmarks' works use.
+typealias FlavorWork = FlavorGenericWork

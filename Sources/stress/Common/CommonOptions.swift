@@ -15,7 +15,7 @@ struct CommonOptions: ParsableArguments {
   @Option(
     help:
       "The grace-period backend: \(FlavorChoice.allCases.map(\.rawValue).joined(separator: "|")).")
-  var flavor: FlavorChoice = .memb
+  var flavor: FlavorChoice = .shipped(.memb)
 
   @Option(
     parsing: .unconditional, help: "Seed for every random choice, so a failing run can be repeated."
@@ -34,16 +34,16 @@ struct CommonOptions: ParsableArguments {
 
   mutating func validate() throws {
     if let rcuLibrary {
-      guard flavor == .memb || flavor == .loaded else {
+      guard flavor == .shipped(.memb) || flavor == .shipped(.loaded) else {
         throw ValidationError("--rcu-library runs on the loaded library: drop --flavor")
       }
-      flavor = .loaded
+      flavor = .shipped(.loaded)
       do {
         try FlavorChoice.loadLibrary(rcuLibrary)
       } catch {
         throw ValidationError(error.message)
       }
-    } else if flavor == .loaded {
+    } else if flavor == .shipped(.loaded) {
       throw ValidationError("--flavor loaded needs --rcu-library PATH")
     }
     try validated { () throws(OptionError) in try RunLimits.checkDuration(duration) }

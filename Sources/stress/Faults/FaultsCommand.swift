@@ -26,7 +26,7 @@ struct FaultsCommand: ParsableCommand {
   var duration = 10.0
 
   @Option(help: "The flavor faults run on (faults that need their own flavor keep it).")
-  var flavor = FlavorChoice.memb
+  var flavor = FlavorChoice.shipped(.memb)
 
   @Option(help: "The rare case: a grace period skipped once in N synchronize calls; 0 skips it.")
   var rareEvery = 10_000
@@ -84,7 +84,7 @@ struct FaultsCommand: ParsableCommand {
       throw ValidationError("--clean-flavors: no flavor named \(bad)")
     }
     if plan.faults.isEmpty { throw ValidationError("--only matches no catalogue fault") }
-    let usesLoaded = flavor == .loaded || plan.cleanFlavors.contains(.loaded)
+    let usesLoaded = flavor == .shipped(.loaded) || plan.cleanFlavors.contains(.shipped(.loaded))
     if usesLoaded != (rcuLibrary != nil) {
       throw ValidationError("--rcu-library goes with --flavor loaded or --clean-flavors loaded")
     }
