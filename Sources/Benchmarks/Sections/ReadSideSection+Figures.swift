@@ -10,13 +10,14 @@ extension ReadSideSection {
   private func tables(_ read: [ReadCell]) -> [FigureTable] {
     let sizes = Set(read.map(\.entries)).sorted()
     let threads = Set(read.map(\.threads)).sorted()
-    /// One row per design and thread count, one column per `columns`, a cell per `cell`.
+    /// One row per design and thread count, one column per `columns` (headed by `headings`),
+    /// a cell per `cell`.
     func table<Column>(
-      _ title: String, _ columns: [Column], _ heading: (Column) -> String,
+      _ title: String, _ columns: [Column], headings: [String],
       _ cell: (Design, Int, Column) -> String
     ) -> FigureTable {
       FigureTable(
-        title: title, columns: ["design", "threads"] + columns.map(heading),
+        title: title, columns: ["design", "threads"] + headings,
         rows: Design.allCases.flatMap { design in
           threads.map { count in
             [design.caption, "\(count)"] + columns.map { cell(design, count, $0) }
@@ -24,7 +25,7 @@ extension ReadSideSection {
         })
     }
     func bySize(_ title: String, _ text: @escaping (ReadCell) -> String) -> FigureTable {
-      table(title, sizes, { "\($0) entries" }) { design, count, entries in
+      table(title, sizes, headings: sizes.map { "\($0) entries" }) { design, count, entries in
         read.cell(design, entries: entries, threads: count).map(text) ?? "-"
       }
     }
@@ -40,7 +41,7 @@ extension ReadSideSection {
       },
       table(
         "Churn, \(churned) entries: million dispatches/s (writer updates/s achieved)",
-        churns(read), \.rawValue
+        churns(read), headings: churns(read).map(\.rawValue)
       ) { design, count, churn in
         guard let cell = read.cell(design, entries: churned, threads: count, churn: churn)
         else { return "-" }
