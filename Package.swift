@@ -4,7 +4,7 @@ import PackageDescription
 // Layers, each a target, each depending only on the layers below it (ARCHITECTURE.md):
 //
 //   CURCU -> RCU -> ConcurrentBusCore -> ConcurrentBusDevices -> KVM
-//     -> verification (RCUFaultFlavors, BusModel, KVMGuests, StressKit) -> stress
+//     -> verification (RCUFaultFlavors, BusModel, KVMGuests, StressKit, Benchmarks) -> stress
 //
 // CHostSupport/HostSupport (threads, sharded counters, a seeded generator) sit beside them
 // and are not RCU. `ConcurrentBus` is the product a VMM imports: it re-exports the bus, its
@@ -94,12 +94,20 @@ let package = Package(
         .product(name: "Histogram", package: "hdrhistogram-swift"),
       ]
     ),
+    // The measurements of `stress bench` and `stress kvm --compare`, section by section.
+    // ConcurrentBusCore for its package-access snapshot, the swapped-reference baseline.
+    .target(
+      name: "Benchmarks",
+      dependencies: [
+        "ConcurrentBus", "ConcurrentBusCore", "KVM", "KVMGuests", "StressKit", "HostSupport",
+      ]
+    ),
     // Layer 6: the stress CLI.
     .executableTarget(
       name: "stress",
       dependencies: [
-        "StressKit", "ConcurrentBus", "ConcurrentBusCore", "KVM", "KVMGuests", "HostSupport",
-        "RCUFaultFlavors",
+        "StressKit", "Benchmarks", "ConcurrentBus", "ConcurrentBusCore", "KVM", "KVMGuests",
+        "HostSupport", "RCUFaultFlavors",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Histogram", package: "hdrhistogram-swift"),
       ]
@@ -128,6 +136,8 @@ let package = Package(
       dependencies: [
         "KVM", "KVMGuests", "CKVM", "ConcurrentBus", "HostSupport", "StressKit", "RCUFaultFlavors",
       ]),
+    // Each benchmark section run briefly: counts and structure, never speed.
+    .testTarget(name: "BenchmarksTests", dependencies: ["Benchmarks", "ConcurrentBus", "KVM"]),
     .testTarget(
       name: "StressKitTests",
       dependencies: ["StressKit", "KVMGuests", "ConcurrentBus", "RCUFaultFlavors", "BusModel"]),

@@ -1,13 +1,14 @@
 import ArgumentParser
-import ConcurrentBus
+import Benchmarks
 import Foundation
-import Glibc
-import HostSupport
-import RCU
 import StressKit
 
+extension BenchFlavor: ExpressibleByArgument {}
+extension Design: ExpressibleByArgument {}
+
 /// `stress bench`: the bus against other synchronization designs on the same table, plus
-/// write-side and eventfd costs, with the issue's targets judged on the run.
+/// write-side and eventfd costs, with the issue's targets judged on the run. The sections
+/// are the `Benchmarks` library's (``BenchSections``); this is their command line.
 struct BenchCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "bench",
@@ -51,10 +52,10 @@ struct BenchCommand: ParsableCommand {
   @Option(
     name: .customLong("only"),
     help: """
-      Only these sections (repeatable): read, churn, oversubscription, reclamation, \
-      membarrier, write (write side, eventfd, rings). Default: all.
+      Only these sections (repeatable): \(BenchSections.options.joined(separator: ", ")) \
+      (write: write side, eventfd, rings). Default: all.
       """)
-  var sections: [BenchSection] = []
+  var sections: [String] = []
 
   @Option(
     help: ArgumentHelp(
@@ -70,6 +71,10 @@ struct BenchCommand: ParsableCommand {
       if let seconds, !(seconds > 0 && seconds <= 60) {
         throw OptionError(
           "--seconds must be a positive number of seconds, at most 60, not \(seconds)")
+      }
+      for section in sections where !BenchSections.options.contains(section) {
+        throw OptionError(
+          "--only takes \(BenchSections.options.joined(separator: ", ")), not \(section)")
       }
       if readOnly && !sections.isEmpty {
         throw OptionError("--read-only and --only cannot be combined (--read-only is --only read)")
@@ -87,58 +92,20 @@ struct BenchCommand: ParsableCommand {
 
   func run() throws {
     if let membarrierProbe {
-      return try runMembarrierProbe(flavor: membarrierProbe, seconds: seconds ?? 1)
+      return try MembarrierProbe.runChild(flavor: membarrierProbe, seconds: seconds ?? 1)
     }
-    let began = monotonicNanos()
-    let loadAtStart = loadAverage()
-    let cores = sysconf(Int32(_SC_NPROCESSORS_ONLN))
-    let seconds = self.seconds ?? (quick ? 0.04 : 0.2)
-    let rounds = self.rounds ?? (quick ? 3 : 5)
-    let sections = Set(
-      readOnly ? [.read] : self.sections.isEmpty ? BenchSection.allCases : self.sections)
-    print(
-      "stress bench: \(cores) cores, \(rounds) rounds of \(seconds) s per configuration, "
-        + "load average \(loadAtStart)")
-
-    var cells: [ReadCell] = []
-    if sections.contains(.read) {
-      let threadCounts =
-        self.threadCounts.isEmpty ? Array(Set([1, 2, 2 * cores])).sorted() : self.threadCounts
-      for entries in self.sizes.isEmpty ? [16, 64, 1024, 10000] : self.sizes {
-        cells += try measureTableSize(
-          entries: entries, designs: designs.isEmpty ? Design.allCases : designs,
-          threadCounts: threadCounts, seconds: seconds, rounds: rounds)
-        progress("read side: \(entries) entries done")
-      }
-      cells = addRatios(cells)
-    }
+    let run = BenchRun(
+      settings: BenchSettings(
+        quick: quick, seconds: seconds, rounds: rounds, sizes: sizes, designs: designs,
+        threadCounts: threadCounts, flavors: flavors,
+        progress: { FileHandle.standardError.write(Data("  \($0)\n".utf8)) }))
+    print(run.headline)
+    let report = try run.measure(BenchSections.selected(by: readOnly ? ["read"] : sections))
     if readOnly {
-      print(renderReadSide(cells))
+      print(report.sections.map(\.text).joined())
       return
     }
-    let flavorResults = try measureFlavors(
-      sections, cores: cores, seconds: seconds, rounds: rounds)
-    var report = BenchReport(
-      machine: MachineInfo(
-        cores: cores, kernel: kernelRelease(), date: ISO8601DateFormatter().string(from: Date()),
-        quick: quick, secondsPerRun: seconds, rounds: rounds, loadAverageAtStart: loadAtStart),
-      read: cells, flavors: flavorResults, targets: [], totalSeconds: 0)
-    if sections.contains(.write) {
-      report.write = try measureWriteSide(count: 1000, preexisting: 64, rounds: rounds)
-      report.eventFD = try measureEventFDDispatch(
-        registrations: 64, operations: quick ? 100_000 : 400_000, rounds: rounds)
-      report.ring = try measureRingDispatch(
-        preexisting: 64, operations: quick ? 100_000 : 400_000, rounds: rounds,
-        bursts: quick ? 300 : 1000)
-      progress("write side, eventfd and rings done")
-    }
-    report.targets =
-      judgeTargets(read: cells, write: report.write)
-      + judgeFlavorTargets(flavorResults, cores: cores)
-      + (report.ring.map(judgeRingTargets) ?? [])
-    report.machine.loadAverageAtEnd = loadAverage()
-    report.totalSeconds = Double(monotonicNanos() - began) / 1e9
-    print(renderReport(report))
+    print(report.text)
     if let json {
       let encoder = JSONEncoder()
       encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
@@ -148,139 +115,5 @@ struct BenchCommand: ParsableCommand {
       try encoder.encode(report).write(to: url)
       print("JSON written to \(json)")
     }
-  }
-
-  /// The per-flavor sections this run includes.
-  private func measureFlavors(
-    _ sections: Set<BenchSection>, cores: Int, seconds: Double, rounds: Int
-  ) throws -> FlavorResults {
-    let flavors =
-      self.flavors.isEmpty
-      ? BenchFlavor.allCases
-      : Array(Set(self.flavors)).sorted {
-        $0.order < $1.order
-      }
-    var results = FlavorResults(
-      flavors: flavors, churn: [], oversubscription: [], reclamation: [], membarrier: [])
-    if sections.contains(.churn) {
-      results.churn = try measureFlavorChurn(
-        flavors: flavors, cores: cores, seconds: seconds, rounds: rounds)
-      progress("churn cost per flavor done")
-    }
-    if sections.contains(.oversubscription) {
-      results.oversubscription = try measureOversubscription(
-        flavors: flavors, cores: cores, seconds: seconds * 2.5, rounds: rounds)
-      progress("writers under oversubscription done")
-    }
-    if sections.contains(.reclamation) {
-      results.reclamation = try measureReclamation(flavors: flavors, count: quick ? 150 : 1000)
-      progress("reclamation latency done")
-    }
-    if sections.contains(.membarrier) {
-      results.membarrier = countMembarrierCalls(
-        flavors: flavors, readers: cores, seconds: quick ? 0.5 : 1)
-      progress("membarrier counts done")
-    }
-    return results
-  }
-}
-
-/// The sections of a run, for `--only`.
-enum BenchSection: String, CaseIterable, Codable, Sendable, ExpressibleByArgument {
-  case read, churn, oversubscription, reclamation, membarrier, write
-}
-
-/// A progress line on standard error.
-private func progress(_ text: String) {
-  FileHandle.standardError.write(Data("  \(text)\n".utf8))
-}
-
-/// The 1-minute load average.
-private func loadAverage() -> Double {
-  var load = [0.0, 0.0, 0.0]
-  _ = getloadavg(&load, 3)
-  return load[0]
-}
-
-/// The running kernel's release string.
-private func kernelRelease() -> String {
-  var uts = utsname()
-  uname(&uts)
-  return withUnsafeBytes(of: &uts.release) {
-    String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self)
-  }
-}
-
-/// Measures every design, thread count and churn on tables of one size. Designs alternate
-/// within each round so that drift (frequency, other load) hits them all alike.
-private func measureTableSize(
-  entries: Int, designs: [Design], threadCounts: [Int], seconds: Double, rounds: Int
-) throws -> [ReadCell] {
-  let floor = try BusTarget(bus: IOBus(flavor: UnsynchronizedFlavor.self), entries: entries)
-  let memb = try BusTarget(bus: IOBus(), entries: entries)
-  let qsbr = try BusTarget(bus: IOBus(flavor: QSBRRCU.self), entries: entries)
-  let rwlock = try BusTarget(bus: IOBus(flavor: RWLockFlavor.self), entries: entries)
-  let mutex = try BusTarget(bus: IOBus(flavor: MutexFlavor.self), entries: entries)
-  let swapped = try SwappedTarget(entries: entries)
-
-  func run(_ design: Design, threads: Int, churn: Churn) throws -> ReadRun {
-    switch design {
-    case .floor:
-      try measureReads(floor, threads: threads, entries: entries, churn: churn, seconds: seconds)
-    case .memb:
-      try measureReads(memb, threads: threads, entries: entries, churn: churn, seconds: seconds)
-    case .qsbr:
-      try measureReads(qsbr, threads: threads, entries: entries, churn: churn, seconds: seconds)
-    case .rwlock:
-      try measureReads(rwlock, threads: threads, entries: entries, churn: churn, seconds: seconds)
-    case .mutex:
-      try measureReads(mutex, threads: threads, entries: entries, churn: churn, seconds: seconds)
-    case .swapped:
-      try measureReads(swapped, threads: threads, entries: entries, churn: churn, seconds: seconds)
-    }
-  }
-
-  var cells: [ReadCell] = []
-  for churn in Churn.allCases {
-    // The floor has no grace period: a writer would free tables under its readers.
-    let designs = designs.filter { churn == .none || $0 != .floor }
-    for threads in threadCounts {
-      var runs: [Design: [ReadRun]] = [:]
-      for round in 0..<rounds {
-        for offset in 0..<designs.count {
-          let design = designs[(round + offset) % designs.count]
-          runs[design, default: []].append(try run(design, threads: threads, churn: churn))
-        }
-      }
-      for design in designs {
-        let samples = runs[design]!
-        cells.append(
-          ReadCell(
-            design: design, entries: entries, threads: threads, churn: churn,
-            throughput: Spread(samples.map(\.throughput)),
-            nanosPerDispatch: Spread(samples.map(\.nanosPerDispatch)),
-            updatesPerSecond: Spread(samples.map(\.updatesPerSecond)),
-            unclaimed: samples.reduce(0) { $0 + $1.unclaimed }))
-      }
-    }
-  }
-  MembRCU.barrier()
-  QSBRRCU.barrier()
-  return cells
-}
-
-/// Fills in each cell's slowdown against the floor and against the RCU bus on memb.
-private func addRatios(_ cells: [ReadCell]) -> [ReadCell] {
-  cells.map { cell in
-    var cell = cell
-    if let floor = cells.cell(.floor, entries: cell.entries, threads: cell.threads) {
-      cell.slowdownVsFloor = floor.throughput.median / cell.throughput.median
-    }
-    if let memb = cells.cell(
-      .memb, entries: cell.entries, threads: cell.threads, churn: cell.churn)
-    {
-      cell.slowdownVsRCU = memb.throughput.median / cell.throughput.median
-    }
-    return cell
   }
 }

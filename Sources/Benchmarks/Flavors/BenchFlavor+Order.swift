@@ -1,0 +1,4 @@
+extension BenchFlavor {
+  /// The flavor's place in reports.
+  var order: Int { Self.allCases.firstIndex(of: self)! }
+}

@@ -1,0 +1,28 @@
+import ConcurrentBus
+import KVM
+import Testing
+
+@testable import Benchmarks
+
+/// /dev/kvm, or why not.
+private let kvm = Result { try KVMSystem() }
+
+extension BenchmarkTests {
+  @Suite("stress kvm --compare's measurements")
+  struct KVMComparisons {
+    @Test(
+      "every path sees every guest write, coalesced or not, in both address spaces",
+      .enabled(if: (try? kvm.get()) != nil, "/dev/kvm cannot be opened"))
+    func everyWriteSeen() throws {
+      let system = try kvm.get()
+      let exits = try ExitPathComparison.run(
+        system: system, flavor: MembRCU.self, iterations: 300, repeats: 2, devices: 2)
+      #expect(exits.violations.isEmpty, "\(exits.violations)")
+      #expect(exits.busOverBare.median > 0 && exits.kernelOverRaw.median > 0)
+      let coalesced = try CoalescedWriteComparison.run(
+        system: system, flavor: MembRCU.self, iterations: 300, repeats: 2)
+      #expect(coalesced.violations.isEmpty, "\(coalesced.violations)")
+      #expect(coalesced.rates.map(\.space) == ["pio", "mmio"])
+    }
+  }
+}
