@@ -6,7 +6,7 @@ Usage: Scripts/check_orderings.py [ROOT]
 
 A Swift `ordering: .acquiring / .releasing / .acquiringAndReleasing /
 .sequentiallyConsistent`, or a C `__ATOMIC_ACQUIRE / RELEASE / ACQ_REL / SEQ_CST`, must have
-a comment containing "pairs with" (any case) on its own line or in the comment lines just
+a comment containing "pairs with" ("paired with", "pairing with"; any case) on its own line or in the comment lines just
 above its statement (a blank or code line ends the search), or in the doc comment of the C
 function it is the body of. The argument is the guide's rule: every acquire/release says
 what it pairs with. `--self-test` runs the check on a fault it must report.
@@ -16,10 +16,10 @@ import re
 import sys
 
 ORDERING = re.compile(
-    r"ordering:\s*\.(acquiring|releasing|acquiringAndReleasing|sequentiallyConsistent)\b"
+    r"[oO]rdering:\s*\.(acquiring|releasing|acquiringAndReleasing|sequentiallyConsistent)\b"
     r"|__ATOMIC_(ACQUIRE|RELEASE|ACQ_REL|SEQ_CST)\b")
-COMMENT = re.compile(r"^\s*(//|/\*|\*)")
-PAIRS = re.compile(r"pairs? with", re.IGNORECASE)
+MARKERS = re.compile(r"^\s*(///?|/\*+|\*/?)")
+PAIRS = re.compile(r"pair(s|ed|ing)? with", re.IGNORECASE)
 LOOKBACK = 8
 
 
@@ -30,14 +30,15 @@ def unexplained(lines):
         if not ORDERING.search(line) or PAIRS.search(line):
             continue
         explained = False
-        # Walk up through the statement's own lines and the comment block above it.
+        # Walk up through the statement's own lines and the comment block above it; a
+        # comment may wrap "pairs with" over two lines, so the block is read as one text.
         back = index - 1
         while back >= 0 and index - back <= LOOKBACK:
-            text = lines[back]
-            if PAIRS.search(text) and (COMMENT.match(text) or "//" in text):
-                explained = True
+            if not lines[back].strip():
                 break
-            if not text.strip():
+            block = " ".join(MARKERS.sub(" ", text) for text in lines[back:index])
+            if PAIRS.search(" ".join(block.split())):
+                explained = True
                 break
             back -= 1
         if not explained:

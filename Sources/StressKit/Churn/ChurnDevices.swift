@@ -33,7 +33,9 @@ final class PoisonDevice: IODevice {
   /// The registration it was attached to, for reports.
   var id: RegistrationID { RegistrationID(rawValue: registration.load(ordering: .relaxed)) }
 
-  /// Marks the moment its unregister returned (or its deferred release ran).
+  /// Marks the moment its unregister returned (or its deferred release ran). Releasing:
+  /// pairs with the acquiring load in `check(on:)`, so a thread that finds the device
+  /// poisoned also sees what the unregister did before.
   func poison() { poisonedAt.store(monotonicNanoseconds(), ordering: .releasing) }
 
   func read(offset: UInt64, size: Int) -> UInt64? {

@@ -92,6 +92,8 @@ public enum CrashGuard {
   /// The handler. Async-signal-safe: raw pointers prepared by `install`, system calls only.
   private static func report(_ signal: Int32) {
     guard let state = crashState else { _exit(1) }
+    // Acquiring and releasing: pairs with the exchange of any other crashing thread, so
+    // exactly one reports.
     if reporting.exchange(true, ordering: .acquiringAndReleasing) {
       // Another thread is reporting; its _exit ends this one too.
       while true { pause() }

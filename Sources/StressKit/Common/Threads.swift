@@ -27,9 +27,9 @@ func startThreads(
 final class StopFlag: Sendable {
   private let raised = Atomic<Bool>(false)
 
-  /// Raises the flag.
+  /// Raises the flag. Releasing: pairs with the acquiring load in ``isSet``.
   func set() { raised.store(true, ordering: .releasing) }
 
-  /// Whether the flag was raised.
+  /// Whether the flag was raised. Acquiring: pairs with ``set()``.
   var isSet: Bool { raised.load(ordering: .acquiring) }
 }

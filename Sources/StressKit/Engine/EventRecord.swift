@@ -43,8 +43,9 @@ final class EventRecord<Key: Hashable & Sendable>: @unchecked Sendable {
 
   /// Marks that its unregister returned and its pending signals were taken: any signal
   /// found afterwards came from a reader the grace period should have waited for.
+  /// Releasing: pairs with the acquiring load in ``retiredTime``.
   func retire() { retiredAt.store(monotonicNanoseconds(), ordering: .releasing) }
 
-  /// When ``retire()`` ran (monotonic nanoseconds), or 0.
+  /// When ``retire()`` ran (monotonic nanoseconds), or 0. Acquiring: pairs with `retire`.
   var retiredTime: UInt64 { retiredAt.load(ordering: .acquiring) }
 }

@@ -107,7 +107,8 @@ final class ReleaseCountdown: Sendable {
 
   /// One release callback ran.
   func arrive() {
-    // Acquiring and releasing: the last arrival sees every earlier callback's effects.
+    // Acquiring and releasing: pairs with every other arrival's subtract, so the last
+    // arrival sees every earlier callback's effects.
     if remaining.subtract(1, ordering: .acquiringAndReleasing).newValue == 0 { release() }
   }
 }

@@ -21,7 +21,7 @@ final class Occupancy: Sendable {
   /// The thread leaves the device.
   @inline(__always)
   func leave() {
-    // Releasing: the device's work stays before the count drops.
+    // Releasing: the device's work stays before the count drops; pairs with `count`.
     inside.subtract(1, ordering: .releasing)
   }
 

@@ -59,7 +59,7 @@ final class SectionEpochs: Sendable {
   @inline(__always)
   func leave<Flavor: RCUFlavor>(_ vcpu: Int, flavor: Flavor.Type) {
     // Releasing: the dispatch's accesses stay before the clear; the grace period orders
-    // the clear before the check (see the type's comment).
+    // the clear before the check (see the type's comment), whose load it pairs with.
     slots[vcpu].epoch.store(0, ordering: .releasing)
     Flavor.readUnlock()
   }
@@ -67,7 +67,8 @@ final class SectionEpochs: Sendable {
   /// Starts a removal: call before the unregister (or batch) that removes; returns the
   /// removal's epoch for ``check(removal:)``.
   func beginRemoval() -> UInt64 {
-    // Sequentially consistent: ordered before the publish that follows (see above).
+    // Sequentially consistent: ordered before the publish that follows (see above); pairs
+    // with the acquiring load in `enter`.
     epoch.add(1, ordering: .sequentiallyConsistent).newValue
   }
 

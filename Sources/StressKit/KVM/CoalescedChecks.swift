@@ -157,6 +157,7 @@ private final class EligibleFlag: Sendable {
   /// load of its tail) sees it set.
   func set(_ on: Bool) { value.store(on, ordering: .releasing) }
 
+  /// Acquiring: pairs with the releasing store in `set(_:)`.
   @inline(__always)
   var isOn: Bool { value.load(ordering: .acquiring) }
 }

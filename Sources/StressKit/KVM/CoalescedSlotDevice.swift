@@ -43,6 +43,7 @@ final class CoalescedSlotDevice<Flavor: RCUFlavor>: IODevice {
   /// Its unregister returned: from now on no write may reach it. Idempotent (the first time
   /// counts).
   func release() {
+    // Releasing: pairs with the acquiring load in `write`.
     _ = releasedAt.compareExchange(
       expected: 0, desired: monotonicNanoseconds(), ordering: .releasing)
   }

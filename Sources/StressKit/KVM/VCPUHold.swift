@@ -40,7 +40,8 @@ final class VCPUHold: Sendable {
     }
   }
 
-  /// Ends one hold; the vCPUs go on when none is left.
+  /// Ends one hold; the vCPUs go on when none is left. Releasing: pairs with the acquiring
+  /// loads in `waitWhileHeld`.
   func release() { holders.subtract(1, ordering: .releasing) }
 
   /// Exits at which a vCPU was held.

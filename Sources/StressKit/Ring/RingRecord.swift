@@ -104,6 +104,7 @@ final class RingRecord: Sendable {
   private func finish(_ stream: inout Stream, violations: Violations) {
     stream.filter.finish(to: &stream.filtered)
     check(&stream, violations: violations)
+    // Releasing: pairs with the acquiring load in `finishedTime`.
     finishedAt.store(monotonicNanoseconds(), ordering: .releasing)
   }
 
@@ -124,7 +125,8 @@ final class RingRecord: Sendable {
     stream.filtered.removeAll(keepingCapacity: true)
   }
 
-  /// When the ring was found finished (monotonic nanoseconds), or 0.
+  /// When the ring was found finished (monotonic nanoseconds), or 0. Acquiring: pairs with
+  /// the releasing store in `finish`.
   var finishedTime: UInt64 { finishedAt.load(ordering: .acquiring) }
 
   /// What the consumer delivered to the checker, and how many sequence numbers it drained

@@ -22,7 +22,7 @@ final class RingRetirements: Sendable {
   /// Counts one retirement that has returned and gives its index.
   func advance() -> UInt64 {
     // Releasing: the unregister's publish, before this, is visible to a vCPU that reads
-    // the new count (see the type's comment).
+    // the new count (see the type's comment); pairs with the acquiring load in `current`.
     count.add(1, ordering: .releasing).newValue
   }
 

@@ -43,7 +43,8 @@ final class CallbackTickets: Sendable {
   func queue<Flavor: RCUFlavor>(
     _ flavor: Flavor.Type, payload: (@Sendable () -> Void)? = nil
   ) -> CheckedCallback {
-    // Sequentially consistent: the ticket is taken before the callback is queued.
+    // Sequentially consistent: the ticket is taken before the callback is queued; pairs with
+    // the acquiring load of `queuedTickets` a reader makes at section entry.
     let callback = CheckedCallback(
       ticket: queuedTickets.wrappingAdd(1, ordering: .sequentiallyConsistent).newValue)
     Flavor.deferUntilGracePeriod { [self] in run(callback, payload: payload) }
@@ -53,12 +54,15 @@ final class CallbackTickets: Sendable {
   private func run(_ callback: CheckedCallback, payload: (@Sendable () -> Void)?) {
     // liburcu's callback thread blocks every signal: a crash on it must still be reported.
     CrashGuard.prepareCurrentThread()
+    // Acquiring and releasing: pairs with the other run's exchange (exactly one of two runs
+    // of a doubled callback sees false) and with the acquiring load in `checkRan`.
     guard !callback.ran.exchange(true, ordering: .acquiringAndReleasing) else {
       violations.record(
         .callbackDuplicate, "deferred callback \(callback.ticket) ran a second time")
       return
     }
-    // Releasing: the store happens after the grace period the callback waited for.
+    // Releasing: the store happens after the grace period the callback waited for; pairs
+    // with the acquiring load of `highestRunTicket` a reader makes at section exit.
     highestRunTicket.max(callback.ticket, ordering: .releasing)
     runs.add(1, ordering: .relaxed)
     payload?()
@@ -67,6 +71,7 @@ final class CallbackTickets: Sendable {
   /// After the caller's own `barrier()`: reports every callback in `outstanding` (queued by
   /// the caller before that barrier) that has not run, and forgets them all.
   func checkRan(_ outstanding: inout [CheckedCallback]) {
+    // Acquiring: pairs with the exchange in `run`.
     for callback in outstanding where !callback.ran.load(ordering: .acquiring) {
       violations.record(
         .callbackLost, "deferred callback \(callback.ticket) had not run after barrier()")

@@ -32,11 +32,13 @@ final class GracePeriodTickets: Sendable {
   /// Takes a ticket, waits for a grace period on `Flavor`, then marks the ticket completed.
   func synchronize<Flavor: RCUFlavor>(_ flavor: Flavor.Type) {
     // Sequentially consistent (a locked add on x86), then the flavor's own full barrier at
-    // the start of synchronize: the ticket is taken before the grace period begins.
+    // the start of synchronize: the ticket is taken before the grace period begins. Pairs
+    // with the reader's load of `started` at section exit.
     let ticket = started.wrappingAdd(1, ordering: .sequentiallyConsistent).newValue
     Flavor.synchronize()
     // Releasing, and after the flavor's full barrier at the end of synchronize: nobody sees
-    // the ticket completed before the grace period ended.
+    // the ticket completed before the grace period ended. Pairs with the reader's
+    // acquiring load of `completedTicket` at section entry.
     completedTicket.max(ticket, ordering: .releasing)
     completions.add(1, ordering: .relaxed)
   }
