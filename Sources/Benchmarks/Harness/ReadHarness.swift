@@ -18,7 +18,7 @@ func measureReads<Target: ReadTarget>(
       workers.append(
         try HostThread {
           target.prepareThread()
-          samples.values[index] = readerLoop(
+          samples[index] = readerLoop(
             target, addresses: addresses.pointers[index], control: control, behaviour: behaviour)
         })
     }
@@ -26,7 +26,7 @@ func measureReads<Target: ReadTarget>(
       workers.append(
         try HostThread {
           target.prepareWriter()
-          writer.values[0] = writerLoop(
+          writer[0] = writerLoop(
             target, churn: churn, control: control, expected: Int(seconds * 1000) + 16)
         })
     }
@@ -53,7 +53,7 @@ func measureReads<Target: ReadTarget>(
   return ReadRun(
     throughput: throughput,
     nanosPerDispatch: cpu / Double(max(operations, 1)),
-    updatesPerSecond: Double(writer.values[0].updates) / elapsed,
+    updatesPerSecond: Double(writer[0].updates) / elapsed,
     unclaimed: readers.reduce(0) { $0 + $1.unclaimed },
-    unregisterNanos: writer.values[0].unregisterNanos)
+    unregisterNanos: writer[0].unregisterNanos)
 }
