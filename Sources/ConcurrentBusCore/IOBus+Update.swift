@@ -11,10 +11,12 @@ extension IOBus {
     case deferred(@Sendable () -> Void)
   }
 
-  /// Applies a batch: every operation in `body` is validated together, then the bus
-  /// publishes one new snapshot and waits for at most one grace period.
+  /// Applies a batch: the table `body` leaves is checked as a whole (overlaps, collisions,
+  /// the address space, ``maximumEntries``), then the bus publishes it as one new snapshot
+  /// and waits for at most one grace period. See ``IOBusTransaction`` for what is checked
+  /// when.
   ///
-  /// If `body` throws, nothing changes. `body` runs under the writer lock: calling into any
+  /// If `body` throws, or the table it leaves breaks a rule, nothing changes. `body` runs under the writer lock: calling into any
   /// bus from it (this one included) throws ``IOBusError/insideUpdate``.
   ///
   /// From a device callback (inside a read-side section), on this bus or another, a batch is
@@ -30,8 +32,8 @@ extension IOBus {
   /// So the holder always finishes, and every grace period the holder's callers wait for
   /// ends once the reader behind the lock has had its turn.
   ///
-  /// - Throws: the first error `body` throws, ``IOBusError/insideReadSection`` or
-  ///   ``IOBusError/insideUpdate``.
+  /// - Throws: the first error `body` throws, the first rule the resulting table breaks,
+  ///   ``IOBusError/insideReadSection`` or ``IOBusError/insideUpdate``.
   @discardableResult
   public func update<Result>(
     reclaim: Reclamation = .synchronous,
@@ -73,7 +75,9 @@ extension IOBus {
           &state, reclaim: reclaim, mayWait: mayWait, body, busError: busError, retired: &retired)
       }
     }
-    finish(retired.take()!, outcome.held, removedAny: outcome.removedAny, reclaim: reclaim)
+    finish(
+      retired.take()!, outcome.held, ticket: outcome.ticket, removedAny: outcome.removedAny,
+      reclaim: reclaim)
     return outcome.result
   }
 
@@ -97,38 +101,57 @@ extension IOBus {
       tx.state.rollBack(tx.log)
       throw error
     }
-    if case .synchronous = reclaim, !tx.removed.isEmpty, !mayWait {
+    do throws(IOBusError) {
+      try tx.checkEndState()
+      if case .synchronous = reclaim, !tx.removed.isEmpty, !mayWait {
+        throw .insideReadSection
+      }
+    } catch {
       tx.state.rollBack(tx.log)
-      throw busError(.insideReadSection)
+      throw busError(error)
     }
-    retired = published.publish(tx.state.makeTable())
+    let table = tx.state.makeTable()
+    let retiredBytes = tx.state.publishedTableBytes
+    tx.state.publishedTableBytes = table.allocatedBytes
+    retired = published.publish(table)
     publishCount.add(1, ordering: .relaxed)
+    let held = tx.removed + tx.replaced
+    let ticket = reclamations.retire(
+      tables: 1, devices: tx.removed.count,
+      bytes: retiredBytes + held.reduce(0) { $0 + $1.allocatedBytes })
     // The handles leave in a box the reclaim empties: whoever still holds the outcome then
     // holds no device, so `whenReleased` really runs after the bus let go of it.
     return Outcome(
-      result: result, held: HeldHandles(tx.removed + tx.replaced),
-      removedAny: !tx.removed.isEmpty)
+      result: result, held: HeldHandles(held), ticket: ticket, removedAny: !tx.removed.isEmpty)
   }
 
-  /// Reclaims what a published batch left behind, after the writer lock is released.
+  /// Reclaims what a published batch left behind, after the writer lock is released, and
+  /// closes its ticket in ``reclamationBacklog`` once everything is freed (before
+  /// `whenReleased` runs, so whoever it tells sees the backlog without it).
   private func finish(
     _ retired: consuming RetiredSnapshot<Flavor, DeviceTable>, _ held: HeldHandles,
-    removedAny: Bool, reclaim: Reclamation
+    ticket: UInt64, removedAny: Bool, reclaim: Reclamation
   ) {
+    let reclamations = reclamations
     switch reclaim {
     case .synchronous where removedAny:
       gracePeriodWaitCount.add(1, ordering: .relaxed)
       retired.reclaimAfterSynchronize()
       held.release()
+      reclamations.finish(ticket)
     case .synchronous where held.isEmpty:
       // Nothing to release: readers never need to be waited for just to free a snapshot.
-      retired.reclaimDeferred()
+      retired.reclaimDeferred { reclamations.finish(ticket) }
     case .synchronous:
       // A move: older snapshots still point at the replaced handles until a grace period.
-      retired.reclaimDeferred { held.release() }
+      retired.reclaimDeferred {
+        held.release()
+        reclamations.finish(ticket)
+      }
     case .deferred(let whenReleased):
       retired.reclaimDeferred {
         held.release()
+        reclamations.finish(ticket)
         whenReleased()
       }
     }
@@ -141,6 +164,8 @@ private struct Outcome<Result> {
   let result: Result
   /// The handles the batch removed or replaced, let go of after a grace period.
   let held: HeldHandles
+  /// The batch's ticket in the bus's reclamation ledger.
+  let ticket: UInt64
   /// Whether the batch removed a registration (a synchronous batch then waits).
   let removedAny: Bool
 }
