@@ -134,6 +134,7 @@ __attribute__((noinline, cold)) void value_ring_overflow(
   // Release pairs with value_ring_load_lost: a consumer that sees this loss sees every
   // record pushed before it.
   __atomic_store_n(&lane->lost, __atomic_load_n(&lane->lost, __ATOMIC_RELAXED) + 1, __ATOMIC_RELEASE);
+  lane->sequence_offset += 1;
   if (!lane->overflowing) {
     // The consumer may have read `lost` just before this store and gone to sleep; one
     // signal per episode makes sure it comes back to report the loss.
@@ -161,6 +162,7 @@ __attribute__((noinline, cold)) int value_ring_label(
   // Release pairs with the acquire load of labels in value_ring_lane_counts: statistics
   // that see this label see the tail that holds it.
   __atomic_store_n(&lane->labels, __atomic_load_n(&lane->labels, __ATOMIC_RELAXED) + 1, __ATOMIC_RELEASE);
+  lane->sequence_offset -= 1;
   lane->vcpu = vcpu;
   lane->overflowing = 0;
   // Pairs with the consumer's seq_cst head store in value_ring_publish_head (see above).

@@ -32,21 +32,29 @@ extension BusState {
   /// list sorted by base, the first overlapping pair is always adjacent).
   func checkEndState(_ steps: [Step], origins: BatchOrigins) throws(IOBusError) {
     guard count <= maximumEntries else { throw .tableFull(limit: maximumEntries) }
+    // No entry went in conflicting with its neighbours: nothing to search (a batch that
+    // never passed through a conflict costs no more than before end-state checking).
+    guard mayConflict else { return }
     var findings = Findings()
-    for case .added(let registration) in steps
-    where handles[registration.id]?.registration == registration {
+    // An addition is still there when its identifier is where its address puts it
+    // (identifiers are never reused); a later step of the batch may have removed it.
+    for case .added(let registration) in steps {
       switch registration.kind {
       case .range(let base, _):
-        findings.note(range: Self.index(of: registration.id, first: base, in: ranges), in: self)
+        guard let index = Self.liveIndex(of: registration.id, first: base, in: ranges) else {
+          continue
+        }
+        findings.note(range: index, in: self)
       case .valueMatch(let address, _, _):
-        findings.note(
-          match: Self.index(of: registration.id, first: address, in: matched), in: self)
+        guard let index = Self.liveIndex(of: registration.id, first: address, in: matched)
+        else { continue }
+        findings.note(match: index, in: self)
       }
     }
     if let outside = findings.outside {
       let entry =
         outside.rank == Findings.rangeRank ? ranges[outside.index] : matched[outside.index]
-      let (base, length) = handles[entry.id]!.registration.kind.extent
+      let (base, length, _) = handles[entry.id]!.registration.kind.extent
       throw .outsideAddressSpace(base: base, length: length)
     }
     if let first = findings.overlap {
@@ -137,11 +145,14 @@ private struct Findings {
 }
 
 extension RegistrationKind {
-  /// The bytes it covers as (base, length): a value match's address and size.
-  var extent: (base: UInt64, length: UInt64) {
+  /// The bytes it covers as (base, length, last byte): a value match's address and size
+  /// (last byte: its address for size 0). Only for kinds that passed their own checks (no
+  /// wrap past 2^64).
+  var extent: (base: UInt64, length: UInt64, lastByte: UInt64) {
     switch self {
-    case .range(let base, let length): (base, length)
-    case .valueMatch(let address, let size, _): (address, UInt64(size))
+    case .range(let base, let length): (base, length, base + (length - 1))
+    case .valueMatch(let address, let size, _):
+      (address, UInt64(size), address + UInt64(max(size, 1) - 1))
     }
   }
 }

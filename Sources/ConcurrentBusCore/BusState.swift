@@ -22,6 +22,10 @@ struct BusState: Sendable {
   var nextID: UInt64 = 1
   /// The allocation size of the table readers see now: what the next publish retires.
   var publishedTableBytes = 0
+  /// Set when an entry went in next to one it overlaps or collides with, or outside the
+  /// address space, since the batch began: only then can the end state break a rule other
+  /// than the entry limit (removals never make a conflict), so only then is it searched.
+  var mayConflict = false
 
   init(bus: BusIdentity, space: IOAddressSpace, maximumEntries: Int) {
     self.bus = bus
@@ -51,17 +55,28 @@ struct BusState: Sendable {
   /// identifier (identifiers grow with registration order, so a new entry goes after every
   /// entry at its address).
   static func position(in entries: [TableEntry], first: UInt64, id: RegistrationID) -> Int {
-    var index = firstIndex(notBelow: first, from: 0, count: entries.count) { entries[$0].first }
-    while index < entries.count, entries[index].first == first, entries[index].id < id {
-      index += 1
+    // Through the buffer: no bounds check or retain per step of a search every step of a
+    // batch makes (three per registration).
+    entries.withUnsafeBufferPointer { entries in
+      var index = firstIndex(notBelow: first, from: 0, count: entries.count) { entries[$0].first }
+      while index < entries.count, entries[index].first == first, entries[index].id < id {
+        index += 1
+      }
+      return index
     }
-    return index
+  }
+
+  /// The index of entry `id` at `first`, if it is in `entries`.
+  static func liveIndex(of id: RegistrationID, first: UInt64, in entries: [TableEntry]) -> Int? {
+    let index = position(in: entries, first: first, id: id)
+    return index < entries.count && entries[index].id == id ? index : nil
   }
 
   /// The index of the live entry `id` at `first`.
   static func index(of id: RegistrationID, first: UInt64, in entries: [TableEntry]) -> Int {
-    let index = position(in: entries, first: first, id: id)
-    precondition(index < entries.count && entries[index].id == id, "bus state corrupt")
+    guard let index = liveIndex(of: id, first: first, in: entries) else {
+      preconditionFailure("bus state corrupt")
+    }
     return index
   }
 
@@ -118,14 +133,31 @@ struct BusState: Sendable {
   }
 
   /// Puts a handle's entry in its place: ranges by base, value matches by address, then
-  /// identifier.
+  /// identifier; notes when it may make the table conflict (``mayConflict``).
   private mutating func insert(_ handle: DeviceHandle) {
     let entry = TableEntry(handle: handle)
+    let outside = handle.registration.kind.extent.lastByte > space.lastAddress
     switch handle.registration.kind {
     case .range:
-      ranges.insert(entry, at: Self.position(in: ranges, first: entry.first, id: entry.id))
+      let index = Self.position(in: ranges, first: entry.first, id: entry.id)
+      // A list sorted by base that has no overlap keeps none when an entry goes in that
+      // overlaps neither neighbour.
+      let overlaps =
+        (index > 0 && ranges[index - 1].last >= entry.first)
+        || (index < ranges.count && entry.last >= ranges[index].first)
+      ranges.insert(entry, at: index)
+      mayConflict = mayConflict || outside || overlaps
     case .valueMatch:
-      matched.insert(entry, at: Self.position(in: matched, first: entry.first, id: entry.id))
+      let index = Self.position(in: matched, first: entry.first, id: entry.id)
+      var collides = false
+      var other = index
+      while other > 0, matched[other - 1].first == entry.first { other -= 1 }
+      while !collides, other < matched.count, matched[other].first == entry.first {
+        collides = Self.collide(entry, matched[other])
+        other += 1
+      }
+      matched.insert(entry, at: index)
+      mayConflict = mayConflict || outside || collides
     }
   }
 

@@ -75,9 +75,7 @@ extension IOBus {
           &state, reclaim: reclaim, mayWait: mayWait, body, busError: busError, retired: &retired)
       }
     }
-    finish(
-      retired.take()!, outcome.held, ticket: outcome.ticket, removedAny: outcome.removedAny,
-      reclaim: reclaim)
+    finish(retired.take()!, outcome.held, removedAny: outcome.removedAny, reclaim: reclaim)
     return outcome.result
   }
 
@@ -92,6 +90,8 @@ extension IOBus {
     var tx = IOBusTransaction(state: state.placeholder, attachments: attachments)
     swap(&tx.state, &state)
     defer { swap(&tx.state, &state) }
+    // The published table is valid: only what this batch adds can make it conflict.
+    tx.state.mayConflict = false
     let result: Result
     do throws(Failure) {
       result = try body(&tx)
@@ -122,36 +122,30 @@ extension IOBus {
     // The handles leave in a box the reclaim empties: whoever still holds the outcome then
     // holds no device, so `whenReleased` really runs after the bus let go of it.
     return Outcome(
-      result: result, held: HeldHandles(held), ticket: ticket, removedAny: !tx.removed.isEmpty)
+      result: result, held: HeldHandles(held, ticket: ticket, in: reclamations),
+      removedAny: !tx.removed.isEmpty)
   }
 
-  /// Reclaims what a published batch left behind, after the writer lock is released, and
-  /// closes its ticket in ``reclamationBacklog`` once everything is freed (before
-  /// `whenReleased` runs, so whoever it tells sees the backlog without it).
+  /// Reclaims what a published batch left behind, after the writer lock is released.
+  /// `held.release()` closes the batch's ticket in ``reclamationBacklog`` once the table
+  /// and the handles are freed (before `whenReleased` runs, so whoever it tells sees the
+  /// backlog without them).
   private func finish(
     _ retired: consuming RetiredSnapshot<Flavor, DeviceTable>, _ held: HeldHandles,
-    ticket: UInt64, removedAny: Bool, reclaim: Reclamation
+    removedAny: Bool, reclaim: Reclamation
   ) {
-    let reclamations = reclamations
     switch reclaim {
     case .synchronous where removedAny:
       gracePeriodWaitCount.add(1, ordering: .relaxed)
       retired.reclaimAfterSynchronize()
       held.release()
-      reclamations.finish(ticket)
-    case .synchronous where held.isEmpty:
-      // Nothing to release: readers never need to be waited for just to free a snapshot.
-      retired.reclaimDeferred { reclamations.finish(ticket) }
     case .synchronous:
-      // A move: older snapshots still point at the replaced handles until a grace period.
-      retired.reclaimDeferred {
-        held.release()
-        reclamations.finish(ticket)
-      }
+      // Registrations and moves: readers never need to be waited for just to free a
+      // snapshot; a move's replaced handles stay with older snapshots until a grace period.
+      retired.reclaimDeferred { held.release() }
     case .deferred(let whenReleased):
       retired.reclaimDeferred {
         held.release()
-        reclamations.finish(ticket)
         whenReleased()
       }
     }
@@ -162,29 +156,32 @@ extension IOBus {
 /// travels separately).
 private struct Outcome<Result> {
   let result: Result
-  /// The handles the batch removed or replaced, let go of after a grace period.
+  /// The handles the batch removed or replaced, let go of after a grace period, with the
+  /// batch's ticket in the bus's reclamation ledger.
   let held: HeldHandles
-  /// The batch's ticket in the bus's reclamation ledger.
-  let ticket: UInt64
   /// Whether the batch removed a registration (a synchronous batch then waits).
   let removedAny: Bool
 }
 
 /// The only strong references left to removed and replaced devices once a batch has
 /// published: emptied after the grace period, before the caller's completion runs, however
-/// long anyone else keeps this box.
+/// long anyone else keeps this box; emptying it closes the batch's reclamation ticket.
 private final class HeldHandles: @unchecked Sendable {
   // @unchecked: `handles` is written here and once more by `release()`, which runs once,
   // after the grace period, on the one thread that reclaims the batch.
   private var handles: [DeviceHandle]
+  private let ticket: UInt64
+  private let ledger: ReclamationLedger
 
-  init(_ handles: [DeviceHandle]) {
+  init(_ handles: [DeviceHandle], ticket: UInt64, in ledger: ReclamationLedger) {
     self.handles = handles
+    self.ticket = ticket
+    self.ledger = ledger
   }
 
-  var isEmpty: Bool { handles.isEmpty }
-
+  /// Lets go of the handles and closes the ticket: the table is freed already.
   func release() {
     handles = []
+    ledger.finish(ticket)
   }
 }

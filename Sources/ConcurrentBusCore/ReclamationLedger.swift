@@ -1,12 +1,14 @@
+import Glibc
 import Synchronization
 
 /// The bus's account of what waits for a grace period: one ticket per published batch,
 /// taken when the batch hands its retired table (and removed or moved devices) over, and
 /// given back when they have been freed. Writers only: dispatch never touches it.
 final class ReclamationLedger: Sendable {
-  /// One batch's reclamation.
+  /// One batch's reclamation: plain integers, so the queue moves it with plain copies.
   private struct Waiting {
-    let retiredAt: ContinuousClock.Instant
+    /// `CLOCK_MONOTONIC` nanoseconds.
+    let retiredAt: UInt64
     let tables: Int
     let devices: Int
     let bytes: Int
@@ -32,9 +34,16 @@ final class ReclamationLedger: Sendable {
 
   private let state = Mutex(State())
 
+  /// `CLOCK_MONOTONIC` nanoseconds (vDSO, no system call).
+  private static func now() -> UInt64 {
+    var time = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &time)
+    return UInt64(time.tv_sec) &* 1_000_000_000 &+ UInt64(time.tv_nsec)
+  }
+
   /// Opens a ticket for one batch's reclamation.
   func retire(tables: Int, devices: Int, bytes: Int) -> UInt64 {
-    let now = ContinuousClock.now
+    let now = Self.now()
     return state.withLock { state in
       let ticket = state.firstTicket + UInt64(state.waiting.count)
       state.waiting.append(
@@ -74,7 +83,7 @@ final class ReclamationLedger: Sendable {
 
   /// What waits now.
   var backlog: ReclamationBacklog {
-    let now = ContinuousClock.now
+    let now = Self.now()
     return state.withLock { state in
       let oldest = state.oldest < state.waiting.count ? state.waiting[state.oldest] : nil
       let overtaken = oldest.map { oldest in
@@ -82,7 +91,7 @@ final class ReclamationLedger: Sendable {
       }
       return ReclamationBacklog(
         retiredTables: state.tables, releasedDevices: state.devices, bytes: state.bytes,
-        oldestAge: oldest.map { now - $0.retiredAt } ?? .zero,
+        oldestAge: oldest.map { .nanoseconds(Int64(now &- $0.retiredAt)) } ?? .zero,
         oldestOvertakenBy: max(overtaken ?? 0, 0))
     }
   }

@@ -73,6 +73,9 @@ struct value_ring_lane {
   uint64_t failed_wakeups;
   /// Label records pushed (atomic, relaxed: statistics take them out of `tail`).
   uint64_t labels;
+  /// `lost - labels` (producer only, wrapping): the next write's sequence number is
+  /// `tail + sequence_offset`, one load on the write path.
+  uint64_t sequence_offset;
   /// The vCPU index of the lane's latest record (producer only): 0 until a label says
   /// otherwise.
   int64_t vcpu;
@@ -135,8 +138,7 @@ int value_ring_label(struct value_ring *ring, struct value_ring_lane *lane, int6
 /// The sequence number of the lane's next write: records pushed, less labels, plus writes
 /// lost (producer only).
 static inline uint64_t value_ring_next_sequence(const struct value_ring_lane *lane, uint64_t tail) {
-  return tail - __atomic_load_n(&lane->labels, __ATOMIC_RELAXED) +
-         __atomic_load_n(&lane->lost, __ATOMIC_RELAXED);
+  return tail + lane->sequence_offset;
 }
 
 /// Records one guest write made as vCPU `vcpu` in the calling thread's lane: the vCPU's
