@@ -43,6 +43,28 @@ extension RingTests {
     }
 
     @Test(
+      "a thread's first write as a hostile vCPU index takes a slot in bounds and keeps the index")
+    func hostileFirstIndex() throws {
+      let bus = IOBus()
+      let ring = try bus.registerRing(
+        address: 0x10, size: 8, match: .any, capacity: 16, wakeup: EventFD())
+      let indices = [-1, .min, .max, 1 << 40, RingProducer.limit, 5000, -RingProducer.limit]
+      for (n, vcpu) in indices.enumerated() {
+        // A fresh thread each: the index reaches the slot claim, not only the lane's label.
+        let thread = try HostThread {
+          _ = bus.write(address: 0x10, size: 8, value: UInt64(n), vcpu: vcpu)
+        }
+        thread.join()
+      }
+      try bus.unregister(ring.registration)
+      var entries: [RingEntry] = []
+      ring.drain(into: &entries)
+      let written = RingTests.writes(entries).sorted { $0.value < $1.value }
+      #expect(written.map(\.vcpu) == indices)
+      #expect(written.allSatisfy { (0..<RingProducer.limit).contains($0.producer.slot) })
+    }
+
+    @Test(
       "threads that exit give their slot back: more threads than slots, none declined, order kept")
     func slotsAreReused() throws {
       let bus = IOBus()
