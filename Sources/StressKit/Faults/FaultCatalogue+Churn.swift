@@ -28,7 +28,8 @@ extension FaultCatalogue {
         command: "churn", name: ChurnFault.withholdReclamation.rawValue,
         summary: "a deferred reclamation never runs: its retired table waits forever",
         injectedBy: "FaultyRCU (lost callback)", rate: "1 in 100 deferred works",
-        arguments: ["--fault", "withhold-reclamation", "--fault-every", "100"], flavor: nil,
+        arguments: ["--rings", "0", "--fault", "withhold-reclamation", "--fault-every", "100"],
+        flavor: nil,
         // The backlog is not empty after the final barrier (or, in a long run, the oldest
         // reclamation is stuck); the retired snapshot is also never reclaimed.
         detectors: [.unboundedBacklog], mayAlsoFire: [.reclamation]),
