@@ -171,19 +171,31 @@ public struct BusModel<Device: ModelledDevice> {
       default: continue
       }
     }
+    // Every pair in table order (ranges by base, value matches by address), stopping at the
+    // first that overlaps or collides; later entries of a sorted list start later, so each
+    // scan ends at the first one past the entry's end or address.
     let ranges = rangesInOrder
     for (i, one) in ranges.enumerated() {
-      for other in ranges[(i + 1)...] where Self.overlap(one.kind, other.kind) {
-        return .rangesOverlap(name(one), name(other))
+      for other in ranges[(i + 1)...] {
+        guard address(other) <= Self.lastByte(one.kind) else { break }
+        if Self.overlap(one.kind, other.kind) { return .rangesOverlap(name(one), name(other)) }
       }
     }
     let matched = matchedInOrder
     for (i, one) in matched.enumerated() {
-      for other in matched[(i + 1)...] where Self.collide(one.kind, other.kind) {
-        return .matchesCollide(name(one), name(other))
+      for other in matched[(i + 1)...] {
+        guard address(other) == address(one) else { break }
+        if Self.collide(one.kind, other.kind) { return .matchesCollide(name(one), name(other)) }
       }
     }
     return nil
+  }
+
+  private static func lastByte(_ kind: RegistrationKind) -> UInt64 {
+    switch kind {
+    case .range(let base, let length): base + (length - 1)
+    case .valueMatch(let address, _, _): address
+    }
   }
 
   private static func overlap(_ one: RegistrationKind, _ other: RegistrationKind) -> Bool {
