@@ -110,6 +110,10 @@ expect churn-ring-reorder 1 ring-sequence -- churn --duration "$seconds" --fault
 expect churn-ring-silent-drop 1 ring-delivery -- churn --duration "$seconds" --fault ring-silent-drop --fault-every 1000
 expect churn-ring-early-return 1 use-after-unregister -- churn --duration "$seconds" --fault ring-early-return
 expect churn-ring-overflow 1 ring-overflow -- churn --duration "$seconds" --ring-capacity 2
+# One deferred reclamation in 100 never runs: the backlog is not empty after the final
+# barrier. Without rings: a ring whose release is lost is never sealed, and waiting for it
+# would only lengthen the run.
+expect churn-withhold-reclamation 1 unbounded-backlog -- churn --duration "$seconds" --rings 0 --fault withhold-reclamation --fault-every 100
 expect churn-too-short 2 -- churn --duration 0.02
 refuse bad-vcpus -- churn --vcpus 0
 refuse oversized-vcpus -- churn --vcpus 100000

@@ -25,6 +25,9 @@ RING_COLD = {
     "value_ring_claim_slot": "producer slot claim, once per thread",
     # A slot's first write to a ring allocates its lane: once per (thread slot, ring).
     "value_ring_install_lane": "lane allocation, once per producer slot and ring",
+    # A write as another vCPU than the lane's latest record pushes a label record first:
+    # once per ring for a thread that always writes as one vCPU.
+    "value_ring_label": "label record, when a lane's vCPU index changes",
 }
 RING_SYSCALLS = {
     ("value_ring_wake", "write@plt"): "the eventfd wakeup: a lane went from empty to non-empty",

@@ -35,7 +35,8 @@ let hostile = mmio.write(address: .max, size: 8, value: 0)  // .unclaimed: no cr
 do {
   _ = try pio.register(UART(), base: 0x3FF, length: 2)
 } catch {
-  print("refused: \(error)")  // overlapsExisting(registration #1 [0x3f8, +0x8))
+  // rangesOverlap(registration #1 [0x3f8, +0x8), new [0x3ff, +0x2))
+  print("refused: \(error)")
 }
 
 // A PCI BAR the guest moved: one publish, so every access finds the device at the old

@@ -7,7 +7,12 @@ import RCU
 public func fuzzOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
   guard let data, size > 0 else { return 0 }
   var input = FuzzInput(UnsafeBufferPointer(start: data, count: size))
-  var harness = Harness(space: input.byte() & 1 == 0 ? .mmio : .portIO)
+  // The first byte: bit 0 picks the space; bits 1-3 all set (1 input in 8) limit the bus
+  // to 2-8 entries (bits 4-7), so tableFull is reached.
+  let setup = input.byte()
+  var harness = Harness(
+    space: setup & 1 == 0 ? .mmio : .portIO,
+    limit: setup & 0x0E == 0x0E ? Int(setup >> 4) % 7 + 2 : .max)
   var steps = 0
   while !input.isEmpty, steps < 256 {
     harness.step(&input)
@@ -32,9 +37,10 @@ enum LeakCheck {
 
   static func drain() {
     MembRCU.barrier()
-    for bus in pending where bus.retiredSnapshots != 0 {
+    for bus in pending where bus.retiredSnapshots != 0 || !bus.reclamationBacklog.isEmpty {
       mismatch(
-        "\(bus.retiredSnapshots) snapshots never reclaimed (in the last \(pending.count) inputs)")
+        "\(bus.retiredSnapshots) snapshots never reclaimed, backlog \(bus.reclamationBacklog) (in the last \(pending.count) inputs)"
+      )
     }
     pending.removeAll()
   }
@@ -98,19 +104,34 @@ struct FuzzInput {
   }
 }
 
-/// A device whose answers the model can predict.
+/// A device whose answers the model can predict, and which notes the vCPU index each access
+/// reaches it with.
 final class FuzzDevice: IODevice {
   let acceptsWrites: Bool
   let readValue: UInt64?
+  /// The vCPU index of the latest access to any fuzz device (the fuzzer is one thread).
+  nonisolated(unsafe) static var lastVCPU: Int?
 
   init(_ model: ModelDevice) {
     acceptsWrites = model.acceptsWrites
     readValue = model.readValue
   }
 
-  func read(offset: UInt64, size: Int) -> UInt64? { readValue }
+  func read(offset: UInt64, size: Int) -> UInt64? { mismatch("a read without its vCPU") }
 
-  func write(offset: UInt64, size: Int, value: UInt64) -> Bool { acceptsWrites }
+  func write(offset: UInt64, size: Int, value: UInt64) -> Bool {
+    mismatch("a write without its vCPU")
+  }
+
+  func read(offset: UInt64, size: Int, vcpu: Int) -> UInt64? {
+    Self.lastVCPU = vcpu
+    return readValue
+  }
+
+  func write(offset: UInt64, size: Int, value: UInt64, vcpu: Int) -> Bool {
+    Self.lastVCPU = vcpu
+    return acceptsWrites
+  }
 }
 
 /// The model's view of a device.
@@ -131,10 +152,13 @@ struct Harness {
   var removed: [Registration] = []
   /// Registrations of another bus, numbered as this bus numbers its own.
   let foreign: [Registration]
+  /// The error of the first step of the update under way that failed, if any.
+  var stepFailure: IOBusError?
 
-  init(space: IOAddressSpace) {
-    bus = IOBus(space: space)
-    model = BusModel(bus: bus.identity, space: space)
+  /// A bus of `space`, with an entry limit that makes `tableFull` reachable.
+  init(space: IOAddressSpace, limit: Int = .max) {
+    bus = IOBus(space: space, maximumEntries: limit)
+    model = BusModel(bus: bus.identity, space: space, maximumEntries: limit)
     let other = IOBus(space: space)
     foreign = (0..<4).map { index in
       try! other.register(
@@ -157,39 +181,70 @@ struct Harness {
     }
   }
 
+  /// Starts an update on the staged model.
+  mutating func begin() -> BusModel<ModelDevice> {
+    stepFailure = nil
+    var staged = model
+    staged.beginBatch()
+    return staged
+  }
+
+  /// Holds the bus's outcome of an update to the model's: a failed step's error, else the
+  /// error of the end state (or `otherwise`, the update's own refusal, when the end state is
+  /// valid), else published.
+  mutating func settle(
+    _ thrown: IOBusError?, staged: BusModel<ModelDevice>, otherwise: IOBusError? = nil
+  ) {
+    let expected = stepFailure ?? staged.endStateError() ?? otherwise
+    if thrown != expected {
+      mismatch("update threw \(String(describing: thrown)), model \(String(describing: expected))")
+    }
+    if expected == nil { model = staged } else { model.abandon(batch: staged) }
+  }
+
   /// One operation in its own update, like register/unregister/move do.
   mutating func single(_ input: inout FuzzInput, op: UInt8) {
-    var staged = model
+    var staged = begin()
+    var thrown: IOBusError?
     do {
       let deferred = op & 0x80 != 0
       try bus.update(reclaim: deferred ? .deferred({}) : .synchronous) {
         (tx: inout IOBusTransaction) throws(IOBusError) in
         _ = try apply(&input, op: op % 10, tx: &tx, model: &staged)
       }
-      model = staged
     } catch {
-      model.abandon(batch: staged)
+      thrown = error
     }
+    settle(thrown, staged: staged)
   }
 
-  /// Up to four operations in one batch; with the low bit of the count byte set, the batch
-  /// throws at the end on purpose, so nothing of it may reach the bus.
+  /// Up to eight operations in one batch, judged on the table it ends with (moves onto
+  /// places the batch frees later, swaps, chains); with the low bit of the control byte
+  /// set, the batch throws at the end on purpose, so nothing of it may reach the bus.
   mutating func batch(_ input: inout FuzzInput) {
     let control = input.byte()
-    let count = Int(control >> 1) % 4 + 1
+    let count = Int(control >> 1) % 8 + 1
     let failOnPurpose = control & 1 == 1
-    var staged = model
+    var staged = begin()
+    var thrown: IOBusError?
     do {
       try bus.update { (tx: inout IOBusTransaction) throws(IOBusError) in
         for _ in 0..<count {
           _ = try apply(&input, op: input.byte(), tx: &tx, model: &staged)
         }
-        if failOnPurpose { throw IOBusError.emptyRange }
+        if failOnPurpose { throw IOBusError.insideUpdate }
       }
-      if failOnPurpose { mismatch("a batch that threw was applied") }
-      model = staged
     } catch {
+      thrown = error
+    }
+    if failOnPurpose {
+      // The body's own error comes first, whatever the end state would have been.
+      if thrown != (stepFailure ?? .insideUpdate) {
+        mismatch("a batch that threw: \(String(describing: thrown))")
+      }
       model.abandon(batch: staged)
+    } else {
+      settle(thrown, staged: staged)
     }
     check()
   }
@@ -201,7 +256,7 @@ struct Harness {
     let control = input.byte()
     let count = Int(control >> 1) % 4 + 1
     let deferred = control & 1 == 1
-    var staged = model
+    var staged = begin()
     var removedSomething = false
     let thrown: IOBusError? = MembRCU.withReadSection {
       do throws(IOBusError) {
@@ -218,16 +273,11 @@ struct Harness {
         return error
       }
     }
-    switch thrown {
-    case nil where !deferred && removedSomething:
-      mismatch("a synchronous removal inside a read-side section went through")
-    case nil:
-      model = staged
-    case .insideReadSection? where deferred || !removedSomething:
-      mismatch("refused a batch inside a read-side section that never waits")
-    case _?:
-      model.abandon(batch: staged)
-    }
+    // The end state is judged first; a valid one that removes a device synchronously is
+    // refused for the wait it would need.
+    settle(
+      thrown, staged: staged,
+      otherwise: !deferred && removedSomething ? .insideReadSection : nil)
     check()
   }
 
@@ -310,19 +360,28 @@ struct Harness {
       }
     }
     if busResult != modelResult { mismatch("\(busResult) vs model \(modelResult)") }
-    if case .failure(let error) = modelResult { throw error }
+    if case .failure(let error) = modelResult {
+      stepFailure = error
+      throw error
+    }
     return op % 6 == 3
   }
 
-  /// A guest write and read at any address, size and value.
+  /// A guest write and read at any address, size, value and vCPU index (hostile ones too):
+  /// each device reached must see the index as passed.
   mutating func dispatch(_ input: inout FuzzInput) {
     let address = input.address()
     let size = input.size()
     let value = input.value() ^ (input.byte() == 0 ? 0 : input.u64())
+    let vcpu = input.size()
     let expected = model.write(address: address, size: size, value: value)
-    let written = bus.write(address: address, size: size, value: value)
+    FuzzDevice.lastVCPU = nil
+    let written = bus.write(address: address, size: size, value: value, vcpu: vcpu)
     if written != expected {
       mismatch("write(\(address), \(size), \(value)): \(written) vs model \(expected)")
+    }
+    if let seen = FuzzDevice.lastVCPU, seen != vcpu {
+      mismatch("write as vCPU \(vcpu) reached a device as vCPU \(seen)")
     }
     if case .claimed(let id) = written,
       let eventFD = model.device(of: id)?.eventFD,
@@ -330,7 +389,11 @@ struct Harness {
     {
       mismatch("ioeventfd \(id) was not signalled exactly once")
     }
-    let read = bus.read(address: address, size: size)
+    FuzzDevice.lastVCPU = nil
+    let read = bus.read(address: address, size: size, vcpu: vcpu)
+    if let seen = FuzzDevice.lastVCPU, seen != vcpu {
+      mismatch("read as vCPU \(vcpu) reached a device as vCPU \(seen)")
+    }
     let expectedRead = model.read(address: address, size: size)
     if read != expectedRead {
       mismatch(

@@ -20,6 +20,10 @@ public protocol ModelledDevice {
 /// (sizes 0/1/2/4/8, `address + size` may not wrap, no value with size 0, the collision
 /// rule); a port-I/O bus covers ports 0...0xFFFF and takes no size-0 match; registrations
 /// belong to the bus that issued them.
+///
+/// Updates are judged on their end state: ``beginBatch()`` starts one, each step checks
+/// only itself, and ``endStateError()`` says what the bus must throw for the table the
+/// update ends with (nil: it publishes it), naming entries as the caller knows them.
 public struct BusModel<Device: ModelledDevice> {
   /// One live registration and its device.
   public struct Entry {
@@ -30,28 +34,49 @@ public struct BusModel<Device: ModelledDevice> {
   /// The bus this model predicts: registrations carry its identity.
   public let bus: BusIdentity
   public let space: IOAddressSpace
+  /// The bus's ``IOBus/maximumEntries``.
+  public let maximumEntries: Int
   public private(set) var entries: [Entry] = []
   public private(set) var nextID: UInt64 = 1
+  /// The update under way: the first identifier it handed out, and for each entry it moved,
+  /// the registration on the bus it came from.
+  private var batchFirstID: UInt64 = 1
+  private var moves: [RegistrationID: Registration] = [:]
 
   /// An empty model of the bus `bus` (its ``IOBus/identity``) over `space`.
-  public init(bus: BusIdentity, space: IOAddressSpace) {
+  public init(bus: BusIdentity, space: IOAddressSpace, maximumEntries: Int = .max) {
     self.bus = bus
     self.space = space
+    self.maximumEntries = maximumEntries
+  }
+
+  /// Starts an update (a batch, or a single register, move or unregister).
+  public mutating func beginBatch() {
+    batchFirstID = nextID
+    moves = [:]
   }
 
   /// Table order: value-matched entries by address then registration order, then ranges by
-  /// base.
-  public var registrations: [Registration] {
-    let matched = entries.filter {
-      if case .valueMatch = $0.registration.kind { true } else { false }
-    }
-    let ranges = entries.filter { if case .range = $0.registration.kind { true } else { false } }
-    return matched.sorted { address($0) < address($1) }.map(\.registration)
-      + ranges.sorted { address($0) < address($1) }.map(\.registration)
+  /// base (then registration order).
+  public var registrations: [Registration] { matchedInOrder + rangesInOrder }
+
+  private var matchedInOrder: [Registration] {
+    entries.map(\.registration).filter {
+      if case .valueMatch = $0.kind { true } else { false }
+    }.sorted(by: tableOrder)
   }
 
-  private func address(_ entry: Entry) -> UInt64 {
-    switch entry.registration.kind {
+  private var rangesInOrder: [Registration] {
+    entries.map(\.registration).filter { if case .range = $0.kind { true } else { false } }
+      .sorted(by: tableOrder)
+  }
+
+  private func tableOrder(_ one: Registration, _ other: Registration) -> Bool {
+    (address(one), one.id.rawValue) < (address(other), other.id.rawValue)
+  }
+
+  private func address(_ registration: Registration) -> UInt64 {
+    switch registration.kind {
     case .range(let base, _): base
     case .valueMatch(let address, _, _): address
     }
@@ -71,17 +96,6 @@ public struct BusModel<Device: ModelledDevice> {
     guard UInt64.max - base >= length - 1 else {
       throw .rangeWrapsAround(base: base, length: length)
     }
-    let last = base + (length - 1)
-    guard last <= space.lastAddress else { throw .outsideAddressSpace(base: base, length: length) }
-    let overlapping = entries.filter { entry in
-      guard case .range(let otherBase, let otherLength) = entry.registration.kind else {
-        return false
-      }
-      return otherBase <= last && base <= otherBase + (otherLength - 1)
-    }
-    if let lowest = overlapping.min(by: { address($0) < address($1) }) {
-      throw .overlapsExisting(lowest.registration)
-    }
     return add(.range(base: base, length: length), device)
   }
 
@@ -99,19 +113,6 @@ public struct BusModel<Device: ModelledDevice> {
     // KVM: `addr + len < addr` is EINVAL, so a match ending exactly at 2^64 is refused.
     if size > 0, UInt64.max - address < UInt64(size) {
       throw .rangeWrapsAround(base: address, length: UInt64(size))
-    }
-    if size > 0, address + UInt64(size) - 1 > space.lastAddress {
-      throw .outsideAddressSpace(base: address, length: UInt64(size))
-    }
-    for entry in entries {
-      guard
-        case .valueMatch(let otherAddress, let otherSize, let otherMatch) = entry.registration.kind,
-        otherAddress == address
-      else { continue }
-      let collides =
-        size == 0 || otherSize == 0
-        || (size == otherSize && (match == .any || otherMatch == .any || match == otherMatch))
-      if collides { throw .collidesWith(entry.registration) }
     }
     return add(.valueMatch(address: address, size: size, match: match), device)
   }
@@ -134,8 +135,84 @@ public struct BusModel<Device: ModelledDevice> {
     case .valueMatch(_, let size, let match):
       moved = try staged.register(entry.device, address: address, size: size, match: match)
     }
+    if let origin = origin(of: registration) { staged.moves[moved.id] = origin }
     self = staged
     return moved
+  }
+
+  /// The registration on the bus `registration` comes from: itself if it was there before
+  /// the update, what the update moved it from, or nil if the update registered it.
+  private func origin(of registration: Registration) -> Registration? {
+    registration.id.rawValue < batchFirstID ? registration : moves[registration.id]
+  }
+
+  /// An entry of the table as the caller of the update knows it.
+  private func name(_ registration: Registration) -> IOBusError.Entry {
+    switch origin(of: registration) {
+    case registration?: .registered(registration)
+    case let origin?: .moved(origin, to: registration.kind)
+    case nil: .new(registration.kind)
+    }
+  }
+
+  /// What the bus throws for the table the update ends with, nil when it is valid: too many
+  /// entries; else the first entry in table order outside the address space; else the
+  /// first overlapping pair of ranges in table order; else the first colliding pair of
+  /// value matches in table order.
+  public func endStateError() -> IOBusError? {
+    if entries.count > maximumEntries { return .tableFull(limit: maximumEntries) }
+    for registration in registrations {
+      switch registration.kind {
+      case .range(let base, let length) where base + (length - 1) > space.lastAddress:
+        return .outsideAddressSpace(base: base, length: length)
+      case .valueMatch(let address, let size, _)
+      where size > 0 && address + UInt64(size - 1) > space.lastAddress:
+        return .outsideAddressSpace(base: address, length: UInt64(size))
+      default: continue
+      }
+    }
+    // Every pair in table order (ranges by base, value matches by address), stopping at the
+    // first that overlaps or collides; later entries of a sorted list start later, so each
+    // scan ends at the first one past the entry's end or address.
+    let ranges = rangesInOrder
+    for (i, one) in ranges.enumerated() {
+      for other in ranges[(i + 1)...] {
+        guard address(other) <= Self.lastByte(one.kind) else { break }
+        if Self.overlap(one.kind, other.kind) { return .rangesOverlap(name(one), name(other)) }
+      }
+    }
+    let matched = matchedInOrder
+    for (i, one) in matched.enumerated() {
+      for other in matched[(i + 1)...] {
+        guard address(other) == address(one) else { break }
+        if Self.collide(one.kind, other.kind) { return .matchesCollide(name(one), name(other)) }
+      }
+    }
+    return nil
+  }
+
+  private static func lastByte(_ kind: RegistrationKind) -> UInt64 {
+    switch kind {
+    case .range(let base, let length): base + (length - 1)
+    case .valueMatch(let address, _, _): address
+    }
+  }
+
+  private static func overlap(_ one: RegistrationKind, _ other: RegistrationKind) -> Bool {
+    guard case .range(let base, let length) = one,
+      case .range(let otherBase, let otherLength) = other
+    else { return false }
+    return otherBase <= base + (length - 1) && base <= otherBase + (otherLength - 1)
+  }
+
+  /// KVM's ioeventfd collision rule.
+  private static func collide(_ one: RegistrationKind, _ other: RegistrationKind) -> Bool {
+    guard case .valueMatch(let address, let size, let match) = one,
+      case .valueMatch(let otherAddress, let otherSize, let otherMatch) = other,
+      address == otherAddress
+    else { return false }
+    return size == 0 || otherSize == 0
+      || (size == otherSize && (match == .any || otherMatch == .any || match == otherMatch))
   }
 
   private mutating func take(_ registration: Registration) throws(IOBusError) -> Entry {

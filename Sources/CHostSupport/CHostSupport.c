@@ -1,5 +1,7 @@
 #include "CHostSupport.h"
 
+#include <malloc.h>
+
 __thread unsigned chost_thread_shard __attribute__((tls_model("initial-exec")));
 static unsigned next_shard;
 
@@ -8,3 +10,5 @@ __attribute__((noinline, cold)) unsigned chost_assign_thread_shard(void) {
   chost_thread_shard = shard;
   return shard;
 }
+
+size_t chost_heap_block_bytes(const void *block) { return malloc_usable_size((void *)block); }

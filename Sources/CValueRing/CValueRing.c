@@ -16,9 +16,7 @@ __thread int value_ring_slot_plus_one __attribute__((tls_model("initial-exec")))
 // holder's first lane writes after its lock in value_ring_claim_slot. That is what keeps each
 // lane single-producer across threads.
 static pthread_mutex_t slot_lock = PTHREAD_MUTEX_INITIALIZER;
-static int free_slots[VALUE_RING_PRODUCER_SLOTS];
-static int free_count;
-static int never_used = 0;  // slots [never_used, VALUE_RING_PRODUCER_SLOTS) were never held
+static unsigned char held[VALUE_RING_PRODUCER_SLOTS];  // 1 while a live thread holds the slot
 // Slots not held by a live thread (atomic, relaxed): lets a thread that found none skip the
 // lock until one comes back.
 static int available = VALUE_RING_PRODUCER_SLOTS;
@@ -29,7 +27,7 @@ static int slot_key_failed;
 static void release_slot(void *value) {
   int slot = (int)(intptr_t)value - 1;
   pthread_mutex_lock(&slot_lock);
-  free_slots[free_count++] = slot;
+  held[slot] = 0;
   __atomic_fetch_add(&available, 1, __ATOMIC_RELAXED);
   pthread_mutex_unlock(&slot_lock);
   // A ring write from a later destructor of this thread claims a slot afresh.
@@ -38,7 +36,7 @@ static void release_slot(void *value) {
 
 static void make_slot_key(void) { slot_key_failed = pthread_key_create(&slot_key, release_slot); }
 
-__attribute__((noinline, cold)) int value_ring_claim_slot(void) {
+__attribute__((noinline, cold)) int value_ring_claim_slot(int64_t vcpu) {
   int current = value_ring_slot_plus_one;
   if (current > 0) return current - 1;
   if (current < 0 && __atomic_load_n(&available, __ATOMIC_RELAXED) == 0) return -1;
@@ -46,14 +44,22 @@ __attribute__((noinline, cold)) int value_ring_claim_slot(void) {
   if (slot_key_failed) return -1;
   int slot = -1;
   pthread_mutex_lock(&slot_lock);
-  // Freed slots first (most recent first), so slot numbers stay dense and consumers scan
-  // few lanes.
-  if (free_count > 0) {
-    slot = free_slots[--free_count];
-  } else if (never_used < VALUE_RING_PRODUCER_SLOTS) {
-    slot = never_used++;
+  // The vCPU's own slot when it is free (the bounds check makes any index safe), else the
+  // lowest free one, so slot numbers stay dense and consumers scan few lanes.
+  if (vcpu >= 0 && vcpu < VALUE_RING_PRODUCER_SLOTS && !held[vcpu]) {
+    slot = (int)vcpu;
+  } else {
+    for (int candidate = 0; candidate < VALUE_RING_PRODUCER_SLOTS; candidate++) {
+      if (!held[candidate]) {
+        slot = candidate;
+        break;
+      }
+    }
   }
-  if (slot >= 0) __atomic_fetch_sub(&available, 1, __ATOMIC_RELAXED);
+  if (slot >= 0) {
+    held[slot] = 1;
+    __atomic_fetch_sub(&available, 1, __ATOMIC_RELAXED);
+  }
   pthread_mutex_unlock(&slot_lock);
   if (slot < 0) {
     value_ring_slot_plus_one = -1;
@@ -128,12 +134,42 @@ __attribute__((noinline, cold)) void value_ring_overflow(
   // Release pairs with value_ring_load_lost: a consumer that sees this loss sees every
   // record pushed before it.
   __atomic_store_n(&lane->lost, __atomic_load_n(&lane->lost, __ATOMIC_RELAXED) + 1, __ATOMIC_RELEASE);
+  lane->sequence_offset += 1;
   if (!lane->overflowing) {
     // The consumer may have read `lost` just before this store and gone to sleep; one
     // signal per episode makes sure it comes back to report the loss.
     lane->overflowing = 1;
     value_ring_wake(ring, lane);
   }
+}
+
+__attribute__((noinline, cold)) int value_ring_label(
+    struct value_ring *ring, struct value_ring_lane *lane, int64_t vcpu) {
+  uint64_t tail = __atomic_load_n(&lane->tail, __ATOMIC_RELAXED);  // this thread's own store
+  if (tail - lane->cached_head > ring->mask) {
+    // Acquire pairs with the consumer's store of head, as in value_ring_record_inline.
+    lane->cached_head = __atomic_load_n(&lane->head, __ATOMIC_ACQUIRE);
+    if (tail - lane->cached_head > ring->mask) return 0;
+  }
+  struct value_ring_entry *entry = &lane->entries[tail & ring->mask];
+  entry->offset = 0;
+  entry->value = (uint64_t)vcpu;
+  entry->tag = value_ring_next_sequence(lane, tail) << 4;  // size 0: a label
+  // seq_cst: the wake-up protocol of value_ring_record_inline; the tail store and the head
+  // load below pair with the consumer's seq_cst head store and tail load in
+  // value_ring_publish_head, as a write's do.
+  __atomic_store_n(&lane->tail, tail + 1, __ATOMIC_SEQ_CST);
+  // Release pairs with the acquire load of labels in value_ring_lane_counts: statistics
+  // that see this label see the tail that holds it.
+  __atomic_store_n(&lane->labels, __atomic_load_n(&lane->labels, __ATOMIC_RELAXED) + 1, __ATOMIC_RELEASE);
+  lane->sequence_offset -= 1;
+  lane->vcpu = vcpu;
+  lane->overflowing = 0;
+  // Pairs with the consumer's seq_cst head store in value_ring_publish_head (see above).
+  uint64_t head = __atomic_load_n(&lane->head, __ATOMIC_SEQ_CST);
+  lane->cached_head = head;
+  if (head == tail) value_ring_wake(ring, lane);
+  return 1;
 }
 
 void value_ring_seal(struct value_ring *ring) {
@@ -146,7 +182,7 @@ void value_ring_seal(struct value_ring *ring) {
 
 #ifdef VALUE_RING_TSAN
 int value_ring_record_outline(
-    struct value_ring *ring, uint64_t offset, uint64_t size, uint64_t value) {
-  return value_ring_record_inline(ring, offset, size, value);
+    struct value_ring *ring, uint64_t offset, uint64_t size, uint64_t value, int64_t vcpu) {
+  return value_ring_record_inline(ring, offset, size, value, vcpu);
 }
 #endif

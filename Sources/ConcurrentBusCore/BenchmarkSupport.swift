@@ -25,7 +25,7 @@ package final class BusSnapshot: @unchecked Sendable {
   @inlinable
   package func write(address: UInt64, size: Int, value: UInt64) -> DispatchResult {
     guard let access = GuestAccess(address: address, size: size) else { return .unclaimed }
-    return table.write(access, value: access.truncate(value))
+    return table.write(access, value: access.truncate(value), vcpu: 0)
   }
 }
 

@@ -2,26 +2,47 @@
 /// strong references that keep every registered device alive.
 ///
 /// Only ever touched under the bus's writer lock. A batch changes it in place and logs each
-/// step; a failed batch is rolled back step by step, so the bus is unchanged.
+/// step; a failed batch is rolled back step by step, so the bus is unchanged. Between the
+/// steps of a batch the entries may overlap or collide (a swap of two BARs passes through
+/// such a state); only the state a batch ends with is checked, and published
+/// (`BusState+EndState.swift`).
 struct BusState: Sendable {
   /// The bus these registrations belong to, and the addresses it accepts.
   let bus: BusIdentity
   let space: IOAddressSpace
+  /// The most entries a published table may hold (``IOBus/maximumEntries``).
+  let maximumEntries: Int
   /// Value-matched entries, sorted by address then registration order.
   var matched: [TableEntry] = []
-  /// Range entries, sorted by base (and so by last byte too), never overlapping.
+  /// Range entries, sorted by base then registration order. In a published table they never
+  /// overlap, so their last bytes ascend too.
   var ranges: [TableEntry] = []
   /// One strong reference per registered device.
   var handles: [RegistrationID: DeviceHandle] = [:]
   var nextID: UInt64 = 1
+  /// The allocation size of the table readers see now: what the next publish retires.
+  var publishedTableBytes = 0
+  /// Set when an entry went in next to one it overlaps or collides with, or outside the
+  /// address space, since the batch began: only then can the end state break a rule other
+  /// than the entry limit (removals never make a conflict), so only then is it searched.
+  var mayConflict = false
 
-  init(bus: BusIdentity, space: IOAddressSpace) {
+  init(bus: BusIdentity, space: IOAddressSpace, maximumEntries: Int) {
     self.bus = bus
     self.space = space
+    self.maximumEntries = maximumEntries
   }
 
-  /// An empty state of the same bus, to stand in while the real one is lent to a batch.
-  var placeholder: BusState { BusState(bus: bus, space: space) }
+  /// An empty state of the same bus, to stand in while the real one is lent to a batch
+  /// (with the same next identifier, which the batch reads when it starts).
+  var placeholder: BusState {
+    var placeholder = BusState(bus: bus, space: space, maximumEntries: maximumEntries)
+    placeholder.nextID = nextID
+    return placeholder
+  }
+
+  /// How many entries the table holds.
+  var count: Int { matched.count + ranges.count }
 
   mutating func makeRegistration(_ kind: RegistrationKind) -> Registration {
     defer { nextID += 1 }
@@ -30,69 +51,70 @@ struct BusState: Sendable {
 
   // MARK: - Searching (the bus's one binary search, see SortedSearch.swift)
 
-  /// The index of the first range whose last byte is at or past `address`: the only range
-  /// that can contain `address`, and the place a range starting at `address` goes.
-  private func firstRange(endingAtOrAfter address: UInt64) -> Int {
-    firstIndex(notBelow: address, from: 0, count: ranges.count) { ranges[$0].last }
+  /// Where the entry `(first, id)` is, or goes, in `entries` sorted by first address then
+  /// identifier (identifiers grow with registration order, so a new entry goes after every
+  /// entry at its address).
+  static func position(in entries: [TableEntry], first: UInt64, id: RegistrationID) -> Int {
+    // Through the buffer: no bounds check or retain per step of a search every step of a
+    // batch makes (three per registration).
+    entries.withUnsafeBufferPointer { entries in
+      var index = firstIndex(notBelow: first, from: 0, count: entries.count) { entries[$0].first }
+      while index < entries.count, entries[index].first == first, entries[index].id < id {
+        index += 1
+      }
+      return index
+    }
   }
 
-  /// The index of the first value-matched entry at or after `address`.
-  private func firstMatched(atOrAfter address: UInt64) -> Int {
-    firstIndex(notBelow: address, from: 0, count: matched.count) { matched[$0].first }
+  /// The index of entry `id` at `first`, if it is in `entries`.
+  static func liveIndex(of id: RegistrationID, first: UInt64, in entries: [TableEntry]) -> Int? {
+    let index = position(in: entries, first: first, id: id)
+    return index < entries.count && entries[index].id == id ? index : nil
+  }
+
+  /// The index of the live entry `id` at `first`.
+  static func index(of id: RegistrationID, first: UInt64, in entries: [TableEntry]) -> Int {
+    guard let index = liveIndex(of: id, first: first, in: entries) else {
+      preconditionFailure("bus state corrupt")
+    }
+    return index
   }
 
   // MARK: - Adding
 
-  /// Registers `device` as `kind`, or throws without changing anything.
+  /// Registers `device` as `kind`, or throws without changing anything. Checks the entry on
+  /// its own (its size, value and wrap-around); how it fits with the others (overlaps,
+  /// collisions, the address space, the entry limit) is the end state's to check.
   mutating func add(_ device: any IODevice, as kind: RegistrationKind) throws(IOBusError)
     -> Registration
   {
     switch kind {
     case .range(let base, let length):
-      let index = try rangeSlot(base: base, length: length)
-      let (registration, entry) = makeEntry(device, as: kind)
-      ranges.insert(entry, at: index)
-      return registration
+      try Self.checkRange(base: base, length: length)
     case .valueMatch(let address, let size, let match):
-      let index = try matchSlot(address: address, size: size, match: match)
-      let (registration, entry) = makeEntry(device, as: kind)
-      matched.insert(entry, at: index)
-      return registration
+      try Self.checkMatch(address: address, size: size, match: match, space: space)
     }
-  }
-
-  /// A new registration of `device`, its handle kept in `handles`, and its table entry.
-  private mutating func makeEntry(_ device: any IODevice, as kind: RegistrationKind)
-    -> (Registration, TableEntry)
-  {
     let registration = makeRegistration(kind)
     let handle = DeviceHandle(device: device, registration: registration)
     handles[registration.id] = handle
-    return (registration, TableEntry(handle: handle))
+    insert(handle)
+    return registration
   }
 
-  /// Where a new range goes, after checking it against the address space and the others.
-  private func rangeSlot(base: UInt64, length: UInt64) throws(IOBusError) -> Int {
+  /// A range's own rules: at least one byte, and no wrap past 2^64.
+  private static func checkRange(base: UInt64, length: UInt64) throws(IOBusError) {
     guard length >= 1 else { throw .emptyRange }
-    let (last, wrapped) = base.addingReportingOverflow(length - 1)
-    guard !wrapped else { throw .rangeWrapsAround(base: base, length: length) }
-    guard last <= space.lastAddress else {
-      throw .outsideAddressSpace(base: base, length: length)
+    guard !base.addingReportingOverflow(length - 1).overflow else {
+      throw .rangeWrapsAround(base: base, length: length)
     }
-    // Every range before `index` ends below `base`; the one at `index` is the lowest that
-    // can overlap.
-    let index = firstRange(endingAtOrAfter: base)
-    if index < ranges.count, ranges[index].first <= last {
-      throw .overlapsExisting(registration(of: ranges[index]))
-    }
-    return index
   }
 
-  /// Where a new value match goes (after every entry at its address: equal entries dispatch
-  /// in registration order), after checking it with KVM's ioeventfd rules.
-  private func matchSlot(address: UInt64, size: Int, match: ValueMatch) throws(IOBusError)
-    -> Int
-  {
+  /// A value match's own rules, KVM's ioeventfd ones: sizes 0, 1, 2, 4, 8; a value needs a
+  /// size and must fit in it; size 0 only where the space allows it; `address + size` may
+  /// not wrap.
+  private static func checkMatch(
+    address: UInt64, size: Int, match: ValueMatch, space: IOAddressSpace
+  ) throws(IOBusError) {
     guard [0, 1, 2, 4, 8].contains(size) else { throw .invalidSize(size) }
     if case .value(let value) = match {
       guard size != 0 else { throw .valueMatchNeedsSize }
@@ -107,27 +129,35 @@ struct BusState: Sendable {
       guard !address.addingReportingOverflow(UInt64(size)).overflow else {
         throw .rangeWrapsAround(base: address, length: UInt64(size))
       }
-      guard address + UInt64(size - 1) <= space.lastAddress else {
-        throw .outsideAddressSpace(base: address, length: UInt64(size))
-      }
     }
-    var index = firstMatched(atOrAfter: address)
-    while index < matched.count, matched[index].first == address {
-      if Self.collide(matched[index], size: size, match: match) {
-        throw .collidesWith(registration(of: matched[index]))
-      }
-      index += 1
-    }
-    return index
   }
 
-  /// KVM's ioeventfd collision rule, for two entries at the same address.
-  private static func collide(_ entry: TableEntry, size: Int, match: ValueMatch) -> Bool {
-    if entry.size == 0 || size == 0 { return true }
-    guard entry.size == size else { return false }
-    switch match {
-    case .any: return true
-    case .value(let value): return entry.matchesAnyValue || entry.value == value
+  /// Puts a handle's entry in its place: ranges by base, value matches by address, then
+  /// identifier; notes when it may make the table conflict (``mayConflict``).
+  private mutating func insert(_ handle: DeviceHandle) {
+    let entry = TableEntry(handle: handle)
+    let outside = handle.registration.kind.extent.lastByte > space.lastAddress
+    switch handle.registration.kind {
+    case .range:
+      let index = Self.position(in: ranges, first: entry.first, id: entry.id)
+      // A list sorted by base that has no overlap keeps none when an entry goes in that
+      // overlaps neither neighbour.
+      let overlaps =
+        (index > 0 && ranges[index - 1].last >= entry.first)
+        || (index < ranges.count && entry.last >= ranges[index].first)
+      ranges.insert(entry, at: index)
+      mayConflict = mayConflict || outside || overlaps
+    case .valueMatch:
+      let index = Self.position(in: matched, first: entry.first, id: entry.id)
+      var collides = false
+      var other = index
+      while other > 0, matched[other - 1].first == entry.first { other -= 1 }
+      while !collides, other < matched.count, matched[other].first == entry.first {
+        collides = Self.collide(entry, matched[other])
+        other += 1
+      }
+      matched.insert(entry, at: index)
+      mayConflict = mayConflict || outside || collides
     }
   }
 
@@ -143,13 +173,9 @@ struct BusState: Sendable {
     handles[registration.id] = nil
     switch registration.kind {
     case .range(let base, _):
-      let index = firstRange(endingAtOrAfter: base)
-      precondition(ranges[index].id == registration.id, "bus state corrupt")
-      ranges.remove(at: index)
+      ranges.remove(at: Self.index(of: registration.id, first: base, in: ranges))
     case .valueMatch(let address, _, _):
-      var index = firstMatched(atOrAfter: address)
-      while matched[index].id != registration.id { index += 1 }
-      matched.remove(at: index)
+      matched.remove(at: Self.index(of: registration.id, first: address, in: matched))
     }
     return handle
   }
@@ -190,25 +216,10 @@ struct BusState: Sendable {
     }
   }
 
-  /// Puts a removed handle back where it was: ranges by base; value-matched entries by
-  /// address, then registration order (identifiers grow with registration order).
+  /// Puts a removed handle back where it was.
   private mutating func restore(_ handle: DeviceHandle) {
-    let entry = TableEntry(handle: handle)
-    switch handle.registration.kind {
-    case .range(let base, _):
-      ranges.insert(entry, at: firstRange(endingAtOrAfter: base))
-    case .valueMatch(let address, _, _):
-      var index = firstMatched(atOrAfter: address)
-      while index < matched.count, matched[index].first == address, matched[index].id < entry.id {
-        index += 1
-      }
-      matched.insert(entry, at: index)
-    }
+    insert(handle)
     handles[handle.registration.id] = handle
-  }
-
-  private func registration(of entry: TableEntry) -> Registration {
-    handles[entry.id]!.registration
   }
 
   /// Builds the immutable snapshot readers will see.

@@ -1,3 +1,5 @@
+import CHostSupport
+
 /// The bus's strong reference to a registered device, together with what it was registered
 /// as.
 ///
@@ -12,5 +14,13 @@ final class DeviceHandle: Sendable {
   init(device: any IODevice, registration: Registration) {
     self.device = device
     self.registration = registration
+  }
+
+  /// The bytes of this handle's own allocation (not the device's), for
+  /// ``IOBus/reclamationBacklog``.
+  var allocatedBytes: Int {
+    // Safe: the bus allocated the handle on the heap (a class instance it made), and it is
+    // alive while `self` is.
+    chost_heap_block_bytes(Unmanaged.passUnretained(self).toOpaque())
   }
 }

@@ -18,6 +18,8 @@ struct DeviceTable: ~Copyable {
   @usableFromInline let keys: UnsafeMutablePointer<UInt64>
   @usableFromInline let matchedCount: Int
   @usableFromInline let count: Int
+  /// The bytes of the snapshot's allocation, for ``IOBus/reclamationBacklog``.
+  let allocatedBytes: Int
 
   /// Copies the writer's sorted entries into a new snapshot.
   init(matched: [TableEntry], ranges: [TableEntry]) {
@@ -25,8 +27,9 @@ struct DeviceTable: ~Copyable {
     count = matched.count + ranges.count
     let capacity = max(count, 1)
     let entryBytes = capacity * MemoryLayout<TableEntry>.stride
+    allocatedBytes = entryBytes + capacity * MemoryLayout<UInt64>.stride
     let raw = UnsafeMutableRawPointer.allocate(
-      byteCount: entryBytes + capacity * MemoryLayout<UInt64>.stride,
+      byteCount: allocatedBytes,
       alignment: max(MemoryLayout<TableEntry>.alignment, 64))
     entries = raw.bindMemory(to: TableEntry.self, capacity: capacity)
     keys = (raw + entryBytes).bindMemory(to: UInt64.self, capacity: capacity)
@@ -54,14 +57,14 @@ struct DeviceTable: ~Copyable {
   /// Offers a write to the value-matched entries at its address, in order, then to the
   /// range that contains it.
   @inlinable @inline(__always)
-  func write(_ access: GuestAccess, value: UInt64) -> DispatchResult {
+  func write(_ access: GuestAccess, value: UInt64, vcpu: Int) -> DispatchResult {
     var index = firstMatched(atOrAfter: access.address)
     while index < matchedCount {
       let entry = entries[index]
       guard entry.first == access.address else { break }
       if entry.matches(size: access.size, value: value) {
         let claimed = entry.handle._withUnsafeGuaranteedRef {
-          $0.device.write(offset: 0, size: access.size, value: value)
+          $0.device.write(offset: 0, size: access.size, value: value, vcpu: vcpu)
         }
         if claimed { return .claimed(entry.id) }
       }
@@ -70,18 +73,19 @@ struct DeviceTable: ~Copyable {
     guard let range = rangeIndex(containing: access) else { return .unclaimed }
     let entry = entries[range]
     let claimed = entry.handle._withUnsafeGuaranteedRef {
-      $0.device.write(offset: access.address &- entry.first, size: access.size, value: value)
+      $0.device.write(
+        offset: access.address &- entry.first, size: access.size, value: value, vcpu: vcpu)
     }
     return claimed ? .claimed(entry.id) : .unclaimed
   }
 
   /// Offers a read to the range that contains it; value-matched entries never see reads.
   @inlinable @inline(__always)
-  func read(_ access: GuestAccess) -> UInt64? {
+  func read(_ access: GuestAccess, vcpu: Int) -> UInt64? {
     guard let range = rangeIndex(containing: access) else { return nil }
     let entry = entries[range]
     return entry.handle._withUnsafeGuaranteedRef {
-      $0.device.read(offset: access.address &- entry.first, size: access.size)
+      $0.device.read(offset: access.address &- entry.first, size: access.size, vcpu: vcpu)
     }
   }
 

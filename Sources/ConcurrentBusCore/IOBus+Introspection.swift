@@ -35,6 +35,12 @@ extension IOBus {
   /// or batch that removed something, never for registrations or moves.
   public var gracePeriodWaits: UInt64 { gracePeriodWaitCount.load(ordering: .relaxed) }
 
+  /// What waits for a grace period now: retired tables and removed devices, their bytes,
+  /// and how long the oldest has waited. Empty after ``/RCU/RCUFlavor/barrier()`` once all
+  /// updates have returned, unless something leaked. Takes a lock writers share (never one
+  /// readers touch): for monitoring, not for a hot loop.
+  public var reclamationBacklog: ReclamationBacklog { reclamations.backlog }
+
   /// Snapshots replaced but not yet reclaimed. Zero after ``/RCU/RCUFlavor/barrier()`` once all
   /// updates have returned, unless something leaked.
   public var retiredSnapshots: Int { published.retiredCount }

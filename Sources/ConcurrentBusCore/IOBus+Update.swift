@@ -11,10 +11,12 @@ extension IOBus {
     case deferred(@Sendable () -> Void)
   }
 
-  /// Applies a batch: every operation in `body` is validated together, then the bus
-  /// publishes one new snapshot and waits for at most one grace period.
+  /// Applies a batch: the table `body` leaves is checked as a whole (overlaps, collisions,
+  /// the address space, ``maximumEntries``), then the bus publishes it as one new snapshot
+  /// and waits for at most one grace period. See ``IOBusTransaction`` for what is checked
+  /// when.
   ///
-  /// If `body` throws, nothing changes. `body` runs under the writer lock: calling into any
+  /// If `body` throws, or the table it leaves breaks a rule, nothing changes. `body` runs under the writer lock: calling into any
   /// bus from it (this one included) throws ``IOBusError/insideUpdate``.
   ///
   /// From a device callback (inside a read-side section), on this bus or another, a batch is
@@ -30,8 +32,8 @@ extension IOBus {
   /// So the holder always finishes, and every grace period the holder's callers wait for
   /// ends once the reader behind the lock has had its turn.
   ///
-  /// - Throws: the first error `body` throws, ``IOBusError/insideReadSection`` or
-  ///   ``IOBusError/insideUpdate``.
+  /// - Throws: the first error `body` throws, the first rule the resulting table breaks,
+  ///   ``IOBusError/insideReadSection`` or ``IOBusError/insideUpdate``.
   @discardableResult
   public func update<Result>(
     reclaim: Reclamation = .synchronous,
@@ -88,6 +90,8 @@ extension IOBus {
     var tx = IOBusTransaction(state: state.placeholder, attachments: attachments)
     swap(&tx.state, &state)
     defer { swap(&tx.state, &state) }
+    // The published table is valid: only what this batch adds can make it conflict.
+    tx.state.mayConflict = false
     let result: Result
     do throws(Failure) {
       result = try body(&tx)
@@ -97,20 +101,35 @@ extension IOBus {
       tx.state.rollBack(tx.log)
       throw error
     }
-    if case .synchronous = reclaim, !tx.removed.isEmpty, !mayWait {
+    do throws(IOBusError) {
+      try tx.checkEndState()
+      if case .synchronous = reclaim, !tx.removed.isEmpty, !mayWait {
+        throw .insideReadSection
+      }
+    } catch {
       tx.state.rollBack(tx.log)
-      throw busError(.insideReadSection)
+      throw busError(error)
     }
-    retired = published.publish(tx.state.makeTable())
+    let table = tx.state.makeTable()
+    let retiredBytes = tx.state.publishedTableBytes
+    tx.state.publishedTableBytes = table.allocatedBytes
+    retired = published.publish(table)
     publishCount.add(1, ordering: .relaxed)
+    let held = tx.removed + tx.replaced
+    let ticket = reclamations.retire(
+      tables: 1, devices: tx.removed.count,
+      bytes: retiredBytes + held.reduce(0) { $0 + $1.allocatedBytes })
     // The handles leave in a box the reclaim empties: whoever still holds the outcome then
     // holds no device, so `whenReleased` really runs after the bus let go of it.
     return Outcome(
-      result: result, held: HeldHandles(tx.removed + tx.replaced),
+      result: result, held: HeldHandles(held, ticket: ticket, in: reclamations),
       removedAny: !tx.removed.isEmpty)
   }
 
   /// Reclaims what a published batch left behind, after the writer lock is released.
+  /// `held.release()` closes the batch's ticket in ``reclamationBacklog`` once the table
+  /// and the handles are freed (before `whenReleased` runs, so whoever it tells sees the
+  /// backlog without them).
   private func finish(
     _ retired: consuming RetiredSnapshot<Flavor, DeviceTable>, _ held: HeldHandles,
     removedAny: Bool, reclaim: Reclamation
@@ -120,11 +139,9 @@ extension IOBus {
       gracePeriodWaitCount.add(1, ordering: .relaxed)
       retired.reclaimAfterSynchronize()
       held.release()
-    case .synchronous where held.isEmpty:
-      // Nothing to release: readers never need to be waited for just to free a snapshot.
-      retired.reclaimDeferred()
     case .synchronous:
-      // A move: older snapshots still point at the replaced handles until a grace period.
+      // Registrations and moves: readers never need to be waited for just to free a
+      // snapshot; a move's replaced handles stay with older snapshots until a grace period.
       retired.reclaimDeferred { held.release() }
     case .deferred(let whenReleased):
       retired.reclaimDeferred {
@@ -139,7 +156,8 @@ extension IOBus {
 /// travels separately).
 private struct Outcome<Result> {
   let result: Result
-  /// The handles the batch removed or replaced, let go of after a grace period.
+  /// The handles the batch removed or replaced, let go of after a grace period, with the
+  /// batch's ticket in the bus's reclamation ledger.
   let held: HeldHandles
   /// Whether the batch removed a registration (a synchronous batch then waits).
   let removedAny: Bool
@@ -147,19 +165,23 @@ private struct Outcome<Result> {
 
 /// The only strong references left to removed and replaced devices once a batch has
 /// published: emptied after the grace period, before the caller's completion runs, however
-/// long anyone else keeps this box.
+/// long anyone else keeps this box; emptying it closes the batch's reclamation ticket.
 private final class HeldHandles: @unchecked Sendable {
   // @unchecked: `handles` is written here and once more by `release()`, which runs once,
   // after the grace period, on the one thread that reclaims the batch.
   private var handles: [DeviceHandle]
+  private let ticket: UInt64
+  private let ledger: ReclamationLedger
 
-  init(_ handles: [DeviceHandle]) {
+  init(_ handles: [DeviceHandle], ticket: UInt64, in ledger: ReclamationLedger) {
     self.handles = handles
+    self.ticket = ticket
+    self.ledger = ledger
   }
 
-  var isEmpty: Bool { handles.isEmpty }
-
+  /// Lets go of the handles and closes the ticket: the table is freed already.
   func release() {
     handles = []
+    ledger.finish(ticket)
   }
 }

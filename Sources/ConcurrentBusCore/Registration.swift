@@ -63,17 +63,23 @@ public struct Registration: Hashable, Sendable, CustomStringConvertible {
 
   /// The identifier and what it covers, for messages: `registration #1 [0x3f8, +0x8)`, or
   /// `registration #2 at 0xfeb00050 size 4 value 0x2`.
-  public var description: String {
-    switch kind {
+  public var description: String { "registration \(id) \(kind.place)" }
+}
+
+extension RegistrationKind {
+  /// What the kind covers, for messages: `[0x3f8, +0x8)`, `at 0xfeb00050 size 4 value 0x2`,
+  /// `at 0x10 size 0 any value`.
+  var place: String {
+    switch self {
     case .range(let base, let length):
-      return "registration \(id) [0x\(String(base, radix: 16)), +0x\(String(length, radix: 16)))"
+      return "[\(hex(base)), +\(hex(length)))"
     case .valueMatch(let address, let size, let match):
       let value: String
       switch match {
       case .any: value = "any value"
-      case .value(let v): value = "value 0x\(String(v, radix: 16))"
+      case .value(let v): value = "value \(hex(v))"
       }
-      return "registration \(id) at 0x\(String(address, radix: 16)) size \(size) \(value)"
+      return "at \(hex(address)) size \(size) \(value)"
     }
   }
 }

@@ -5,7 +5,9 @@ import CValueRing
 /// A thread gets a slot on its first ring write (or when it asks for ``current``) and keeps
 /// it until it exits; then a later thread may get the same slot and continue its lane, and
 /// its sequence numbers, where the earlier thread stopped (everything the earlier thread
-/// recorded comes first). At most ``limit`` threads hold slots at once.
+/// recorded comes first). A thread whose first write is made as vCPU `v` gets slot `v` when
+/// no live thread holds it (so a VMM's vCPU threads write to the lanes of their indices),
+/// else the lowest free slot. At most ``limit`` threads hold slots at once.
 public struct RingProducer: Hashable, Comparable, Sendable, CustomStringConvertible {
   /// The slot number, in `0..<RingProducer.limit`.
   public let slot: Int
@@ -17,13 +19,18 @@ public struct RingProducer: Hashable, Comparable, Sendable, CustomStringConverti
   /// beyond this many are declined (see ``ValueRingStatistics/declined``).
   public static let limit = Int(VALUE_RING_PRODUCER_SLOTS)
 
-  /// The calling thread's slot, claiming one if it has none yet; nil when all ``limit`` are
-  /// held by live threads.
+  /// The calling thread's slot, claiming one if it has none yet (as a write made as vCPU 0
+  /// would); nil when all ``limit`` are held by live threads.
   ///
   /// A checker calls this on each vCPU thread to learn which ``RingWrite/producer`` that
   /// thread's records will carry.
-  public static var current: RingProducer? {
-    let slot = value_ring_producer_slot()
+  public static var current: RingProducer? { current(vcpu: 0) }
+
+  /// The calling thread's slot, claiming one if it has none yet as a write made as vCPU
+  /// `vcpu` would (slot `vcpu` when it is free); nil when all ``limit`` are held by live
+  /// threads.
+  public static func current(vcpu: Int) -> RingProducer? {
+    let slot = value_ring_producer_slot(Int64(truncatingIfNeeded: vcpu))
     return slot < 0 ? nil : RingProducer(slot: Int(slot))
   }
 
@@ -47,14 +54,21 @@ public struct RingWrite: Hashable, Sendable {
   public let size: Int
   /// The value written (its low `size` bytes).
   public let value: UInt64
+  /// The index of the vCPU the write was made as (``/ConcurrentBusCore/IOBus/write(address:size:value:vcpu:)``;
+  /// 0 through the three-argument form), whichever thread made it.
+  public let vcpu: Int
 
   /// Creates a record, as a ring reports it.
-  public init(producer: RingProducer, sequence: UInt64, offset: UInt64, size: Int, value: UInt64) {
+  public init(
+    producer: RingProducer, sequence: UInt64, offset: UInt64, size: Int, value: UInt64,
+    vcpu: Int = 0
+  ) {
     self.producer = producer
     self.sequence = sequence
     self.offset = offset
     self.size = size
     self.value = value
+    self.vcpu = vcpu
   }
 }
 

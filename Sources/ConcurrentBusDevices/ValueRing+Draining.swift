@@ -33,24 +33,31 @@ extension ValueRingStorage {
       // tail read after `lost` is still this one (acquire on lost orders the two reads).
       let lost = value_ring_load_lost(lane)
       guard value_ring_load_tail(lane) == tail else { continue }
-      report(lossesBefore: tail &+ lost, of: lane, producer, &entries)
+      report(
+        lossesBefore: value_ring_writes_below(lane, tail) &+ lost, of: lane, producer, &entries)
       return
     }
   }
 
-  /// Appends one record, preceded by the losses its sequence number skips.
+  /// Appends one record, preceded by the losses its sequence number skips; a label record
+  /// (size 0) only sets the vCPU index of the records after it.
   @inline(__always)
   private func append(
     _ entry: value_ring_entry, of lane: OpaquePointer,
     _ producer: RingProducer, _ entries: inout [RingEntry]
   ) {
+    let size = Int(entry.tag & 0xF)
+    guard size != 0 else {
+      value_ring_read_label(lane, Int64(bitPattern: entry.value))
+      return
+    }
     let sequence = entry.tag >> 4
     report(lossesBefore: sequence, of: lane, producer, &entries)
     entries.append(
       .write(
         RingWrite(
-          producer: producer, sequence: sequence, offset: entry.offset,
-          size: Int(entry.tag & 0xF), value: entry.value)))
+          producer: producer, sequence: sequence, offset: entry.offset, size: size,
+          value: entry.value, vcpu: Int(truncatingIfNeeded: value_ring_reader_vcpu(lane)))))
     value_ring_set_expected(lane, sequence &+ 1)
   }
 

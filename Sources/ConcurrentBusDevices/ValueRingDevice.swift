@@ -2,7 +2,7 @@ import CValueRing
 import ConcurrentBusCore
 
 /// The device behind a ring registration: each write that reaches it is recorded, with its
-/// offset, size and value, in the calling vCPU thread's lane of a ``ValueRing``.
+/// offset, size, value and vCPU index, in the calling vCPU thread's lane of a ``ValueRing``.
 ///
 /// The bus creates it in
 /// ``ConcurrentBusCore/IOBusTransaction/registerRing(address:size:match:capacity:wakeup:)``
@@ -30,17 +30,31 @@ public final class ValueRingDevice: IODevice, @unchecked Sendable {
   /// Ring registrations take no reads; the access stays unclaimed.
   public func read(offset: UInt64, size: Int) -> UInt64? { nil }
 
-  /// Records the write in the calling thread's lane and wakes the consumer if the lane was
-  /// empty. Never blocks and never allocates (except a thread's first write to this ring,
-  /// which allocates its lane).
+  /// Records the write as made by vCPU 0: ``write(offset:size:value:vcpu:)``.
+  @inline(__always)
+  public func write(offset: UInt64, size: Int, value: UInt64) -> Bool {
+    write(offset: offset, size: size, value: value, vcpu: 0)
+  }
+
+  /// Records the write, as made by vCPU `vcpu` (``RingWrite/vcpu``), in the calling
+  /// thread's lane and wakes the consumer if the lane was empty. Never blocks and never
+  /// allocates (except a thread's first write to this ring, which allocates its lane).
+  ///
+  /// The lane is the calling thread's: a thread takes one on its first ring write, the lane
+  /// of its vCPU index when no live thread holds it (``RingProducer/slot`` then equals
+  /// `vcpu`), and keeps it until it exits, so each lane has one writer whatever indices
+  /// callers pass. Any `vcpu` is safe: it is recorded as is, and selects a slot only after
+  /// a bounds check.
   ///
   /// - Returns: true (claimed) when recorded, or lost to a full lane and reported as a
   ///   ``RingLoss``; false (the bus tries the next entry) when the thread has no producer
   ///   slot or its lane could not be allocated, counted in
   ///   ``ValueRingStatistics/declined``.
   @inline(__always)
-  public func write(offset: UInt64, size: Int, value: UInt64) -> Bool {
-    // The mask keeps a direct caller's bad size out of the sequence bits of the tag.
-    value_ring_record(ring, offset, UInt64(truncatingIfNeeded: size) & 0xF, value) != 0
+  public func write(offset: UInt64, size: Int, value: UInt64, vcpu: Int) -> Bool {
+    // The fold keeps a direct caller's bad size in 1...8: out of the sequence bits of the
+    // tag, and never 0, which marks a label record.
+    let size = (UInt64(truncatingIfNeeded: size) &- 1) & 7 &+ 1
+    return value_ring_record(ring, offset, size, value, Int64(truncatingIfNeeded: vcpu)) != 0
   }
 }

@@ -47,33 +47,57 @@ public final class BusExitHandler<Flavor: RCUFlavor>: GuestIOHandler, @unchecked
   /// Forgets the tally, for reuse across runs.
   public func resetTally() { tally = [:] }
 
-  /// Offers the write to the port bus; tallies it when unclaimed.
+  /// Offers vCPU `vcpu`'s write to the port bus; tallies it when unclaimed.
   @inlinable
-  public func portWrite(port: UInt16, size: Int, value: UInt64) {
-    if portBus.write(address: UInt64(port), size: size, value: value) == .unclaimed {
+  public func portWrite(port: UInt16, size: Int, value: UInt64, vcpu: Int) {
+    if portBus.write(address: UInt64(port), size: size, value: value, vcpu: vcpu) == .unclaimed {
       tally[GuestWrite(space: .pio, address: UInt64(port), size: size, value: value), default: 0] +=
         1
     }
   }
 
-  /// Reads through the port bus; all ones when unclaimed.
+  /// Reads through the port bus as vCPU `vcpu`; all ones when unclaimed.
   @inlinable
-  public func portRead(port: UInt16, size: Int) -> UInt64 {
-    portBus.read(address: UInt64(port), size: size) ?? Self.unclaimedReadValue
+  public func portRead(port: UInt16, size: Int, vcpu: Int) -> UInt64 {
+    portBus.read(address: UInt64(port), size: size, vcpu: vcpu) ?? Self.unclaimedReadValue
   }
 
-  /// Offers the write to the MMIO bus; tallies it when unclaimed.
+  /// Offers vCPU `vcpu`'s write to the MMIO bus; tallies it when unclaimed.
   @inlinable
-  public func mmioWrite(address: UInt64, size: Int, value: UInt64) {
-    if mmioBus.write(address: address, size: size, value: value) == .unclaimed {
+  public func mmioWrite(address: UInt64, size: Int, value: UInt64, vcpu: Int) {
+    if mmioBus.write(address: address, size: size, value: value, vcpu: vcpu) == .unclaimed {
       tally[GuestWrite(space: .mmio, address: address, size: size, value: value), default: 0] += 1
     }
   }
 
-  /// Reads through the MMIO bus; all ones when unclaimed.
+  /// Reads through the MMIO bus as vCPU `vcpu`; all ones when unclaimed.
+  @inlinable
+  public func mmioRead(address: UInt64, size: Int, vcpu: Int) -> UInt64 {
+    mmioBus.read(address: address, size: size, vcpu: vcpu) ?? Self.unclaimedReadValue
+  }
+
+  /// ``portWrite(port:size:value:vcpu:)`` as vCPU 0.
+  @inlinable
+  public func portWrite(port: UInt16, size: Int, value: UInt64) {
+    portWrite(port: port, size: size, value: value, vcpu: 0)
+  }
+
+  /// ``portRead(port:size:vcpu:)`` as vCPU 0.
+  @inlinable
+  public func portRead(port: UInt16, size: Int) -> UInt64 {
+    portRead(port: port, size: size, vcpu: 0)
+  }
+
+  /// ``mmioWrite(address:size:value:vcpu:)`` as vCPU 0.
+  @inlinable
+  public func mmioWrite(address: UInt64, size: Int, value: UInt64) {
+    mmioWrite(address: address, size: size, value: value, vcpu: 0)
+  }
+
+  /// ``mmioRead(address:size:vcpu:)`` as vCPU 0.
   @inlinable
   public func mmioRead(address: UInt64, size: Int) -> UInt64 {
-    mmioBus.read(address: address, size: size) ?? Self.unclaimedReadValue
+    mmioRead(address: address, size: size, vcpu: 0)
   }
 
   /// Registers the thread with `Flavor` (online, for QSBR) before its first dispatch.

@@ -72,14 +72,15 @@ public final class CoalescedRing: @unchecked Sendable {
   public var malformedEntries: Int { malformed.load(ordering: .relaxed) }
 
   /// Applies the buffered writes through `handler`, in ring order, on the calling thread,
-  /// and returns how many it dispatched.
+  /// as made by vCPU `vcpu` (the ring does not record which vCPU made them: `VCPU.run`
+  /// passes its own), and returns how many it dispatched.
   ///
   /// Waits for a drain in progress on another thread, then dispatches the entries present
   /// when it took the lock (at most `slots - 1`). Call it where `handler` may dispatch: on a
   /// vCPU thread after an exit, or inside `handler.beginDispatching()` /
   /// `handler.endDispatching()`. Never from a device callback (the lock is not reentrant).
   @inlinable
-  public func drain<Handler: GuestIOHandler>(through handler: Handler) -> Int {
+  public func drain<Handler: GuestIOHandler>(through handler: Handler, vcpu: Int = 0) -> Int {
     drainLock.withAnnotatedLock(owner: self) { _ in
       var first = ckvm_coalesced_ring_first(ring)
       let last = ckvm_coalesced_ring_last(ring)
@@ -88,7 +89,7 @@ public final class CoalescedRing: @unchecked Sendable {
       guard first < slots, last < slots else { return 0 }
       var dispatched = 0
       while first != last {
-        if deliver(ckvm_coalesced_ring_entry(ring, first)!, through: handler) {
+        if deliver(ckvm_coalesced_ring_entry(ring, first)!, through: handler, vcpu: vcpu) {
           dispatched += 1
         } else {
           malformed.add(1, ordering: .relaxed)
@@ -103,7 +104,7 @@ public final class CoalescedRing: @unchecked Sendable {
   /// Dispatches one entry as a port or MMIO write; false when it is malformed.
   @inlinable
   func deliver<Handler: GuestIOHandler>(
-    _ entry: UnsafePointer<kvm_coalesced_mmio>, through handler: Handler
+    _ entry: UnsafePointer<kvm_coalesced_mmio>, through handler: Handler, vcpu: Int
   ) -> Bool {
     let isPort = entry.pointee.pio != 0
     var data = entry.pointee.data
@@ -113,9 +114,9 @@ public final class CoalescedRing: @unchecked Sendable {
     guard let value = loaded else { return false }
     if isPort {
       guard size <= 4, let port = UInt16(exactly: address) else { return false }
-      handler.portWrite(port: port, size: size, value: value)
+      handler.portWrite(port: port, size: size, value: value, vcpu: vcpu)
     } else {
-      handler.mmioWrite(address: address, size: size, value: value)
+      handler.mmioWrite(address: address, size: size, value: value, vcpu: vcpu)
     }
     return true
   }

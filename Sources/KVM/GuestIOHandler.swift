@@ -1,6 +1,10 @@
 /// Receives the guest accesses that exit to userspace, and the writes KVM buffered in the
 /// coalesced ring.
 ///
+/// `VCPU.run` delivers every access through the forms that name the vCPU (its
+/// ``VCPU/id``); their default implementations call the forms without it, so a handler that
+/// does not care implements only those.
+///
 /// The run loop is generic over the handler, so calls are specialized and each
 /// exit costs no allocation or existential dispatch. Handlers are shared by every
 /// vCPU thread of a VM and are called concurrently; they must not block one vCPU on
@@ -25,6 +29,15 @@ public protocol GuestIOHandler: Sendable {
   /// slot; the low `size` bytes of the result reach the guest.
   func mmioRead(address: UInt64, size: Int) -> UInt64
 
+  /// vCPU `vcpu` wrote to an I/O port (see ``portWrite(port:size:value:)``).
+  func portWrite(port: UInt16, size: Int, value: UInt64, vcpu: Int)
+  /// vCPU `vcpu` reads from an I/O port (see ``portRead(port:size:)``).
+  func portRead(port: UInt16, size: Int, vcpu: Int) -> UInt64
+  /// vCPU `vcpu` wrote to MMIO (see ``mmioWrite(address:size:value:)``).
+  func mmioWrite(address: UInt64, size: Int, value: UInt64, vcpu: Int)
+  /// vCPU `vcpu` reads from MMIO (see ``mmioRead(address:size:)``).
+  func mmioRead(address: UInt64, size: Int, vcpu: Int) -> UInt64
+
   /// The calling thread is about to deliver accesses (a vCPU run starts, or a coalesced
   /// mirror drains the ring off a vCPU thread); it may read from here on.
   func beginDispatching()
@@ -38,6 +51,30 @@ public protocol GuestIOHandler: Sendable {
 }
 
 extension GuestIOHandler {
+  /// Calls ``portWrite(port:size:value:)``: the handler does not care which vCPU writes.
+  @inlinable @inline(__always)
+  public func portWrite(port: UInt16, size: Int, value: UInt64, vcpu: Int) {
+    portWrite(port: port, size: size, value: value)
+  }
+
+  /// Calls ``portRead(port:size:)``: the handler does not care which vCPU reads.
+  @inlinable @inline(__always)
+  public func portRead(port: UInt16, size: Int, vcpu: Int) -> UInt64 {
+    portRead(port: port, size: size)
+  }
+
+  /// Calls ``mmioWrite(address:size:value:)``: the handler does not care which vCPU writes.
+  @inlinable @inline(__always)
+  public func mmioWrite(address: UInt64, size: Int, value: UInt64, vcpu: Int) {
+    mmioWrite(address: address, size: size, value: value)
+  }
+
+  /// Calls ``mmioRead(address:size:)``: the handler does not care which vCPU reads.
+  @inlinable @inline(__always)
+  public func mmioRead(address: UInt64, size: Int, vcpu: Int) -> UInt64 {
+    mmioRead(address: address, size: size)
+  }
+
   /// Nothing: a handler that does not read through RCU needs no thread state.
   @inlinable @inline(__always)
   public func beginDispatching() {}

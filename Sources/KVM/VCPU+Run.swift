@@ -16,6 +16,10 @@ extension VCPU {
   /// ``BusExitHandler`` on a quiescent-state flavor the thread is offline, invisible to grace
   /// periods, whenever it is in the guest.
   ///
+  /// Every access is delivered as made by vCPU ``id`` (the handler's `vcpu:` forms), and so
+  /// are the coalesced writes this thread applies (the ring does not say which vCPU made
+  /// them).
+  ///
   /// String I/O (`rep outs`/`rep ins`, `count` > 1) is delivered as `count`
   /// separate accesses in order. KVM_RUN interrupted by a signal is retried. Any
   /// exit other than IO, MMIO and HLT throws `KVMError.unexpectedExit`.
@@ -33,6 +37,7 @@ extension VCPU {
     let start = clock.now
     var statistics = RunStatistics()
     let runArea = UnsafeMutableRawPointer(run)
+    let vcpu = Int(id)
 
     while true {
       handler.willEnterGuest()
@@ -48,7 +53,7 @@ extension VCPU {
       }
       statistics.exits += 1
       if let coalescedRing, coalescedRing.hasPendingWrites {
-        statistics.drainedCoalescedWrites += coalescedRing.drain(through: handler)
+        statistics.drainedCoalescedWrites += coalescedRing.drain(through: handler, vcpu: vcpu)
       }
       let reason = run.pointee.exit_reason
       switch reason {
@@ -66,9 +71,11 @@ extension VCPU {
         for element in 0..<count {
           let slot = data + element * size
           if isOut {
-            handler.portWrite(port: port, size: size, value: loadLittleEndian(slot, size: size)!)
+            handler.portWrite(
+              port: port, size: size, value: loadLittleEndian(slot, size: size)!, vcpu: vcpu)
           } else {
-            _ = storeLittleEndian(handler.portRead(port: port, size: size), to: slot, size: size)
+            _ = storeLittleEndian(
+              handler.portRead(port: port, size: size, vcpu: vcpu), to: slot, size: size)
           }
         }
         statistics.portAccesses += count
@@ -82,10 +89,11 @@ extension VCPU {
           guard let value = loadLittleEndian(data, size: size) else {
             throw .unsupportedAccess("MMIO write at 0x\(String(address, radix: 16)) size \(size)")
           }
-          handler.mmioWrite(address: address, size: size, value: value)
+          handler.mmioWrite(address: address, size: size, value: value, vcpu: vcpu)
         } else {
           guard
-            storeLittleEndian(handler.mmioRead(address: address, size: size), to: data, size: size)
+            storeLittleEndian(
+              handler.mmioRead(address: address, size: size, vcpu: vcpu), to: data, size: size)
           else {
             throw .unsupportedAccess("MMIO read at 0x\(String(address, radix: 16)) size \(size)")
           }

@@ -51,6 +51,7 @@ public enum FaultyRCU<Base: RCUFlavor>: RCUFlavor {
       work()
     case .lostCallback where state.deferFires():
       state.noteFired()
+      LostWorks.keep(work)
     case .doubleCallback where state.deferFires():
       state.noteFired()
       Base.deferUntilGracePeriod(work)

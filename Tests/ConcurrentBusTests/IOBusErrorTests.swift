@@ -290,13 +290,27 @@ struct IOBusErrorTests {
     #expect(fixture.bus.retiredSnapshots == 0)
   }
 
-  /// Errors that name a registration name the right one.
+  /// Errors that name a registration name the right one; a conflict names only what the
+  /// caller knows (registrations on the bus before the batch, or what the batch asked for),
+  /// and involves something the batch did.
   func checkNamedRegistration(_ error: IOBusError, name: String, fixture: Fixture) {
+    let known = [fixture.window, fixture.notifier, fixture.anySize]
     switch error {
-    case .overlapsExisting(let existing):
-      #expect(existing.kind == .range(base: 0x4000, length: 0x10) || existing == fixture.window)
-    case .collidesWith(let existing):
-      #expect([fixture.notifier, fixture.anySize].contains(existing), "\(name)")
+    case .rangesOverlap(let first, let second), .matchesCollide(let first, let second):
+      for entry in [first, second] {
+        switch entry {
+        case .registered(let registration), .moved(let registration, _):
+          #expect(known.contains(registration), "\(name): \(entry)")
+        case .new: break
+        }
+      }
+      let bothRegistered: Bool
+      if case .registered = first, case .registered = second {
+        bothRegistered = true
+      } else {
+        bothRegistered = false
+      }
+      #expect(!bothRegistered, "\(name): two untouched registrations cannot conflict")
     case .registrationFromAnotherBus(let registration):
       #expect(registration == fixture.otherWindow, "\(name)")
     case .unknownRegistration(let registration):

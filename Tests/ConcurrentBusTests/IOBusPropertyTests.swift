@@ -57,9 +57,9 @@ struct IOBusPropertyTests {
     /// Registrations of another bus of the same space, numbered from 1 as this one's are.
     let foreign: [Registration]
 
-    init(space: IOAddressSpace) throws {
-      bus = IOBus(space: space)
-      model = BusModel(bus: bus.identity, space: space)
+    init(space: IOAddressSpace, maximumEntries: Int = .max) throws {
+      bus = IOBus(space: space, maximumEntries: maximumEntries)
+      model = BusModel(bus: bus.identity, space: space, maximumEntries: maximumEntries)
       let other = IOBus(space: space)
       foreign = try (0..<4).map { index in
         try other.register(RecordingDevice("other"), base: UInt64(index) * 8, length: 8)
@@ -129,9 +129,13 @@ struct IOBusPropertyTests {
       }
     }
 
-    /// Applies a batch to the bus and the model; the first failure aborts both.
-    mutating func batch(_ operations: [IOBusPropertyTests.Operation]) {
+    /// Applies a batch to the bus and the model; the first failing step aborts both, and
+    /// otherwise the bus must throw what the model says of the end state (or publish it).
+    /// Returns what the bus threw.
+    @discardableResult
+    mutating func batch(_ operations: [IOBusPropertyTests.Operation]) -> IOBusError? {
       var staged = model
+      staged.beginBatch()
       var firstFailure: IOBusError?
       var mismatch: String?
       do {
@@ -147,12 +151,16 @@ struct IOBusPropertyTests {
             }
           }
         }
+        #expect(staged.endStateError() == nil, "the bus published an end state the model refuses")
         model = staged
+        #expect(mismatch == nil)
+        return nil
       } catch {
-        #expect(error == firstFailure)
+        #expect(error == firstFailure ?? staged.endStateError(), "\(operations)")
         model.abandon(batch: staged)
+        #expect(mismatch == nil)
+        return error
       }
-      #expect(mismatch == nil)
     }
 
     func check(_ rng: inout SeededGenerator, step: Int, seed: UInt64) {

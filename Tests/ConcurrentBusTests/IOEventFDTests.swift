@@ -85,7 +85,9 @@ struct IOEventFDTests {
       #expect(!row.collides, "registered, but KVM would refuse it")
     } catch let error as IOBusError {
       #expect(row.collides, "refused: \(error)")
-      #expect(error == .collidesWith(existing))
+      let new = RegistrationKind.valueMatch(
+        address: row.new.address, size: row.new.size, match: row.new.match)
+      #expect(error == .matchesCollide(.registered(existing), .new(new)))
       #expect(bus.registrations == before, "a refused registration changes nothing")
     }
   }

@@ -34,8 +34,8 @@ func readmeExample() async throws {
     _ = try pio.register(UART(), base: 0x3FF, length: 2)
     Issue.record("the overlapping registration was accepted")
   } catch {
-    #expect(error == .overlapsExisting(uart))
-    #expect("\(error)" == "overlapsExisting(registration #1 [0x3f8, +0x8))")
+    #expect(error == .rangesOverlap(.registered(uart), .new(.range(base: 0x3FF, length: 2))))
+    #expect("\(error)" == "rangesOverlap(registration #1 [0x3f8, +0x8), new [0x3ff, +0x2))")
   }
 
   let bar = try mmio.register(UART(), base: 0xC000_0000, length: 0x1000)

@@ -95,10 +95,16 @@ extension RingTests {
       let notifier = try bus.registerEventFD(eventFD, address: 0x50, size: 4, match: .any)
       let range = try bus.register(RecordingDevice("range"), base: 0x100, length: 0x10)
       let before = bus.registrations
-      #expect(throws: IOBusError.collidesWith(notifier)) {
+      #expect(
+        throws: IOBusError.matchesCollide(
+          .registered(notifier), .new(.valueMatch(address: 0x50, size: 0, match: .any)))
+      ) {
         try bus.registerRing(address: 0x50, size: 0, match: .any, wakeup: eventFD)
       }
-      #expect(throws: IOBusError.overlapsExisting(range)) {
+      #expect(
+        throws: IOBusError.rangesOverlap(
+          .registered(range), .new(.range(base: 0x108, length: 0x10)))
+      ) {
         try bus.registerRing(base: 0x108, length: 0x10, wakeup: eventFD)
       }
       #expect(throws: IOBusError.valueMatchNeedsSize) {
@@ -163,7 +169,10 @@ extension RingTests {
       let existing = try bus.register(RecordingDevice("range"), base: 0x100, length: 0x10)
       let eventFD = try EventFD()
       var leaked: ValueRing?
-      #expect(throws: IOBusError.overlapsExisting(existing)) {
+      #expect(
+        throws: IOBusError.rangesOverlap(
+          .registered(existing), .new(.range(base: 0x108, length: 4)))
+      ) {
         try bus.update { (tx: inout IOBusTransaction) throws(IOBusError) in
           leaked = try tx.registerRing(address: 0x50, size: 4, match: .any, wakeup: eventFD)
           _ = try tx.register(RecordingDevice("clash"), base: 0x108, length: 4)

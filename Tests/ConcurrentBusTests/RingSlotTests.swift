@@ -7,8 +7,63 @@ import Synchronization
 import Testing
 
 extension RingTests {
-  @Suite("Producer slots")
+  /// Serialized: the exhaustion test takes every slot, and the vCPU-lane test needs its
+  /// vCPUs' slots free.
+  @Suite("Producer slots", .serialized)
   struct SlotTests {
+    @Test("4 vCPU threads: each write carries its vCPU, and each thread writes its vCPU's lane")
+    func lanesByVCPU() throws {
+      let bus = IOBus()
+      let ring = try bus.registerRing(
+        address: 0x10, size: 8, match: .any, capacity: 1 << 12, wakeup: EventFD())
+      // Indices no other thread of the test process writes as, so their slots are free.
+      let vcpus = (700..<704).map { $0 }
+      let slots = Mutex<[Int: Int]>([:])
+      let threads = try vcpus.map { vcpu in
+        try HostThread {
+          for n in 0..<1000 as Range<UInt64> {
+            _ = bus.write(address: 0x10, size: 8, value: UInt64(vcpu) << 32 | n, vcpu: vcpu)
+          }
+          let slot = RingProducer.current(vcpu: vcpu)?.slot ?? -1
+          slots.withLock { $0[vcpu] = slot }
+        }
+      }
+      for thread in threads { thread.join() }
+      try bus.unregister(ring.registration)
+      var entries: [RingEntry] = []
+      ring.drain(into: &entries)
+      let written = RingTests.writes(entries)
+      #expect(written.count == 4000)
+      for write in written {
+        #expect(write.value >> 32 == UInt64(write.vcpu), "\(write)")
+        #expect(
+          write.producer.slot == write.vcpu, "vCPU \(write.vcpu) wrote lane \(write.producer)")
+      }
+      #expect(slots.withLock { $0 } == Dictionary(uniqueKeysWithValues: vcpus.map { ($0, $0) }))
+    }
+
+    @Test(
+      "a thread's first write as a hostile vCPU index takes a slot in bounds and keeps the index")
+    func hostileFirstIndex() throws {
+      let bus = IOBus()
+      let ring = try bus.registerRing(
+        address: 0x10, size: 8, match: .any, capacity: 16, wakeup: EventFD())
+      let indices = [-1, .min, .max, 1 << 40, RingProducer.limit, 5000, -RingProducer.limit]
+      for (n, vcpu) in indices.enumerated() {
+        // A fresh thread each: the index reaches the slot claim, not only the lane's label.
+        let thread = try HostThread {
+          _ = bus.write(address: 0x10, size: 8, value: UInt64(n), vcpu: vcpu)
+        }
+        thread.join()
+      }
+      try bus.unregister(ring.registration)
+      var entries: [RingEntry] = []
+      ring.drain(into: &entries)
+      let written = RingTests.writes(entries).sorted { $0.value < $1.value }
+      #expect(written.map(\.vcpu) == indices)
+      #expect(written.allSatisfy { (0..<RingProducer.limit).contains($0.producer.slot) })
+    }
+
     @Test(
       "threads that exit give their slot back: more threads than slots, none declined, order kept")
     func slotsAreReused() throws {

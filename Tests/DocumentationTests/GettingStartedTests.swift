@@ -90,15 +90,17 @@ struct GettingStartedTests {
     // Mistakes are typed errors, and change nothing.
     do throws(IOBusError) {
       _ = try pio.register(SerialPort(), base: 0x3FC, length: 8)
-    } catch .overlapsExisting(let existing) {
-      print("refused: overlaps \(existing)")  // registration #1 [0x3f8, +0x8)
+    } catch .rangesOverlap(let existing, let new) {
+      // new [0x3fc, +0x8) overlaps registration #1 [0x3f8, +0x8)
+      print("refused: \(new) overlaps \(existing)")
     } catch {
       print("refused: \(error)")
     }
     // end listing
     #expect(pio.registrations == [com1])
     #expect(
-      throws: IOBusError.overlapsExisting(com1),
+      throws: IOBusError.rangesOverlap(
+        .registered(com1), .new(.range(base: 0x3FC, length: 8))),
       performing: { try pio.register(SerialPort(), base: 0x3FC, length: 8) })
     #expect("\(com1)" == "registration #1 [0x3f8, +0x8)")
 

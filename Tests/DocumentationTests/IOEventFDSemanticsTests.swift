@@ -91,7 +91,7 @@ struct IOEventFDSemanticsTests {
     let wraps = refusal {  // .rangeWrapsAround: address + size reaches 2^64
       try mmio.registerEventFD(kick, address: 0xFFFF_FFFF_FFFF_FFF8, size: 8, match: .any)
     }
-    let collision = refusal {  // .collidesWith: same address and size, and .any
+    let collision = refusal {  // .matchesCollide: same address and size, and .any
       try mmio.registerEventFD(kick, address: 0x1000, size: 4, match: .any)
     }
     let tooWide = refusal {  // .valueTooWide: KVM accepts it, and never matches
@@ -108,7 +108,10 @@ struct IOEventFDSemanticsTests {
     #expect(badSize == .invalidSize(3))
     #expect(anyLengthWithValue == .valueMatchNeedsSize)
     #expect(wraps == .rangeWrapsAround(base: 0xFFFF_FFFF_FFFF_FFF8, length: 8))
-    #expect(collision == .collidesWith(existing))
+    #expect(
+      collision
+        == .matchesCollide(
+          .registered(existing), .new(.valueMatch(address: 0x1000, size: 4, match: .any))))
     #expect(tooWide == .valueTooWide(value: 0x100, size: 1))
     #expect(anyLengthPort == .anySizeOnPortIO)
     #expect(pastLastPort == .outsideAddressSpace(base: 0xFFFF, length: 2))
@@ -138,7 +141,10 @@ struct IOEventFDSemanticsTests {
       try mmio.registerEventFD(second, address: 0x1000, size: secondSize, match: secondMatch)
     }
     if collides {
-      #expect(throws: IOBusError.collidesWith(existing), performing: { try result.get() })
+      let new = RegistrationKind.valueMatch(address: 0x1000, size: secondSize, match: secondMatch)
+      #expect(
+        throws: IOBusError.matchesCollide(.registered(existing), .new(new)),
+        performing: { try result.get() })
     } else {
       #expect(throws: Never.self, performing: { try result.get() })
     }

@@ -63,7 +63,11 @@ struct CoalescedZoneTests {
       }
     }
     let kept = try mirror.register(device, space: .pio, base: Self.port, length: 8)
-    #expect(throws: KernelMirrorError.bus(.overlapsExisting(kept.registration))) {
+    #expect(
+      throws: KernelMirrorError.bus(
+        .rangesOverlap(
+          .registered(kept.registration), .new(.range(base: Self.port + 4, length: 8))))
+    ) {
       try mirror.register(device, space: .pio, base: Self.port + 4, length: 8)
     }
     #expect(throws: KernelMirrorError.bus(.emptyRange)) {

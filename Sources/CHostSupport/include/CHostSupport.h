@@ -4,6 +4,7 @@
 #ifndef CHOSTSUPPORT_H
 #define CHOSTSUPPORT_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 // MARK: - Per-thread counter shards
@@ -49,5 +50,11 @@ static inline intptr_t chost_opaque_word(intptr_t value) {
   __asm__("" : "+r"(value));
   return value;
 }
+
+// MARK: - Heap blocks
+
+/// The usable size of a heap block `malloc` (or an aligned variant) returned: what the block
+/// really holds, for accounting. `block` must be a live heap allocation.
+size_t chost_heap_block_bytes(const void *block);
 
 #endif

@@ -6,10 +6,18 @@
 //
 // Layout: a ring has one lane per producer slot that ever wrote to it. A producer slot is a
 // small number the calling thread holds from its first ring write until it exits (then the
-// slot goes back to a free list and a later thread reuses it, lane and all). Each lane is a
-// single-producer, single-consumer ring of fixed capacity: the producer writes only its own
-// lane's cache lines, the consumer only the lane's head line, so vCPUs never write a shared
-// cache line.
+// slot is free again and a later thread reuses it, lane and all). A thread whose first write
+// is made as vCPU v takes slot v when no live thread holds it, so a VMM's vCPU threads write
+// to the lanes of their own indices; otherwise (slot v taken, or v outside the slots) it
+// takes the lowest free slot. Each lane is a single-producer, single-consumer ring of fixed
+// capacity: the producer writes only its own lane's cache lines, the consumer only the
+// lane's head line, so vCPUs never write a shared cache line.
+//
+// Every record carries the vCPU index it was written as, without widening the records: a
+// lane remembers the index of its latest record, and a write as another index first pushes
+// a label record (size 0, the new index as its value), which the consumer reads in order
+// and which takes no sequence number. A thread writing as one vCPU, as a vCPU thread does,
+// pushes at most one label per ring in its life.
 #ifndef CVALUERING_H
 #define CVALUERING_H
 
@@ -25,22 +33,26 @@
 /// claim found every slot taken.
 extern __thread int value_ring_slot_plus_one __attribute__((tls_model("initial-exec")));
 
-/// Claims a producer slot for the calling thread (cold: once per thread). Returns the slot,
-/// or -1 when all VALUE_RING_PRODUCER_SLOTS are held by live threads. The slot is given back
-/// when the thread exits, by a pthread key destructor.
-int value_ring_claim_slot(void);
+/// Claims a producer slot for the calling thread (cold: once per thread): slot `vcpu` when
+/// it is one (0 <= vcpu < VALUE_RING_PRODUCER_SLOTS) and no live thread holds it, else the
+/// lowest free slot. Returns the slot, or -1 when all VALUE_RING_PRODUCER_SLOTS are held by
+/// live threads. The slot is given back when the thread exits, by a pthread key destructor.
+int value_ring_claim_slot(int64_t vcpu);
 
-/// The calling thread's producer slot, claiming one on first use; -1 when none is free.
-static inline int value_ring_producer_slot(void) {
+/// The calling thread's producer slot, claiming one on first use (preferring slot `vcpu`);
+/// -1 when none is free. Any `vcpu` is safe: it only ever selects a slot after a bounds
+/// check.
+static inline int value_ring_producer_slot(int64_t vcpu) {
   int slot = value_ring_slot_plus_one;
   if (__builtin_expect(slot > 0, 1)) return slot - 1;
-  return value_ring_claim_slot();
+  return value_ring_claim_slot(vcpu);
 }
 
 // MARK: - Rings and lanes
 
 /// One captured write. `tag` is the producer's sequence number shifted left by 4, or'ed
-/// with the access size (1...8).
+/// with the access size (1...8). Size 0 marks a label record: `value` is the vCPU index
+/// (as a two's-complement int64) of the records that follow it in the lane.
 struct value_ring_entry {
   uint64_t offset;
   uint64_t value;
@@ -59,6 +71,14 @@ struct value_ring_lane {
   /// eventfd signals sent and signals that failed (atomic, relaxed: statistics).
   uint64_t wakeups;
   uint64_t failed_wakeups;
+  /// Label records pushed (atomic, relaxed: statistics take them out of `tail`).
+  uint64_t labels;
+  /// `lost - labels` (producer only, wrapping): the next write's sequence number is
+  /// `tail + sequence_offset`, one load on the write path.
+  uint64_t sequence_offset;
+  /// The vCPU index of the lane's latest record (producer only): 0 until a label says
+  /// otherwise.
+  int64_t vcpu;
   /// 1 from a loss until the next recorded write: one wakeup per overflow episode.
   uint32_t overflowing;
 
@@ -67,6 +87,10 @@ struct value_ring_lane {
   _Alignas(64) uint64_t head;
   /// The next sequence number the consumer will report (consumer only).
   uint64_t expected;
+  /// The vCPU index of the records the consumer reads next, and the label records it has
+  /// read (consumer only).
+  int64_t reader_vcpu;
+  uint64_t labels_read;
 
   _Alignas(64) struct value_ring_entry entries[];
 };
@@ -106,7 +130,19 @@ void value_ring_wake(struct value_ring *ring, struct value_ring_lane *lane);
 /// Counts one write lost to a full lane; the first loss of an episode wakes the consumer.
 void value_ring_overflow(struct value_ring *ring, struct value_ring_lane *lane);
 
-/// Records one guest write in the calling thread's lane: the vCPU's whole path.
+/// Cold: pushes a label record saying the lane's next records are made as `vcpu` (the
+/// producer's path when it writes as another vCPU than its lane's latest record). Returns
+/// 0, changing nothing, when the lane is full.
+int value_ring_label(struct value_ring *ring, struct value_ring_lane *lane, int64_t vcpu);
+
+/// The sequence number of the lane's next write: records pushed, less labels, plus writes
+/// lost (producer only).
+static inline uint64_t value_ring_next_sequence(const struct value_ring_lane *lane, uint64_t tail) {
+  return tail + lane->sequence_offset;
+}
+
+/// Records one guest write made as vCPU `vcpu` in the calling thread's lane: the vCPU's
+/// whole path.
 ///
 /// Returns 1 when the write is claimed (recorded, or lost to a full lane and counted), 0
 /// when declined (no producer slot or no memory for a lane; counted in `declined`).
@@ -119,8 +155,8 @@ void value_ring_overflow(struct value_ring *ring, struct value_ring_lane *lane);
 /// draining) or the producer's load sees the consumer caught up with the old tail (and it
 /// signals). Only that empty-to-non-empty step signals, so a burst costs one wakeup.
 static inline int value_ring_record_inline(
-    struct value_ring *ring, uint64_t offset, uint64_t size, uint64_t value) {
-  int slot = value_ring_producer_slot();
+    struct value_ring *ring, uint64_t offset, uint64_t size, uint64_t value, int64_t vcpu) {
+  int slot = value_ring_producer_slot(vcpu);
   if (__builtin_expect(slot < 0, 0)) {
     __atomic_fetch_add(&ring->declined, 1, __ATOMIC_RELAXED);
     return 0;
@@ -131,6 +167,10 @@ static inline int value_ring_record_inline(
   if (__builtin_expect(lane == 0, 0)) {
     lane = value_ring_install_lane(ring, slot);
     if (lane == 0) return 0;
+  }
+  if (__builtin_expect(lane->vcpu != vcpu, 0) && !value_ring_label(ring, lane, vcpu)) {
+    value_ring_overflow(ring, lane);  // no room for the label: the write is lost
+    return 1;
   }
   uint64_t tail = __atomic_load_n(&lane->tail, __ATOMIC_RELAXED);  // this thread's own store
   if (__builtin_expect(tail - lane->cached_head > ring->mask, 0)) {
@@ -145,7 +185,7 @@ static inline int value_ring_record_inline(
   struct value_ring_entry *entry = &lane->entries[tail & ring->mask];
   entry->offset = offset;
   entry->value = value;
-  entry->tag = ((tail + __atomic_load_n(&lane->lost, __ATOMIC_RELAXED)) << 4) | size;
+  entry->tag = (value_ring_next_sequence(lane, tail) << 4) | size;
   // seq_cst (a release too: the entry is visible before the new tail): see the protocol
   // above. The tail store and the head load below pair with the consumer's seq_cst head
   // store and tail load in value_ring_publish_head: of two threads that each store then
@@ -174,16 +214,17 @@ static inline int value_ring_record_inline(
 
 #ifdef VALUE_RING_TSAN
 int value_ring_record_outline(
-    struct value_ring *ring, uint64_t offset, uint64_t size, uint64_t value);
+    struct value_ring *ring, uint64_t offset, uint64_t size, uint64_t value, int64_t vcpu);
 #endif
 
-/// Records one guest write in the calling thread's lane (see value_ring_record_inline).
+/// Records one guest write made as vCPU `vcpu` in the calling thread's lane (see
+/// value_ring_record_inline).
 static inline int value_ring_record(
-    struct value_ring *ring, uint64_t offset, uint64_t size, uint64_t value) {
+    struct value_ring *ring, uint64_t offset, uint64_t size, uint64_t value, int64_t vcpu) {
 #ifdef VALUE_RING_TSAN
-  return value_ring_record_outline(ring, offset, size, value);
+  return value_ring_record_outline(ring, offset, size, value, vcpu);
 #else
-  return value_ring_record_inline(ring, offset, size, value);
+  return value_ring_record_inline(ring, offset, size, value, vcpu);
 #endif
 }
 
@@ -252,6 +293,23 @@ static inline void value_ring_set_expected(struct value_ring_lane *lane, uint64_
   lane->expected = expected;
 }
 
+/// The vCPU index of the records the consumer reads next in this lane.
+static inline int64_t value_ring_reader_vcpu(const struct value_ring_lane *lane) {
+  return lane->reader_vcpu;
+}
+
+/// The consumer read a label record: the lane's next records are made as `vcpu`.
+static inline void value_ring_read_label(struct value_ring_lane *lane, int64_t vcpu) {
+  lane->reader_vcpu = vcpu;
+  lane->labels_read += 1;
+}
+
+/// The records the consumer has read that were writes (not labels), given the lane's
+/// position `head`: the sequence number the next record would have without losses.
+static inline uint64_t value_ring_writes_below(const struct value_ring_lane *lane, uint64_t head) {
+  return head - lane->labels_read;
+}
+
 // MARK: - Statistics (any thread; relaxed reads of counters the producers keep)
 
 /// One lane's counters.
@@ -264,8 +322,11 @@ struct value_ring_lane_counts {
 
 static inline struct value_ring_lane_counts value_ring_lane_counts(
     const struct value_ring_lane *lane) {
+  // Labels first: every label counted is in the tail read after it (both only grow), so
+  // the difference never goes below zero.
+  uint64_t labels = __atomic_load_n(&lane->labels, __ATOMIC_ACQUIRE);  // pairs with value_ring_label's release
   struct value_ring_lane_counts counts = {
-      __atomic_load_n(&lane->tail, __ATOMIC_RELAXED),
+      __atomic_load_n(&lane->tail, __ATOMIC_RELAXED) - labels,
       __atomic_load_n(&lane->lost, __ATOMIC_RELAXED),
       __atomic_load_n(&lane->wakeups, __ATOMIC_RELAXED),
       __atomic_load_n(&lane->failed_wakeups, __ATOMIC_RELAXED),

@@ -43,6 +43,8 @@ public struct ChurnReport: CheckReport, Codable {
   let rssAtEndBytes: UInt64
   /// The rings' part, unless the run had none.
   let rings: RingChurnSummary?
+  /// The bus's reclamation backlog: its peak, and what was left after the final barrier.
+  let reclamationBacklog: BacklogSummary
   /// What the run concluded.
   public let verdict: Verdict
   /// The minimums and what the run reached.
@@ -81,6 +83,7 @@ public struct ChurnReport: CheckReport, Codable {
         } ?? ""),
     ]
     lines += rings?.lines ?? []
+    lines.append(reclamationBacklog.line)
     lines += outcome.lines
     return lines.joined(separator: "\n")
   }
@@ -89,6 +92,9 @@ public struct ChurnReport: CheckReport, Codable {
     let c = configuration
     guard c.faultEvery > 1 else { return c.fault.rawValue }
     if c.fault == .skipGracePeriod { return "\(c.fault.rawValue) (1 removal in \(c.faultEvery))" }
+    if c.fault == .withholdReclamation {
+      return "\(c.fault.rawValue) (1 deferred work in \(c.faultEvery))"
+    }
     if c.fault.isRingFault && c.fault != .ringEarlyReturn {
       return "\(c.fault.rawValue) (1 ring value in \(c.faultEvery))"
     }
@@ -114,7 +120,8 @@ extension ChurnRun {
   }
 
   func makeReport(
-    elapsed: Double, released: Int, held: Int, resident: (after30s: UInt64?, atEnd: UInt64)
+    elapsed: Double, released: Int, held: Int, resident: (after30s: UInt64?, atEnd: UInt64),
+    backlog: BacklogSummary
   ) -> ChurnReport {
     let tallies = vcpuResults.withAnnotatedLock(owner: self) { $0 }
     let updates = hotplug.counters[.updates]
@@ -158,6 +165,7 @@ extension ChurnRun {
       rssAfter30sBytes: resident.after30s,
       rssAtEndBytes: resident.atEnd,
       rings: ringSummary,
+      reclamationBacklog: backlog,
       verdict: Verdict(work: work, violations: violations),
       work: work,
       violations: violations)

@@ -27,6 +27,7 @@ public final class ChurnRun<Flavor: RCUFlavor>: Sendable {
   let stable: [EventRecord<RegistrationID>]
   let stopDispatch = StopFlag()
   let vcpuResults = Mutex<[VCPUTally]>([])
+  let backlog = BacklogWatch()
   private let releasedEventFDs = Atomic<Int>(0)
 
   /// What one vCPU thread saw (churned claims go to the claim ledger as it runs).
@@ -114,6 +115,7 @@ public final class ChurnRun<Flavor: RCUFlavor>: Sendable {
       }
       reconcileSettled(settledFor: 200_000_000)
       rings?.reconcileSettled()
+      backlog.sample(bus.reclamationBacklog, into: violations)
       let failed = bus.eventFDStatistics.failedSignals
       if failed > 0 {
         violations.record(
@@ -131,9 +133,10 @@ public final class ChurnRun<Flavor: RCUFlavor>: Sendable {
     reconcileRemaining()
     rings?.finish()
     let held = cleanUp()
+    let backlogSummary = backlog.finish(bus.reclamationBacklog, into: violations)
     return makeReport(
       elapsed: elapsed, released: releasedEventFDs.load(ordering: .relaxed), held: held,
-      resident: (residentAfter30s, residentAtEnd))
+      resident: (residentAfter30s, residentAtEnd), backlog: backlogSummary)
   }
 
   // MARK: - Reconciliation

@@ -25,6 +25,15 @@ extension FaultCatalogue {
         arguments: ["--fault", "early-close"], flavor: nil,
         detectors: [.failedSignal, .lostSignal, .spuriousSignal], mayAlsoFire: []),
       CatalogueFault(
+        command: "churn", name: ChurnFault.withholdReclamation.rawValue,
+        summary: "a deferred reclamation never runs: its retired table waits forever",
+        injectedBy: "FaultyRCU (lost callback)", rate: "1 in 100 deferred works",
+        arguments: ["--rings", "0", "--fault", "withhold-reclamation", "--fault-every", "100"],
+        flavor: nil,
+        // The backlog is not empty after the final barrier (or, in a long run, the oldest
+        // reclamation is stuck); the retired snapshot is also never reclaimed.
+        detectors: [.unboundedBacklog], mayAlsoFire: [.reclamation]),
+      CatalogueFault(
         command: "churn", name: "broken-flavor",
         summary: "a flavor whose grace periods never wait: tables freed under readers",
         injectedBy: "BrokenRCU", rate: "always", arguments: [], flavor: .broken,
