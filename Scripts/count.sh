@@ -7,8 +7,8 @@
 # The figures are exact: two runs print the same numbers.
 #
 # Usage:
-#   Scripts/count.sh                    every workload (36; about 2 minutes on 2 idle cores)
-#   Scripts/count.sh --ci               CI's set (22 workloads) against the committed baseline,
+#   Scripts/count.sh                    every workload (39)
+#   Scripts/count.sh --ci               CI's set (17 workloads) against the committed baseline,
 #                                       then the gates' self-test; fails on a missed gate
 #   Scripts/count.sh --update-baseline  every workload, written to the baseline file; commit
 #                                       it with the figures that moved in the message
@@ -26,17 +26,8 @@ for arg in "$@"; do
     *) args+=("$arg") ;;
   esac
 done
-Scripts/bootstrap.sh
-if ! command -v valgrind >/dev/null 2>&1; then
-  if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
-    echo "count: installing valgrind" >&2
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq valgrind >/dev/null \
-      || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq valgrind >/dev/null; }
-  else
-    echo "count: valgrind missing (needs root to install with apt-get)" >&2
-    exit 1
-  fi
-fi
+Scripts/bootstrap.sh valgrind
+command -v valgrind >/dev/null 2>&1 || { echo "count: valgrind is needed" >&2; exit 1; }
 scratch="${COUNT_SCRATCH:-.build}"
 swift build -c release --product CountProbe --scratch-path "$scratch"
 probe="$(swift build -c release --scratch-path "$scratch" --show-bin-path)/CountProbe"

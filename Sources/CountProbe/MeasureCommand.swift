@@ -81,7 +81,7 @@ struct MeasureCommand: ParsableCommand {
 
   static func write<Value: Encodable>(_ value: Value, to path: String) throws {
     let encoder = JSONEncoder()
-    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
     try encoder.encode(value).write(to: URL(fileURLWithPath: path))
   }
 }

@@ -58,12 +58,20 @@ public struct CountedReport: Codable, Sendable, Equatable {
     for row in rows {
       let cost = row.cost
       text.row(
-        columns, row.work.description, fixed(cost.instructions),
-        overFloor(row).map { fixed($0) } ?? "",
-        fixed(cost.branches), fixed(cost.mispredicts), fixed(cost.dataAccesses),
-        fixed(cost.level1DataMisses), fixed(cost.lastLevelMisses))
+        columns, row.work.description, Self.figure(cost.instructions),
+        overFloor(row).map(Self.figure) ?? "", Self.figure(cost.branches),
+        Self.figure(cost.mispredicts), Self.figure(cost.dataAccesses),
+        Self.figure(cost.level1DataMisses), Self.figure(cost.lastLevelMisses))
     }
     return text.text
+  }
+
+  /// A count per operation with two decimals. The simulated branch predictor (and caches)
+  /// start the loop in whatever state the set-up left, which can differ between runs by a
+  /// mispredict or two over the whole run: 0.0001 per operation, below the last digit, but
+  /// a figure of about 0 would print as "0.00" or "-0.00". It prints as "0.00".
+  static func figure(_ value: Double) -> String {
+    fixed((value * 100).rounded() / 100 + 0)
   }
 
   /// A dispatch row's instructions over the floor's at its table size, when both were counted.
