@@ -15,9 +15,10 @@ import Glibc
 /// loop (`--toggle-collect`): counting the whole program as cachegrind does, the set-up's
 /// thread hand-offs (a futex wait, a contended lock) and libc's parsing of
 /// `/proc/self/maps` differ by a few hundred instructions from run to run, which showed in
-/// the second decimal of a figure per operation. The loop alone is exact: every figure is
-/// the same on every run of the same binary (the simulated predictor's state at the loop's
-/// start may differ by a few mispredicts over the whole run, 0.0001 per operation).
+/// the second decimal of a figure per operation. The loop alone, started with the simulated
+/// caches evicted (``evictSimulatedCaches()``), is exact: instructions, branches, data
+/// accesses and misses are the same on every run of the same binary. Mispredicts are not
+/// (see ``CountedReport/text``).
 /// valgrind 3.19 cannot read the debug information of Swift 6.3 release binaries: give it a
 /// copy stripped of it (`strip --strip-debug`, which keeps the symbols the toggle needs).
 public struct Callgrind: Sendable {

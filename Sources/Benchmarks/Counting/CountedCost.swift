@@ -7,7 +7,8 @@ public struct CountedCost: Codable, Sendable, Equatable {
   public var instructions: Double
   /// Conditional and indirect branches per operation.
   public var branches: Double
-  /// Mispredicted branches per operation (valgrind's simulated predictor).
+  /// Mispredicted branches per operation (valgrind's simulated predictor): not reproducible
+  /// from run to run (see ``CountedReport/text``), so never printed nor gated.
   public var mispredicts: Double
   /// Data accesses per operation.
   public var dataAccesses: Double

@@ -40,36 +40,34 @@ public struct CountedReport: Codable, Sendable, Equatable {
   }
 
   /// The table: one row per workload, with a dispatch's instructions over the floor's at
-  /// the same table size.
+  /// the same table size. Mispredicts are in the JSON only: the simulated predictor begins
+  /// the loop in whatever state the set-up left, and a branch whose outcomes alternate can
+  /// lock into mispredicting every time or never, a whole mispredict per operation apart
+  /// from one run to the next.
   public var text: String {
     var text = ReportText(
       heading:
         "COUNTED COST PER OPERATION (valgrind callgrind, in the probe's loop: the difference "
         + "between a run of 2N operations and one of N, divided by N;",
-      "simulated caches \(cacheGeometry.joined(separator: " ")), simulated branch predictor; "
+      "simulated caches \(cacheGeometry.joined(separator: " ")), evicted before the loop; "
         + "exact, the same on every run)")
     let columns: [TextColumn] = [
       .left(16), .right(10), .right(11), .right(10), .right(10), .right(10), .right(10),
-      .right(10),
     ]
-    text.row(
-      columns, "work", "instr", "over floor", "branches", "mispred", "D refs", "D1 miss",
-      "LL miss")
+    text.row(columns, "work", "instr", "over floor", "branches", "D refs", "D1 miss", "LL miss")
     for row in rows {
       let cost = row.cost
       text.row(
         columns, row.work.description, Self.figure(cost.instructions),
         overFloor(row).map(Self.figure) ?? "", Self.figure(cost.branches),
-        Self.figure(cost.mispredicts), Self.figure(cost.dataAccesses),
-        Self.figure(cost.level1DataMisses), Self.figure(cost.lastLevelMisses))
+        Self.figure(cost.dataAccesses), Self.figure(cost.level1DataMisses),
+        Self.figure(cost.lastLevelMisses))
     }
     return text.text
   }
 
-  /// A count per operation with two decimals. The simulated branch predictor (and caches)
-  /// start the loop in whatever state the set-up left, which can differ between runs by a
-  /// mispredict or two over the whole run: 0.0001 per operation, below the last digit, but
-  /// a figure of about 0 would print as "0.00" or "-0.00". It prints as "0.00".
+  /// A count per operation with two decimals; a difference of about 0 prints as "0.00",
+  /// never "-0.00".
   static func figure(_ value: Double) -> String {
     fixed((value * 100).rounded() / 100 + 0)
   }

@@ -68,6 +68,7 @@ extension CountedWork {
     for index in addresses.indices {
       addresses[index] = base + UInt64(Int.random(in: 0..<registrations, using: &random)) * 8
     }
+    evictSimulatedCaches()
     return countedWrites(bus, addresses: addresses, size: 4, operations: operations)
   }
 
@@ -86,6 +87,7 @@ extension CountedWork {
     let addresses = UnsafeMutableBufferPointer<UInt64>.allocate(capacity: 1)
     defer { addresses.deallocate() }
     addresses[0] = address
+    evictSimulatedCaches()
     let unclaimed = countedWrites(bus, addresses: addresses, size: 8, operations: operations)
     precondition(ring?.statistics.lost == 0, "a counted ring write was lost")
     return unclaimed
@@ -102,6 +104,7 @@ private struct CountedDispatches {
     target.barrier()
     target.prepareThread()
     let addresses = AddressTable(threads: 1, entries: entries, perThread: 1 << 14)
+    evictSimulatedCaches()
     let unclaimed =
       injectedSteps > 0
       ? countedDispatches(
@@ -180,6 +183,7 @@ private struct CountedExits: FlavorGenericWork {
       mmioBus: IOBus(flavor: flavor))
     Flavor.barrier()
     handler.beginDispatching()
+    evictSimulatedCaches()
     countedExits(handler, operations: operations)
     handler.endDispatching()
     withExtendedLifetime(others) {}
