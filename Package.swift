@@ -114,6 +114,13 @@ let package = Package(
     ),
     // Not a product: the dispatch path in a binary of its own, for Scripts/check-hot-path.sh.
     .executableTarget(name: "HotPathProbe", dependencies: ["ConcurrentBus"]),
+    // Not a product: the counting probe of Scripts/count.sh, a workload per run for valgrind
+    // and the driver that runs it, differences the counts and judges the counted gates.
+    .executableTarget(
+      name: "CountProbe",
+      dependencies: [
+        "Benchmarks", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ]),
     // Not a product: README.md's "Using the bus" example, verbatim (Scripts/check-readme-example.sh).
     .executableTarget(
       name: "ReadmeExample", dependencies: ["ConcurrentBus"], path: "Examples/ReadmeExample"),

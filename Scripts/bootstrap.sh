@@ -1,5 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the package needs from Debian, if it is missing. Safe to run again.
+# Usage: Scripts/bootstrap.sh [TOOL ...]: also installs each TOOL (a Debian package of that
+# name: strace, valgrind) when it is not on PATH and root can; otherwise says so and goes on
+# (the caller decides whether it can do without).
 set -euo pipefail
 
 missing=()
@@ -24,3 +27,14 @@ if ! command -v swift >/dev/null 2>&1; then
   echo "bootstrap: no swift on PATH; this package needs Swift 6.1 or later." >&2
   exit 1
 fi
+
+for tool in "$@"; do
+  command -v "$tool" >/dev/null 2>&1 && continue
+  if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "bootstrap: installing $tool" >&2
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$tool" >/dev/null \
+      || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$tool" >/dev/null; }
+  else
+    echo "bootstrap: $tool missing (needs root to install with apt-get)" >&2
+  fi
+done

@@ -46,10 +46,21 @@ def summary(report):
     for section in report.get("figures", []):
         for table in section["tables"]:
             lines += markdown(table)
-    lines += ["### Targets", "", "| target | result | figure |", "|---|---|---|"]
+    lines += ["### Targets", "",
+              "A target measured per paired round shows the median over rounds and its 95% "
+              "bootstrap interval: MET when the whole interval keeps the bound, MISSED when none "
+              "of it does, UNRESOLVED when it straddles the limit.", "",
+              "| target | result | figure | 95% interval |", "|---|---|---|---|"]
     for target in report["targets"]:
-        result = "MET" if target["met"] else "**MISSED**"
-        lines.append(f"| {target['name']} | {result} | {target['figure']} |")
+        # Reports older than the intervals have `met` only.
+        outcome = target.get("outcome", "met" if target["met"] else "missed")
+        result = "MET" if outcome == "met" else f"**{outcome.upper()}**"
+        interval = target.get("interval")
+        if interval:
+            span = f"{interval['lower']:.3g} - {interval['upper']:.3g}"
+        else:
+            span = "counted, exact" if target.get("basis") == "counted" else "-"
+        lines.append(f"| {target['name']} | {result} | {target['figure']} | {span} |")
     lines.append("")
     return "\n".join(lines)
 

@@ -7,15 +7,18 @@
 /// apart lets a lookup find the covering range directly even when many value-matched
 /// entries (a virtio device's queue notifiers) sit inside it.
 ///
-/// Behind the entries, in the same allocation, `keys` repeats each entry's last address (for
-/// a value-matched entry its address; for a range its last byte): the binary search
-/// (``firstIndex(notBelow:from:count:key:)``, the bus's only one) reads only those 8-byte
-/// keys, seven times denser than whole entries, so a large table's search touches far fewer
-/// cache lines.
+/// Behind the entries, in the same allocation, two search trees (``EytzingerKeys``) hold
+/// each entry's last address (for a value-matched entry its address; for a range its last
+/// byte), one tree for each kind: a lookup reads only those 8-byte keys, seven times denser
+/// than whole entries, in an order whose top levels every lookup shares, and reads one
+/// entry at the end.
 @usableFromInline
 struct DeviceTable: ~Copyable {
   @usableFromInline let entries: UnsafeMutablePointer<TableEntry>
-  @usableFromInline let keys: UnsafeMutablePointer<UInt64>
+  /// The value-matched entries' addresses.
+  @usableFromInline let matchedKeys: EytzingerKeys
+  /// The ranges' last bytes.
+  @usableFromInline let rangeKeys: EytzingerKeys
   @usableFromInline let matchedCount: Int
   @usableFromInline let count: Int
   /// The bytes of the snapshot's allocation, for ``IOBus/reclamationBacklog``.
@@ -26,23 +29,36 @@ struct DeviceTable: ~Copyable {
     matchedCount = matched.count
     count = matched.count + ranges.count
     let capacity = max(count, 1)
-    let entryBytes = capacity * MemoryLayout<TableEntry>.stride
-    allocatedBytes = entryBytes + capacity * MemoryLayout<UInt64>.stride
+    let line = 64
+    // Each part starts on a cache line, so that a tree's node 8i begins one.
+    func lines(_ bytes: Int) -> Int { (bytes + line - 1) / line * line }
+    let entryBytes = lines(capacity * MemoryLayout<TableEntry>.stride)
+    let matchedBytes = lines(EytzingerKeys.slots(forCount: matched.count) * 8)
+    let rangeBytes = EytzingerKeys.slots(forCount: ranges.count) * 8
+    allocatedBytes = entryBytes + matchedBytes + rangeBytes
     let raw = UnsafeMutableRawPointer.allocate(
       byteCount: allocatedBytes,
-      alignment: max(MemoryLayout<TableEntry>.alignment, 64))
-    entries = raw.bindMemory(to: TableEntry.self, capacity: capacity)
-    keys = (raw + entryBytes).bindMemory(to: UInt64.self, capacity: capacity)
+      alignment: max(MemoryLayout<TableEntry>.alignment, line))
+    let entries = raw.bindMemory(to: TableEntry.self, capacity: capacity)
     matched.withUnsafeBufferPointer { entries.initialize(from: $0.baseAddress!, count: $0.count) }
     ranges.withUnsafeBufferPointer {
-      (entries + matchedCount).initialize(from: $0.baseAddress!, count: $0.count)
+      (entries + matched.count).initialize(from: $0.baseAddress!, count: $0.count)
     }
-    for index in 0..<count { (keys + index).initialize(to: entries[index].last) }
+    self.entries = entries
+    matchedKeys = EytzingerKeys(
+      nodes: (raw + entryBytes).bindMemory(to: UInt64.self, capacity: matchedBytes / 8),
+      count: matched.count
+    ) { matched[$0].last }
+    rangeKeys = EytzingerKeys(
+      nodes: (raw + entryBytes + matchedBytes).bindMemory(
+        to: UInt64.self, capacity: rangeBytes / 8),
+      count: ranges.count
+    ) { ranges[$0].last }
   }
 
   deinit {
     entries.deinitialize(count: count)
-    keys.deinitialize(count: count)
+    // The trees' keys are plain integers: nothing to deinitialize.
     UnsafeMutableRawPointer(entries).deallocate()
   }
 
@@ -92,7 +108,7 @@ struct DeviceTable: ~Copyable {
   /// The index of the first value-matched entry whose address is >= `address`.
   @inlinable @inline(__always)
   func firstMatched(atOrAfter address: UInt64) -> Int {
-    firstIndex(notBelow: address, from: 0, count: matchedCount) { keys[$0] }
+    matchedKeys.firstIndex(notBelow: address)
   }
 
   /// The index of the range entry that contains the whole access, if any.
@@ -101,8 +117,7 @@ struct DeviceTable: ~Copyable {
     // Ranges never overlap, so their last bytes ascend as their bases do: the first range
     // whose last byte is at or past the access's last byte is the only one that can contain
     // the access, and it does when it starts at or before the access.
-    let ranges = count &- matchedCount
-    let index = firstIndex(notBelow: access.last, from: matchedCount, count: ranges) { keys[$0] }
+    let index = matchedCount &+ rangeKeys.firstIndex(notBelow: access.last)
     guard index < count, entries[index].first <= access.address else { return nil }
     return index
   }

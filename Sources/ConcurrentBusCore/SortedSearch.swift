@@ -1,12 +1,12 @@
 import CHostSupport
 
-/// The bus's one binary search: among `count` ascending keys at indices `start...`, the index
+/// The writers' binary search: among `count` ascending keys at indices `start...`, the index
 /// of the first key that is not below `bound` (`start + count` when there is none).
 ///
-/// Every lookup on the bus is this search with this one comparator (`key < bound`): readers
-/// run it on a snapshot's dense key array, writers on their sorted entries. Ranges are
-/// searched by their *last* byte, which is what lets one comparator serve both kinds (see
-/// ``DeviceTable``).
+/// Writers run it on their sorted entries; readers run the same search, with the same
+/// comparator (`key < bound`), on a snapshot's trees (``EytzingerKeys``), laid out for
+/// lookups. Ranges are searched by their *last* byte, which is what lets one comparator
+/// serve both kinds (see ``DeviceTable``).
 ///
 /// Branch-free on the comparison: each step adds through a mask instead of branching, because
 /// guest addresses are as good as random to the branch predictor and a mispredicted step

@@ -6,7 +6,7 @@ import Testing
 /// One short run of every section, shared by the report's tests.
 private let shortRun: Result<BenchReport, any Error> = Result {
   try BenchRun(settings: .tiny()).measure([
-    ReadSideSection(), FlavorChurnSection(), OversubscriptionSection(),
+    ReadSideSection(), ReadTargetsSection(), FlavorChurnSection(), OversubscriptionSection(),
     ReclamationSection(count: 2), MembarrierSection(probe: unavailableProbe, seconds: 0.01),
     WriteSideSection(count: 4, preexisting: 2), EventFDSection(registrations: 2, operations: 256),
     RingSection(preexisting: 2, operations: 4096, bursts: 2),
@@ -27,6 +27,11 @@ extension BenchmarkTests {
       // paces), membarrier 1, write 1 + KVM's, rings 2.
       #expect(names.count == 7 + 2 + 1 + 4 + 1 + (kvm ? 2 : 1) + 2)
       #expect(report.text.contains("TARGETS"))
+      // Every target but the membarrier count is judged on rounds, with an interval.
+      #expect(
+        report.targets.filter { $0.interval == nil }.map(\.name) == [
+          "no membarrier system call during a qsbr churn run"
+        ])
     }
 
     @Test("the JSON report round-trips, and renders the same text decoded")

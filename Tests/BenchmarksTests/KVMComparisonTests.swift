@@ -23,6 +23,9 @@ extension BenchmarkTests {
         system: system, flavor: MembRCU.self, iterations: 300, repeats: 2)
       #expect(coalesced.violations.isEmpty, "\(coalesced.violations)")
       #expect(coalesced.rates.map(\.space) == ["pio", "mmio"])
+      let targets = exits.targets + coalesced.targets
+      #expect(targets.count == 4, "b/a, c/raw, and coalesced ports and MMIO")
+      #expect(targets.allSatisfy { $0.interval != nil }, "judged per repeat")
     }
   }
 }

@@ -5,20 +5,28 @@ struct BusTarget<Flavor: RCUFlavor>: ReadTarget {
   let bus: IOBus<Flavor>
   let device = NullDevice()
 
-  /// `bus`, given `entries` ranges of the standard layout in one batch.
-  init(bus: IOBus<Flavor>, entries: Int) throws {
+  /// `bus`, given `entries` ranges of the standard layout and what `more` registers, in one
+  /// batch.
+  init(
+    bus: IOBus<Flavor>, entries: Int,
+    more: (inout IOBusTransaction) throws(IOBusError) -> Void = { _ throws(IOBusError) in }
+  ) throws {
     self.bus = bus
     try bus.update { (tx: inout IOBusTransaction) throws(IOBusError) in
       for index in 0..<entries {
         _ = try tx.register(
           device, base: BenchLayout.base(ofEntry: index), length: BenchLayout.length)
       }
+      try more(&tx)
     }
   }
 
-  /// A fresh bus on `Flavor` with `entries` ranges.
-  init(entries: Int) throws {
-    try self.init(bus: IOBus(flavor: Flavor.self), entries: entries)
+  /// A fresh bus on `Flavor` with `entries` ranges and what `more` registers.
+  init(
+    entries: Int,
+    more: (inout IOBusTransaction) throws(IOBusError) -> Void = { _ throws(IOBusError) in }
+  ) throws {
+    try self.init(bus: IOBus(flavor: Flavor.self), entries: entries, more: more)
   }
 
   @inline(__always)
@@ -27,6 +35,8 @@ struct BusTarget<Flavor: RCUFlavor>: ReadTarget {
   }
 
   func prepareThread() { Flavor.registerCurrentThread() }
+
+  func barrier() { Flavor.barrier() }
 
   func prepareWriter() {
     Flavor.registerCurrentThread()

@@ -10,6 +10,8 @@ protocol ReadTarget: Sendable {
   /// Prepares the writer thread: it never reads, so under QSBR it stays offline (an online
   /// thread asleep between updates would hold back every grace period).
   func prepareWriter()
+  /// Waits until every work the design deferred (a retired table's reclamation) has run.
+  func barrier()
   /// Called by a busy reader every ``dispatchesPerCheck`` dispatches, between two of them,
   /// where it holds nothing it read: QSBR's quiescent state; nothing for the other designs.
   func quiescentState()

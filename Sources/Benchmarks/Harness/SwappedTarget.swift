@@ -21,6 +21,8 @@ struct SwappedTarget: ReadTarget {
 
   func prepareWriter() { MembRCU.registerCurrentThread() }
 
+  func barrier() { MembRCU.barrier() }
+
   func quiescentState() {}
   func enterGuest() {}
   func leaveGuest() {}

@@ -68,6 +68,39 @@ public struct ExitPathComparison: Sendable, Hashable, Codable {
 
   private enum Path: CaseIterable { case bare, bus, kernel, raw }
 
+  /// The other eventfd registrations at the port by default (`stress kvm --compare`'s
+  /// `--devices`).
+  public static let otherDevices = 16
+
+  /// The port bus of path (b): the written value is the last value-matched entry at the
+  /// port, behind an eventfd registration for another value per eventfd of `others`, so the
+  /// lookup does real work; `counter` claims the written value.
+  static func busPath<Flavor: RCUFlavor>(
+    _ flavor: Flavor.Type, others: [EventFD], counter: CountingDevice
+  ) throws -> IOBus<Flavor> {
+    try bus(flavor, others: others) { (tx: inout IOBusTransaction) throws(IOBusError) in
+      _ = try tx.register(counter, address: UInt64(port), size: 4, match: .value(value))
+    }
+  }
+
+  /// A bus with each of `others` registered at the port for its own value (1, 2, ...), none
+  /// of them the written one, and what `more` registers, in one batch (one publish, one
+  /// retired table).
+  private static func bus<Flavor: RCUFlavor>(
+    _ flavor: Flavor.Type, others: [EventFD],
+    more: (inout IOBusTransaction) throws(IOBusError) -> Void = { _ throws(IOBusError) in }
+  ) throws -> IOBus<Flavor> {
+    let bus = IOBus(flavor: flavor)
+    try bus.update { (tx: inout IOBusTransaction) throws(IOBusError) in
+      for (index, eventFD) in others.enumerated() {
+        _ = try tx.registerEventFD(
+          eventFD, address: UInt64(port), size: 4, match: .value(UInt64(index + 1)))
+      }
+      try more(&tx)
+    }
+    return bus
+  }
+
   private static func measure<Flavor: RCUFlavor>(
     system: KVMSystem, flavor: Flavor.Type, iterations: Int, repeats: Int, devices: Int
   ) throws -> ExitPathComparison {
@@ -79,26 +112,14 @@ public struct ExitPathComparison: Sendable, Hashable, Codable {
     let guest = try GuestRun(system: system, programs: [program])
     let key = UInt64(port)
 
-    // (b): the written value is the last value-matched entry at the port, behind
-    // `devices` eventfd registrations for other values, so the lookup does real work.
-    let busPath = IOBus(flavor: Flavor.self)
-    var others: [EventFD] = []
-    for index in 0..<devices {
-      let eventFD = try EventFD()
-      others.append(eventFD)
-      _ = try busPath.registerEventFD(
-        eventFD, address: key, size: 4, match: .value(UInt64(index + 1)))
-    }
+    let others = try (0..<devices).map { _ in try EventFD() }
     let counter = CountingDevice()
-    _ = try busPath.register(counter, address: key, size: 4, match: .value(value))
-    let busHandler = BusExitHandler(portBus: busPath, mmioBus: IOBus(flavor: Flavor.self))
+    let busHandler = BusExitHandler(
+      portBus: try busPath(flavor, others: others, counter: counter),
+      mmioBus: IOBus(flavor: Flavor.self))
 
     // (c): the same other registrations, plus the written value mirrored into the kernel.
-    let kernelBus = IOBus(flavor: Flavor.self)
-    for (index, eventFD) in others.enumerated() {
-      _ = try kernelBus.registerEventFD(
-        eventFD, address: key, size: 4, match: .value(UInt64(index + 1)))
-    }
+    let kernelBus = try bus(Flavor.self, others: others)
     let kernelHandler = BusExitHandler(portBus: kernelBus, mmioBus: IOBus(flavor: Flavor.self))
     let mirror = KernelIOEventFDMirror(
       vm: guest.vm, portBus: kernelBus, mmioBus: IOBus(flavor: Flavor.self))

@@ -42,7 +42,7 @@ public struct MembarrierProbe: Sendable {
   /// Runs the child of `flavor` under strace: the membarrier calls it made between the
   /// markers, and the updates it reports.
   func trace(flavor: BenchFlavor, seconds: Double) throws -> (calls: Int, updates: Int) {
-    guard let strace = Self.findExecutable("strace") else {
+    guard let strace = executableOnPath("strace") else {
       throw ProbeFailure("strace not found (Scripts/bench.sh installs it)")
     }
     let output = FileManager.default.temporaryDirectory
@@ -117,12 +117,6 @@ public struct MembarrierProbe: Sendable {
     guard length > 0 else { throw ProbeFailure("cannot read /proc/self/exe") }
     return String(decoding: buffer[..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self)
   }
-
-  /// The first executable called `name` on `PATH`.
-  private static func findExecutable(_ name: String) -> String? {
-    let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
-    return path.split(separator: ":").map { "\($0)/\(name)" }.first { access($0, X_OK) == 0 }
-  }
 }
 
 /// The child's churn run on one flavor, between the markers.
@@ -142,10 +136,4 @@ private struct ProbeRun: FlavorGenericWork {
     precondition(run.unclaimed == 0, "a probe dispatch went unclaimed")
     return Int((run.updatesPerSecond * seconds).rounded())
   }
-}
-
-/// Why the probe could not count.
-struct ProbeFailure: Error, CustomStringConvertible {
-  let description: String
-  init(_ description: String) { self.description = description }
 }

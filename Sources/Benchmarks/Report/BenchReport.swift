@@ -34,7 +34,7 @@ public struct BenchReport: Sendable {
   public var text: String {
     var text = ReportText(heading: "TARGETS")
     for target in targets {
-      text.line("  [\(target.outcome.label)] \(target.name): \(target.figure)")
+      text.line("  [\(target.outcome.label)] \(target.name): \(target.figureWithInterval)")
     }
     text.line()
     text.line(

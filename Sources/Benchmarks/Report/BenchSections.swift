@@ -3,6 +3,7 @@ public enum BenchSections {
   /// Every section, in the order they are measured and reported.
   public static let all: [any BenchSection] = [
     ReadSideSection(),
+    ReadTargetsSection(),
     FlavorChurnSection(),
     OversubscriptionSection(),
     ReclamationSection(),

@@ -15,6 +15,9 @@ public struct MachineInfo: Codable, Sendable, Equatable {
   public var secondsPerRun: Double
   /// Rounds per configuration.
   public var rounds: Int
+  /// The most rounds a section's targets could take; nil in reports older than the
+  /// intervals.
+  public var maximumRounds: Int?
   /// The flavors of the per-flavor sections.
   public var flavors: [BenchFlavor]
   /// The 1-minute load average when the run began and when it ended: other work on the
@@ -35,6 +38,7 @@ public struct MachineInfo: Codable, Sendable, Equatable {
     quick = settings.quick
     secondsPerRun = settings.seconds
     rounds = settings.rounds
+    maximumRounds = settings.maximumRounds
     flavors = settings.flavors
     loadAverageAtStart = Self.loadAverage()
   }

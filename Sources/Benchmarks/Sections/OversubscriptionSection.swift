@@ -31,29 +31,49 @@ public struct OversubscriptionSection: BenchSection {
   /// `writers under oversubscription`.
   public var title: String { "writers under oversubscription" }
 
-  /// Measures every flavor and behaviour, each run 2.5 x the read side's length. Flavors and
-  /// behaviours alternate within each round.
+  /// Measures every flavor and behaviour, each run 2.5 x the read side's length, in paired
+  /// rounds: a round runs every configuration once, in rotated order. While the target is
+  /// unsettled, more rounds run the vCPU-like configurations, the ones it judges.
   public func measure(_ settings: BenchSettings) throws -> [Cell] {
     let readers = 2 * settings.cores
     let configurations = ReaderBehaviour.allCases.flatMap { behaviour in
-      settings.flavors.map { (flavor: $0, behaviour: behaviour) }
+      settings.flavors.map { Configuration(flavor: $0, behaviour: behaviour) }
     }
-    let runs = try interleavedRounds(configurations, rounds: settings.rounds) {
-      configuration, _ in
-      let run = try configuration.flavor.run(
-        OversubscribedRun(
-          readers: readers, behaviour: configuration.behaviour, seconds: settings.seconds * 2.5))
-      precondition(run.unclaimed == 0, "an oversubscribed dispatch went unclaimed")
-      configuration.flavor.barrier()
-      return run
+    var runs: [Configuration: [ReadRun]] = [:]
+    func cells() -> [Cell] {
+      configurations.compactMap { configuration in
+        runs[configuration].map { samples in
+          Cell(
+            flavor: configuration.flavor, behaviour: configuration.behaviour, readers: readers,
+            cores: settings.cores, updatesPerSecond: Spread(samples.map(\.updatesPerSecond)),
+            unregister: SampleSummary(nanos: samples.flatMap(\.unregisterNanos)),
+            readerThroughput: Spread(samples.map(\.throughput)))
+        }
+      }
     }
-    return zip(configurations, runs).map { configuration, samples in
-      Cell(
-        flavor: configuration.flavor, behaviour: configuration.behaviour, readers: readers,
-        cores: settings.cores, updatesPerSecond: Spread(samples.map(\.updatesPerSecond)),
-        unregister: SampleSummary(nanos: samples.flatMap(\.unregisterNanos)),
-        readerThroughput: Spread(samples.map(\.throughput)))
+    _ = try resolvingRounds(settings, title: title) { round in
+      let measured =
+        round < settings.rounds
+        ? configurations : configurations.filter { $0.behaviour == .vcpuLike }
+      for offset in measured.indices {
+        let configuration = measured[(round + offset) % measured.count]
+        let run = try configuration.flavor.run(
+          OversubscribedRun(
+            readers: readers, behaviour: configuration.behaviour, seconds: settings.seconds * 2.5))
+        precondition(run.unclaimed == 0, "an oversubscribed dispatch went unclaimed")
+        configuration.flavor.barrier()
+        runs[configuration, default: []].append(run)
+      }
+    } resolved: { _ in
+      judge(cells(), settings: settings).allSatisfy(\.isSettled)
     }
+    return cells()
+  }
+
+  /// A flavor with a reader behaviour.
+  private struct Configuration: Hashable {
+    let flavor: BenchFlavor
+    let behaviour: ReaderBehaviour
   }
 
   /// A table of every cell, in measurement order.
@@ -88,13 +108,18 @@ public struct OversubscriptionSection: BenchSection {
       cells.map { "\($0.flavor.rawValue) \(Int($0.updatesPerSecond.median))" }
         .joined(separator: ", ")
     }
-    let slowest = vcpu.map(\.updatesPerSecond.median).min()!
+    // Each round's slowest flavor: the rounds every vCPU-like cell has.
+    let rounds = vcpu.map(\.updatesPerSecond.samples.count).min()!
+    let slowest = (0..<rounds).map { round in
+      vcpu.map { $0.updatesPerSecond.samples[round] }.min()!
+    }
     return [
       Target(
         "\(first.readers) vCPU-like readers on \(first.cores) cores: writer >= 900 of 1000 "
-          + "updates/s on every flavor", .atLeast(900)
+          + "updates/s on every flavor (the slowest flavor, per round)", .atLeast(900),
+        margin: 50
       ).judge(
-        slowest,
+        rounds: slowest,
         figure: "\(rates(vcpu)) /s (tight-loop readers: "
           + "\(rates(cells.filter { $0.behaviour == .tightLoop })) /s)")
     ]

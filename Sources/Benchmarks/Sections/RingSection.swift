@@ -110,21 +110,27 @@ public struct RingSection: BenchSection {
     return text.text
   }
 
-  /// A ring write costs at most a fifth of an ioeventfd signal; a burst costs one wakeup.
+  /// A ring write costs at most a fifth of an ioeventfd signal (per round: the paths
+  /// alternate within each); a burst costs one wakeup (the median over bursts).
   public func judge(_ ring: Result, settings: BenchSettings) -> [TargetVerdict] {
-    let ratio = ring.ringWriteNanos.median / ring.ioeventfdNanos.median
+    let ratios = zip(ring.ringWriteNanos.samples, ring.ioeventfdNanos.samples).map { $0 / $1 }
+    let ratio = Spread(ratios).median
     let wakeups = ring.consumerWakeupsPerBurst.median
     return [
-      Target("a ring write costs <= 1/5 of an ioeventfd signal on the vCPU thread", .atMost(0.2))
-        .judge(
-          ratio,
-          figure: String(
-            format: "%.3fx (%.1f vs %.1f ns)", ratio, ring.ringWriteNanos.median,
-            ring.ioeventfdNanos.median)),
       Target(
-        "a burst of \(ring.burstLength) writes costs one consumer wakeup (median)", .exactly(1)
+        "a ring write costs <= 1/5 of an ioeventfd signal on the vCPU thread", .atMost(0.2),
+        margin: 0.05
+      )
+      .judge(
+        rounds: ratios,
+        figure: String(
+          format: "%.3fx (%.1f vs %.1f ns)", ratio, ring.ringWriteNanos.median,
+          ring.ioeventfdNanos.median)),
+      Target(
+        "a burst of \(ring.burstLength) writes costs one consumer wakeup (median)", .exactly(1),
+        margin: 0.5
       ).judge(
-        wakeups,
+        rounds: ring.consumerWakeupsPerBurst.samples,
         figure: String(
           format: "%.0f wakeup(s) per burst (median), %.1f per 1000 writes", wakeups,
           ring.consumerWakeupsPer1000Writes)),

@@ -11,6 +11,9 @@ public struct WriteSideResults: Codable, Sendable, Equatable {
   public var registrations: [WriteSideSection.Registrations: Spread] = [:]
   /// Why KVM's operations were not measured, if they were not.
   public var kvmUnavailableReason: String?
+  /// registerEventFD's latency over KVM_IOEVENTFD assign's, one sample per chunk of 50
+  /// (the median of each's i-th registrations); nil when KVM was not measured.
+  public var registerOverAssign: Spread?
 
   /// Nothing measured yet: `operations` of each kind on a bus holding `preexisting`.
   public init(preexisting: Int, operations: Int) {
@@ -32,6 +35,8 @@ public struct WriteSideResults: Codable, Sendable, Equatable {
     }
     kvmUnavailableReason = try container.decodeIfPresent(
       String.self, forKey: JSONKey("kvmUnavailableReason"))
+    registerOverAssign = try container.decodeIfPresent(
+      Spread.self, forKey: JSONKey("registerOverAssign"))
   }
 
   /// Encodes every figure under its own key.
@@ -46,5 +51,6 @@ public struct WriteSideResults: Codable, Sendable, Equatable {
       try container.encode(spread, forKey: JSONKey(way.rawValue))
     }
     try container.encodeIfPresent(kvmUnavailableReason, forKey: JSONKey("kvmUnavailableReason"))
+    try container.encodeIfPresent(registerOverAssign, forKey: JSONKey("registerOverAssign"))
   }
 }

@@ -27,6 +27,15 @@ struct BenchCommand: ParsableCommand {
   var rounds: Int?
 
   @Option(
+    help: """
+      Most rounds a section's targets may take while a target's interval straddles its limit       (default 40; with --quick, --rounds).
+      """)
+  var maxRounds: Int?
+
+  @Option(help: "Seconds a section's target rounds may take in all (default 60).")
+  var resolveSeconds: Double?
+
+  @Option(
     name: .customLong("size"),
     help: "Only these table sizes (repeatable; default 16, 64, 1024, 10000).")
   var sizes: [Int] = []
@@ -68,6 +77,10 @@ struct BenchCommand: ParsableCommand {
       for size in sizes { try RunLimits.check("--size", size, in: 1...100_000) }
       for threads in threadCounts { try RunLimits.checkThreads("--threads", threads) }
       if let rounds { try RunLimits.check("--rounds", rounds, in: 1...100) }
+      if let maxRounds { try RunLimits.check("--max-rounds", maxRounds, in: 1...1000) }
+      if let resolveSeconds, !(resolveSeconds >= 0 && resolveSeconds <= 3600) {
+        throw OptionError("--resolve-seconds must be 0...3600, not \(resolveSeconds)")
+      }
       if let seconds, !(seconds > 0 && seconds <= 60) {
         throw OptionError(
           "--seconds must be a positive number of seconds, at most 60, not \(seconds)")
@@ -96,7 +109,8 @@ struct BenchCommand: ParsableCommand {
     }
     let run = BenchRun(
       settings: BenchSettings(
-        quick: quick, seconds: seconds, rounds: rounds, sizes: sizes, designs: designs,
+        quick: quick, seconds: seconds, rounds: rounds, maximumRounds: maxRounds,
+        resolveSeconds: resolveSeconds, sizes: sizes, designs: designs,
         threadCounts: threadCounts, flavors: flavors,
         progress: { FileHandle.standardError.write(Data("  \($0)\n".utf8)) }))
     print(run.headline)

@@ -66,6 +66,10 @@ struct KVMComparison: Encodable {
             z/x = \(ratio(row.ioeventfdOverExit))
         """)
     }
+    lines.append("targets (per repeat: median, 95% bootstrap interval):")
+    for target in comparison.targets + coalesced.targets {
+      lines.append("  [\(target.outcome.label)] \(target.name): \(target.figureWithInterval)")
+    }
     return lines.joined(separator: "\n")
   }
 
