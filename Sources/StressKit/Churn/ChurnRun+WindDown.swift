@@ -19,6 +19,7 @@ extension ChurnRun {
     -> WindDown
   {
     let deadline = budget.windDownDeadline
+    PhaseTrace.note("wind-down, until \(Double(deadline - budget.started) / 1e9) s", budget: budget)
     let vcpusLeft = vcpus.join(until: deadline)
     let dispatchEnded = monotonicNanoseconds()
     let hotplugsLeft = hotplugs.join(until: deadline)
@@ -34,8 +35,11 @@ extension ChurnRun {
         "\(hotplugsLeft + ringHotplugsLeft) hotplug thread(s) were still inside an update (a "
           + "grace period) when the time ran out")
     }
+    PhaseTrace.note("threads joined", budget: budget)
     let consumersStopped = ledger.stopConsumers(until: deadline)
+    PhaseTrace.note("consumers stopped", budget: budget)
     let barrierReturned = finishes(by: deadline) { Flavor.barrier() }
+    PhaseTrace.note("final barrier", budget: budget)
     if !barrierReturned {
       shortfalls.record(.time, "the final barrier() had not returned when the time ran out")
     }
@@ -49,9 +53,11 @@ extension ChurnRun {
         "the eventfd counts were not reconciled: "
           + (consumersStopped ? "threads were still busy" : "a consumer was still draining"))
     }
+    PhaseTrace.note("counts reconciled", budget: budget)
     rings?.finish(
       until: deadline, hotplugEnded: vcpusLeft == 0 && ringHotplugsLeft == 0,
       barrierReturned: barrierReturned)
+    PhaseTrace.note("rings finished", budget: budget)
     guard settled && ringHotplugsLeft == 0 else {
       return WindDown(dispatchEnded: dispatchEnded, held: 0)
     }

@@ -47,7 +47,10 @@ public final class ChurnRun<Flavor: RCUFlavor>: Sendable {
   ///   included), ``SetupFailure`` when the host refuses something (descriptors, epoll).
   public init(_ configuration: ChurnConfiguration) throws {
     budget = RunBudget(
-      duration: configuration.duration, extension: configuration.minimumWorkWithin)
+      duration: configuration.duration, extension: configuration.minimumWorkWithin,
+      teardown: RunBudget.teardownSeconds(
+        descriptors: configuration.devices + configuration.churnDevices,
+        threads: configuration.threads))
     vcpuDispatches = (0..<configuration.vcpus).map { _ in DispatchCount() }
     try configuration.validate()
     DescriptorLimit.raise()
@@ -118,6 +121,7 @@ public final class ChurnRun<Flavor: RCUFlavor>: Sendable {
     let ringHotplugs = try rings?.start(until: stopDispatch) ?? []
     // The clock starts once every thread is running: starting them is not the run.
     let started = monotonicNanoseconds()
+    PhaseTrace.note("threads running", budget: budget)
     violations.startClock()
     let progress = try Progress { elapsed in
       let dispatches = Double(self.counters[.dispatches])
@@ -147,11 +151,13 @@ public final class ChurnRun<Flavor: RCUFlavor>: Sendable {
           .failedSignal, "the bus failed to signal \(failed) matched write(s) during the run")
       }
     }
+    PhaseTrace.note("work over", budget: budget)
     let residentAtEnd = currentResidentBytes()
     stopDispatch.set()
     let end = windDown(vcpus: vcpus, hotplugs: hotplugs, ringHotplugs: ringHotplugs)
     let elapsed = Double(end.dispatchEnded - started) / 1e9
     progress.stop()
+    PhaseTrace.note("report", budget: budget)
     return makeReport(
       elapsed: elapsed, startup: Double(started - budget.started) / 1e9,
       released: releasedEventFDs.load(ordering: .relaxed), held: end.held,

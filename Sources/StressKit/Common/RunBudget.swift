@@ -18,11 +18,18 @@ public struct RunBudget: Sendable {
   /// marked it (``markProcessStart()``), otherwise when the budget was made.
   let started: UInt64
 
+  /// The part of the grace kept for printing the report and for the process's exit, in
+  /// seconds: at least 30% of the grace, more for a run whose exit has much to tear down.
+  public let exitReserve: Double
+
   /// A budget of `duration` seconds, plus up to `extension` more to reach the minimum of
-  /// work, plus the grace, from the process's start (or now).
-  public init(duration: Double, extension extra: Double = 0) {
+  /// work, plus the grace, from the process's start (or now). `teardown` estimates what the
+  /// process's exit will tear down (``teardownSeconds(descriptors:threads:)``).
+  public init(duration: Double, extension extra: Double = 0, teardown: Double = 0) {
     self.nominal = duration
     self.duration = duration + max(extra, 0)
+    let grace = Self.grace(for: self.duration)
+    exitReserve = min(max(0.3 * grace, teardown), 0.6 * grace)
     let mark = processStartMark.load(ordering: .relaxed)
     started = mark != 0 ? mark : monotonicNanoseconds()
   }
@@ -60,10 +67,17 @@ public struct RunBudget: Sendable {
       || (now >= workDeadline(running: running) && minimumMet())
   }
 
-  /// When winding down must be over: 70% of the grace past the duration, leaving the rest
-  /// for the report and the process's exit (which, with hundreds of threads and 16,000
-  /// descriptors to close, takes a few tenths of a second on a loaded machine).
-  public var windDownDeadline: UInt64 { started &+ nanoseconds(duration + grace * 0.7) }
+  /// When winding down must be over: the grace past the duration less ``exitReserve``.
+  public var windDownDeadline: UInt64 {
+    started &+ nanoseconds(duration + grace - exitReserve)
+  }
+
+  /// How long the exit of a process holding `descriptors` open (eventfds, many on epoll
+  /// sets) and `threads` may take on a loaded machine: closing 19,000 eventfds took 0.33 s
+  /// beside two CPU hogs, and each thread a few milliseconds more.
+  public static func teardownSeconds(descriptors: Int, threads: Int) -> Double {
+    30e-6 * Double(descriptors) + 5e-3 * Double(threads)
+  }
 
   /// Nanoseconds left until `deadline` (0 once it has passed).
   static func remaining(until deadline: UInt64) -> UInt64 {
