@@ -86,14 +86,18 @@ let package = Package(
     .target(name: "BusModel", dependencies: ["ConcurrentBus"]),
     // Generated x86 guests, the VM that runs them, and the checks of their sequenced writes.
     .target(name: "KVMGuests", dependencies: ["KVM", "ConcurrentBus", "HostSupport"]),
-    // The checker engine shared by every stress command and the tests.
+    // The checker engine shared by every stress command and the tests. Its reports name
+    // the commit and liburcu version it was built from (Plugins/BuildInfo).
     .target(
       name: "StressKit",
       dependencies: [
         "ConcurrentBus", "KVM", "KVMGuests", "HostSupport", "RCUFaultFlavors", "BusModel",
         .product(name: "Histogram", package: "hdrhistogram-swift"),
-      ]
+      ],
+      plugins: ["BuildInfo"]
     ),
+    // A build tool: writes the git commit and the liburcu version into StressKit.
+    .plugin(name: "BuildInfo", capability: .buildTool()),
     // The measurements of `stress bench` and `stress kvm --compare`, section by section.
     // ConcurrentBusCore for its package-access snapshot, the swapped-reference baseline.
     .target(

@@ -28,9 +28,23 @@ public struct RingDeliveryLog: Sendable {
   @discardableResult
   public mutating func record(_ entry: RingEntry) -> String? {
     let producer = entry.producer
-    var values = delivered[producer, default: []]
-    let expected = UInt64(values.count)
     let sequences = entry.sequences
+    // In place through the default subscript: the producer's array is never copied, so an
+    // entry costs O(1) however long its stream grows.
+    let violation = Self.record(
+      entry, sequences: sequences, into: &delivered[producer, default: []], writes: &writes,
+      lost: &lost)
+    if let violation { violations.append(violation) }
+    return violation
+  }
+
+  /// Checks `entry` against `values` (its producer's deliveries so far) and appends it.
+  private static func record(
+    _ entry: RingEntry, sequences: Range<UInt64>, into values: inout [UInt64?],
+    writes: inout [RingWrite], lost: inout UInt64
+  ) -> String? {
+    let producer = entry.producer
+    let expected = UInt64(values.count)
     var violation: String?
     if sequences.lowerBound > expected {
       violation = "\(producer): sequence \(sequences.lowerBound), expected \(expected): dropped"
@@ -39,7 +53,6 @@ public struct RingDeliveryLog: Sendable {
         "\(producer): sequence \(sequences.lowerBound) again after \(expected - 1): "
         + "duplicated or reordered"
     }
-    if let violation { violations.append(violation) }
     // Keep the slot aligned with the sequence number so later checks compare like with like.
     while UInt64(values.count) < sequences.lowerBound { values.append(nil) }
     switch entry {
@@ -50,7 +63,6 @@ public struct RingDeliveryLog: Sendable {
       lost += loss.count
       while UInt64(values.count) < loss.sequences.upperBound { values.append(nil) }
     }
-    delivered[producer] = values
     return violation
   }
 

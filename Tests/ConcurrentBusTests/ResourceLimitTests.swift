@@ -64,6 +64,8 @@ struct ResourceLimitTests {
       "resource-limits: EMFILE after \(eventFDs.count) eventfds (limit \(lowered.rlim_cur), \(openBefore) open before)"
     )
 
+    try registrationsAtTheLimitChangeNothing(eventFDs)
+
     // Every descriptor we got still works on a bus, all registered in one batch.
     let bus = IOBus()
     let registrations = try bus.update { (tx: inout IOBusTransaction) throws(IOBusError) in
@@ -86,6 +88,51 @@ struct ResourceLimitTests {
     // Every eventfd was closed once the bus and we let go: the limit has room again.
     #expect(openDescriptorCount() == openBefore)
     _ = try EventFD()
+  }
+
+  /// With no descriptor left: registering an eventfd or a ring needs none and works; what
+  /// does need one (a consumer's signal thread, a poller) fails with a typed error and
+  /// leaves the ring and the bus as they were; a batch that fails registers nothing.
+  func registrationsAtTheLimitChangeNothing(_ eventFDs: [EventFD]) throws {
+    let bus = IOBus()
+    let threadsBefore = threadCount()
+    let openBefore = openDescriptorCount()
+    let signal = try bus.registerEventFD(eventFDs[0], address: 0x10, size: 4, match: .any)
+    let ring = try bus.registerRing(
+      address: 0x20, size: 4, match: .any, capacity: 8, wakeup: eventFDs[1])
+    #expect(bus.write(address: 0x10, size: 4, value: 1) == .claimed(signal.id))
+    #expect(bus.write(address: 0x20, size: 4, value: 2) == .claimed(ring.registration.id))
+
+    #expect(throws: EventFDError(.create, .tooManyOpenFiles)) { _ = try ring.entries() }
+    #expect(throws: EventFDError(.create, .tooManyOpenFiles)) { _ = try eventFDs[2].signals() }
+    #expect(throws: EventFDError(.epollCreate, .tooManyOpenFiles)) { _ = try EventPoller() }
+    #expect(threadCount() == threadsBefore, "no signal thread was left behind")
+    #expect(openDescriptorCount() == openBefore)
+    // The ring is as it was: registered, its write kept, still drained by its one consumer.
+    var entries: [RingEntry] = []
+    #expect(ring.drain(into: &entries) == .open)
+    #expect(entries.count == 1)
+    #expect(bus.registrations.count == 2)
+
+    // A batch that fails registers nothing, and the ring it made is finished at once.
+    var made: ValueRing?
+    #expect(throws: IOBusError.self) {
+      try bus.update { (tx: inout IOBusTransaction) throws(IOBusError) in
+        made = try tx.registerRing(
+          address: 0x30, size: 4, match: .any, capacity: 8, wakeup: eventFDs[3])
+        _ = try tx.registerEventFD(eventFDs[4], address: 0x10, size: 4, match: .any)
+      }
+    }
+    #expect(bus.registrations.count == 2)
+    #expect(bus.write(address: 0x30, size: 4, value: 3) == .unclaimed)
+    #expect(made?.drain(into: &entries) == .finished)
+
+    try bus.unregister(signal)
+    try bus.unregister(ring.registration)
+    #expect(ring.drain(into: &entries) == .finished)
+    MembRCU.barrier()
+    #expect(bus.retiredSnapshots == 0)
+    for eventFD in eventFDs.prefix(5) { _ = eventFD.drain() }  // as the caller found them
   }
 
   @Test("100,000 registrations in one batch: one publish, every address dispatches, all released")
@@ -193,6 +240,11 @@ final class ReleaseCountingDevice: IODevice {
   func read(offset: UInt64, size: Int) -> UInt64? { offset }
 
   func write(offset: UInt64, size: Int, value: UInt64) -> Bool { true }
+}
+
+/// Threads of this process.
+func threadCount() -> Int {
+  (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task").count) ?? -1
 }
 
 /// Open descriptors of this process.

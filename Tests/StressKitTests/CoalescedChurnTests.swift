@@ -12,12 +12,15 @@ struct CoalescedChurnTests {
   static func configuration(
     _ system: KVMSystem, seconds: Int, flavor: FlavorChoice = .shipped(.memb),
     kernelIOEventFD: Bool = false,
-    fault: GuestFault = .none, faultEvery: Int? = nil, seed: UInt64 = 3
+    fault: GuestFault = .none, faultEvery: Int? = nil, seed: UInt64 = 3,
+    minimumWorkWithin: Duration = .zero
   ) throws -> GuestChurnConfiguration {
-    GuestChurnConfiguration(
+    var configuration = GuestChurnConfiguration(
       duration: .seconds(seconds), vcpus: min(2, try system.recommendedVCPUCount()),
       kernelIOEventFD: kernelIOEventFD, flavor: flavor, seed: seed, coalesced: true,
       fault: fault, faultEvery: faultEvery)
+    configuration.minimumWorkWithin = minimumWorkWithin
+    return configuration
   }
 
   @Test(
@@ -30,7 +33,8 @@ struct CoalescedChurnTests {
     let report = try GuestChurn.run(
       system: system,
       configuration: Self.configuration(
-        system, seconds: 4, flavor: flavor, kernelIOEventFD: kernelIOEventFD))
+        system, seconds: 4, flavor: flavor, kernelIOEventFD: kernelIOEventFD,
+        minimumWorkWithin: .seconds(60)))
     #expect(report.violations.isEmpty, "\(report.text)")
     let coalesced = try #require(report.coalesced)
     #expect(coalesced.delivered == coalesced.sequencedWrites)

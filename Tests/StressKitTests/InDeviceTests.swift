@@ -17,9 +17,11 @@ struct InDeviceTests {
   static func removeWithAReaderInside(skipGracePeriod: Bool) throws -> Set<ViolationKind> {
     let violations = Violations()
     let bus = IOBus(flavor: MembRCU.self)
-    let ledger = try EventLedger<RegistrationID>(consumers: 1, violations: violations)
+    let ledger = try EventLedger<RegistrationID>(
+      consumers: 1, violations: violations, shortfalls: Shortfalls())
     let target = ChurnTarget(
-      bus: bus, ledger: ledger, violations: violations, slots: 1, fault: .none, dropVictim: nil)
+      bus: bus, ledger: ledger, violations: violations, slots: 1, fault: .none, dropVictim: nil,
+      retiredLimit: 16)
     let plug = try target.update(adding: [0], removing: [], batched: false, wait: .synchronous)[0]
     let stop = StopFlag()
     let reader = try startThreads(1, named: "reader") { _ in

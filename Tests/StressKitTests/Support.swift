@@ -24,7 +24,9 @@ struct StressResult {
 /// Runs `stress` with `arguments` as a child process (the backtracer off, as in CI) and
 /// waits for it, killing it after `timeout` seconds. Output goes through files, so a
 /// chatty child never blocks on a full pipe.
-func runStress(_ arguments: [String], timeout: Double = 120) throws -> StressResult {
+func runStress(
+  _ arguments: [String], timeout: Double = 120, environment extra: [String: String] = [:]
+) throws -> StressResult {
   try #require(
     FileManager.default.isExecutableFile(atPath: stressExecutable.path),
     "the stress executable is missing at \(stressExecutable.path): build the package first")
@@ -39,6 +41,7 @@ func runStress(_ arguments: [String], timeout: Double = 120) throws -> StressRes
   process.arguments = arguments
   var environment = ProcessInfo.processInfo.environment
   environment["SWIFT_BACKTRACE"] = "enable=no"
+  environment.merge(extra) { $1 }
   process.environment = environment
   process.standardOutput = try FileHandle(forWritingTo: outURL)
   process.standardError = try FileHandle(forWritingTo: errURL)

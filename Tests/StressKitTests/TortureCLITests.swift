@@ -25,7 +25,10 @@ struct TortureCLITests {
     let json = folder.appendingPathComponent("torture.json")
     // bp and signal end a grace period every few milliseconds at best: give them longer.
     let seconds = ["bp", "signal"].contains(flavor) ? "5" : "2"
-    var arguments = ["torture", "--duration", seconds, "--json", json.path]
+    // On a loaded machine the minimum of work may take longer: up to a minute more.
+    var arguments = [
+      "torture", "--duration", seconds, "--minimum-work-within", "60", "--json", json.path,
+    ]
     arguments +=
       flavor == "loaded" ? ["--rcu-library", Self.exampleLibrary] : ["--flavor", flavor]
     let result = try runStress(arguments)

@@ -31,6 +31,12 @@ public enum ChurnFault: String, CaseIterable, Codable, Sendable {
   public var isRingFault: Bool {
     [.ringDrop, .ringDuplicate, .ringReorder, .ringSilentDrop, .ringEarlyReturn].contains(self)
   }
+
+  /// Whether `--fault-every` sets how often the fault fires (one removal, or one ring
+  /// value, in N); the others fire at a fixed rate, and the option would do nothing.
+  public var takesRate: Bool {
+    [.skipGracePeriod, .ringDrop, .ringDuplicate, .ringReorder, .ringSilentDrop].contains(self)
+  }
 }
 
 /// Everything a churn run was asked to do.
@@ -60,14 +66,18 @@ public struct ChurnConfiguration: Codable, Sendable {
   public var faultEvery: Int
   /// Seeds every random choice.
   public var seed: UInt64
+  /// How much longer than `duration` the run may go on to reach its minimum of work (0:
+  /// it ends at `duration` whatever it did).
+  public var minimumWorkWithin: Double
 
   /// A configuration; see the properties.
   public init(
     vcpus: Int, hotplug: Int = 1, consumers: Int = 1, duration: Double, devices: Int = 16,
     churnDevices: Int = 16, rings: Int = 8, ringCapacity: Int = defaultRingCapacity,
     flavor: FlavorChoice = .shipped(.memb), fault: ChurnFault = .none, faultEvery: Int = 1,
-    seed: UInt64 = 1
+    seed: UInt64 = 1, minimumWorkWithin: Double = 0
   ) {
+    self.minimumWorkWithin = minimumWorkWithin
     self.vcpus = vcpus
     self.hotplug = hotplug
     self.consumers = consumers
@@ -85,6 +95,7 @@ public struct ChurnConfiguration: Codable, Sendable {
   /// Checks every option before anything starts.
   public func validate() throws(OptionError) {
     try RunLimits.checkDuration(duration)
+    try RunLimits.checkExtension(minimumWorkWithin)
     try RunLimits.checkThreads("--vcpus", vcpus)
     try RunLimits.check("--churn-devices", churnDevices, in: 1...ChurnLayout.maximumChurnSlots)
     try RunLimits.check(
@@ -99,6 +110,33 @@ public struct ChurnConfiguration: Codable, Sendable {
       "--rings", rings, in: (fault.isRingFault ? 1 : 0)...RingLayout.maximumSlots,
       why: fault.isRingFault ? "--fault \(fault.rawValue) needs rings" : nil)
     try RunLimits.check("--ring-capacity", ringCapacity, in: 2...65536)
+    if faultEvery != 1 && !fault.takesRate {
+      throw OptionError(
+        "--fault-every does nothing with --fault \(fault.rawValue): it sets the rate of "
+          + ChurnFault.allCases.filter(\.takesRate).map(\.rawValue).joined(separator: ", "))
+    }
+    try RunLimits.checkRunThreads(
+      threads,
+      parts: "--vcpus, --hotplug and --consumers"
+        + (rings > 0 ? ", each of the last two twice with rings" : ""))
+    _ = try ChurnLimits(self)
+  }
+
+  /// The threads the run starts: vCPUs, hotplug threads and consumers, and with rings as
+  /// many ring hotplug threads (one per slot at most) and ring consumers again.
+  public var threads: Int {
+    vcpus + hotplug + consumers + (rings > 0 ? min(hotplug, rings) + consumers : 0)
+  }
+
+  /// The arguments after `stress` that repeat this run: every setting spelled out.
+  public var replayArguments: [String] {
+    ["churn", "--vcpus", "\(vcpus)", "--hotplug", "\(hotplug)", "--consumers", "\(consumers)"]
+      + ["--devices", "\(devices)", "--churn-devices", "\(churnDevices)", "--rings", "\(rings)"]
+      + ["--ring-capacity", "\(ringCapacity)", "--fault", fault.rawValue]
+      + (fault.takesRate ? ["--fault-every", "\(faultEvery)"] : [])
+      + ["--duration", "\(duration)"]
+      + (minimumWorkWithin > 0 ? ["--minimum-work-within", "\(minimumWorkWithin)"] : [])
+      + flavor.replayArguments + ["--seed", "\(seed)"]
   }
 
   /// Records per lane unless told otherwise: enough that a consumer thread descheduled for

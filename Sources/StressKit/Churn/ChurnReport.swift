@@ -1,11 +1,17 @@
 import Foundation
 
 /// The result of `stress churn`, printed on stdout and written with `--json`.
-public struct ChurnReport: CheckReport, Codable {
+public struct ChurnReport: CheckReport {
   /// The command that ran.
   public let command: String
   let configuration: ChurnConfiguration
+  /// What the run could hold at once (``ChurnLimits``): retired eventfds, open rings,
+  /// ring values awaiting reconciliation.
+  let limits: ChurnLimitsSummary
   let elapsedSeconds: Double
+  /// Seconds from the process's start (or the run's, in a test) until every thread was
+  /// running: setup and thread start, which count against the run's bound.
+  let startupSeconds: Double
   /// Guest accesses dispatched by all vCPU threads.
   let dispatches: UInt64
   let dispatchesPerSecondPerVCPU: [Double]
@@ -17,6 +23,9 @@ public struct ChurnReport: CheckReport, Codable {
   let removals: UInt64
   let singleUpdatesPerSecond: Double
   let batchedUpdatesPerSecond: Double
+  /// Slot plugs the hotplug threads left out because the run held all it may
+  /// (back-pressure: retired eventfds not yet reconciled).
+  let plugsHeldBack: UInt64
   /// Removing updates that blocked for their grace period.
   let gracePeriodsWaited: UInt64
   /// Deferred release callbacks that ran.
@@ -45,12 +54,12 @@ public struct ChurnReport: CheckReport, Codable {
   let rings: RingChurnSummary?
   /// The bus's reclamation backlog: its peak, and what was left after the final barrier.
   let reclamationBacklog: BacklogSummary
-  /// What the run concluded.
-  public let verdict: Verdict
   /// The minimums and what the run reached.
   public let work: [WorkMeasure]
   /// What broke, by kind.
   public let violations: [ViolationSummary]
+  /// Where the tool ran short, by kind.
+  public let shortfalls: [Shortfall]
 
   /// The human-readable report.
   public var text: String {
@@ -58,7 +67,9 @@ public struct ChurnReport: CheckReport, Codable {
     var lines = [
       "stress churn: \(c.vcpus) vCPU, \(c.hotplug) hotplug, \(c.consumers) consumer thread(s); flavor \(c.flavor.rawValue), fault \(faultText), seed \(c.seed)",
       "  devices: \(c.devices) stable eventfds, \(c.churnDevices) churned slots (eventfd + range each), \(c.rings) ring slots",
-      String(format: "  ran %.2f s", elapsedSeconds),
+      String(
+        format: "  ran %.2f s, every thread running %.2f s after the start", elapsedSeconds,
+        startupSeconds),
       String(
         format: "  dispatches: %llu total, %@ per second per vCPU; claimed %llu, unclaimed %llu",
         dispatches,
@@ -70,6 +81,7 @@ public struct ChurnReport: CheckReport, Codable {
           "  updates: %.0f single/s, %.0f batches/s; %llu slots plugged, %llu unplugged",
         singleUpdatesPerSecond, batchedUpdatesPerSecond, registrations, removals),
       "  removals: \(gracePeriodsWaited) waited for their grace period, \(deferredReleases) deferred releases ran, \(skippedGracePeriods) skipped by the fault",
+      "  bounds: \(limits.text); \(plugsHeldBack) plug(s) held back",
       "  removal checks: \(removalChecks), finding \(sectionsSeenByChecks) vCPU(s) inside a read-side section",
       "  grace-period wait: \(gracePeriodWait.text)",
       "  bus statistics: \(busUnclaimedWrites) unclaimed writes, \(busFailedSignals) failed signals",
@@ -119,9 +131,24 @@ extension ChurnRun {
     ]
   }
 
+  /// The dispatches of the vCPU that has made the fewest so far.
+  var slowestVCPU: UInt64 {
+    vcpuDispatches.map { $0.value.load(ordering: .relaxed) }.min() ?? 0
+  }
+
+  /// The work done so far against its minimums (the rings' included).
+  func work(slowestVCPU: UInt64) -> [WorkMeasure] {
+    Self.minimumWork(
+      registrations: hotplug.counters[.registrations],
+      gracePeriodsWaited: hotplug.counters[.gracePeriodsWaited],
+      deferredReleases: hotplug.counters[.deferredReleases],
+      sectionsSeen: hotplug.counters[.sectionsSeen], slowestVCPU: slowestVCPU)
+      + (rings?.summary(vcpus: configuration.vcpus, valuesWritten: 0).minimumWork ?? [])
+  }
+
   func makeReport(
-    elapsed: Double, released: Int, held: Int, resident: (after30s: UInt64?, atEnd: UInt64),
-    backlog: BacklogSummary
+    elapsed: Double, startup: Double, released: Int, held: Int,
+    resident: (after30s: UInt64?, atEnd: UInt64), backlog: BacklogSummary
   ) -> ChurnReport {
     let tallies = vcpuResults.withAnnotatedLock(owner: self) { $0 }
     let updates = hotplug.counters[.updates]
@@ -129,19 +156,14 @@ extension ChurnRun {
     let statistics = bus.statistics
     let ringSummary = rings?.summary(
       vcpus: configuration.vcpus, valuesWritten: counters[.ringWrites])
-    let work =
-      Self.minimumWork(
-        registrations: hotplug.counters[.registrations],
-        gracePeriodsWaited: hotplug.counters[.gracePeriodsWaited],
-        deferredReleases: hotplug.counters[.deferredReleases],
-        sectionsSeen: hotplug.counters[.sectionsSeen],
-        slowestVCPU: tallies.map(\.dispatches).min() ?? 0)
-      + (ringSummary?.minimumWork ?? [])
+    let work = work(slowestVCPU: slowestVCPU)
     let violations = violations.summary
     return ChurnReport(
       command: "churn",
       configuration: configuration,
+      limits: ChurnLimitsSummary(limits),
       elapsedSeconds: elapsed,
+      startupSeconds: startup,
       dispatches: counters[.dispatches],
       dispatchesPerSecondPerVCPU: tallies.map { Double($0.dispatches) / elapsed },
       claimed: counters[.claimed],
@@ -150,6 +172,7 @@ extension ChurnRun {
       removals: hotplug.counters[.removals],
       singleUpdatesPerSecond: Double(updates - batches) / elapsed,
       batchedUpdatesPerSecond: Double(batches) / elapsed,
+      plugsHeldBack: hotplug.heldBack,
       gracePeriodsWaited: hotplug.counters[.gracePeriodsWaited],
       deferredReleases: hotplug.counters[.deferredReleases],
       skippedGracePeriods: hotplug.counters[.skippedGracePeriods],
@@ -166,8 +189,26 @@ extension ChurnRun {
       rssAtEndBytes: resident.atEnd,
       rings: ringSummary,
       reclamationBacklog: backlog,
-      verdict: Verdict(work: work, violations: violations),
       work: work,
-      violations: violations)
+      violations: violations,
+      shortfalls: shortfalls.summary)
+  }
+}
+
+/// ``ChurnLimits`` as a report shows them.
+struct ChurnLimitsSummary: Encodable, Sendable {
+  let retiredEventFDs: Int
+  let openRings: Int
+  let pendingRingValues: Int
+
+  init(_ limits: ChurnLimits) {
+    retiredEventFDs = limits.retiredEventFDs
+    openRings = limits.openRings
+    pendingRingValues = limits.pendingRingValues
+  }
+
+  var text: String {
+    "at most \(retiredEventFDs) retired eventfds and \(openRings) open rings, "
+      + "\(pendingRingValues) ring values awaiting reconciliation"
   }
 }

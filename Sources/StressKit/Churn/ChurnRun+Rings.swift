@@ -70,7 +70,7 @@ extension ChurnRun {
   /// Hands the ring claims since the last flush to the ring ledger.
   func flushRings(_ state: inout VCPURingState, vcpu: Int) {
     guard let rings else { return }
-    rings.claims.flush(state.claims, vcpu: vcpu)
+    rings.flush(state.claims, vcpu: vcpu)
     state.claims.removeAll(keepingCapacity: true)
   }
 }

@@ -27,13 +27,22 @@ extension ChurnRun {
     // Kinds 20..<24 are ring accesses, when there are rings.
     let kinds: UInt64 = rings == nil ? 20 : 24
     var rounds = 0
+    var ringWritesSkipped: UInt64 = 0
     while !stopDispatch.isSet {
+      // Back-pressure: while the ring checker is behind, this round's ring accesses are
+      // skipped (the random choices stay the same, so the rest of the round is too).
+      let ringsAccepted = rings?.acceptsRingWrites ?? false
+      var skippedThisRound: UInt64 = 0
       for _ in 0..<256 {
         let random = rng.next()
         let pick = Int(truncatingIfNeeded: (random >> 16) & 0xFFFF)
         let kind = random % kinds
         if kind >= 20 {
-          ringDispatch(kind: kind, pick: pick, random: random, vcpu: vcpu, state: &ringState)
+          if ringsAccepted {
+            ringDispatch(kind: kind, pick: pick, random: random, vcpu: vcpu, state: &ringState)
+          } else {
+            skippedThisRound &+= 1
+          }
           continue
         }
         // A separate word for the range devices: it picks how long they linger, and must
@@ -72,8 +81,10 @@ extension ChurnRun {
           break
         }
       }
-      tally.dispatches &+= 256
-      counters.add(.dispatches, 256)
+      tally.dispatches &+= 256 - skippedThisRound
+      counters.add(.dispatches, 256 - skippedThisRound)
+      vcpuDispatches[vcpu].value.add(256 - skippedThisRound, ordering: .relaxed)
+      ringWritesSkipped &+= skippedThisRound
       rounds += 1
       Flavor.quiescentState()
       if rounds % 64 == 0 {
@@ -87,6 +98,7 @@ extension ChurnRun {
     Flavor.threadOffline()
     claims.flush(churnClaims, vcpu: vcpu)
     flushRings(&ringState, vcpu: vcpu)
+    rings?.skipped(ringWritesSkipped)
     counters.add(.ringWrites, ringState.written)
     counters.add(.claimed, claimed + ringState.claimed)
     counters.add(.unclaimed, tally.dispatches - claimed - ringState.claimed)

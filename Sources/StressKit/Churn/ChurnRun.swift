@@ -14,8 +14,11 @@ import Synchronization
 /// value, is reconciled.
 public final class ChurnRun<Flavor: RCUFlavor>: Sendable {
   let configuration: ChurnConfiguration
+  let limits: ChurnLimits
+  let budget: RunBudget
   let bus = IOBus(flavor: Flavor.self)
   let violations = Violations()
+  let shortfalls = Shortfalls()
   let ledger: EventLedger<RegistrationID>
   let claims: ClaimLedger<UInt64>
   let sections: SectionEpochs
@@ -28,6 +31,8 @@ public final class ChurnRun<Flavor: RCUFlavor>: Sendable {
   let stopDispatch = StopFlag()
   let vcpuResults = Mutex<[VCPUTally]>([])
   let backlog = BacklogWatch()
+  /// Each vCPU's dispatches so far, for the minimum of work while the run goes on.
+  let vcpuDispatches: [DispatchCount]
   private let releasedEventFDs = Atomic<Int>(0)
 
   /// What one vCPU thread saw (churned claims go to the claim ledger as it runs).
@@ -39,14 +44,23 @@ public final class ChurnRun<Flavor: RCUFlavor>: Sendable {
   /// Sets up a run: checks the configuration, then registers the device model and the
   /// stable eventfds.
   ///
-  /// - Throws: ``OptionError`` for a configuration out of range, ``SetupFailure`` when
-  ///   the host refuses something (descriptors, epoll).
+  /// - Throws: ``OptionError`` for a configuration out of range (the descriptors it needs
+  ///   included), ``SetupFailure`` when the host refuses something (descriptors, epoll).
   public init(_ configuration: ChurnConfiguration) throws {
+    budget = RunBudget(
+      duration: configuration.duration, extension: configuration.minimumWorkWithin,
+      teardown: RunBudget.teardownSeconds(
+        descriptors: configuration.devices + configuration.churnDevices,
+        threads: configuration.threads))
+    vcpuDispatches = (0..<configuration.vcpus).map { _ in DispatchCount() }
     try configuration.validate()
+    DescriptorLimit.raise()
+    limits = try ChurnLimits(configuration)
     self.configuration = configuration
     claims = ClaimLedger(vcpus: configuration.vcpus)
     sections = SectionEpochs(vcpus: configuration.vcpus)
-    ledger = try EventLedger(consumers: configuration.consumers, violations: violations)
+    ledger = try EventLedger(
+      consumers: configuration.consumers, violations: violations, shortfalls: shortfalls)
     let bus = self.bus
     do {
       let eventFDs = try (0..<configuration.devices).map { _ throws(EventFDError) in
@@ -64,13 +78,17 @@ public final class ChurnRun<Flavor: RCUFlavor>: Sendable {
         return (model, stable)
       }
       self.model = model
+      // The bus's device is watched (to prove the bus lets go of it) for the first
+      // `watchedStableDevices` only: `device(of:)` searches the table, and doing it for
+      // every one of 16,256 took seconds of the run's budget.
       let stable = zip(eventFDs, registrations).enumerated().map { index, pair in
         EventRecord(
           eventFD: pair.0, key: pair.1.id, registration: pair.1, churned: false,
           consumer: index % configuration.consumers,
-          busDevice: bus.device(of: pair.1) as? IOEventFD)
+          busDevice: index < Self.watchedStableDevices
+            ? bus.device(of: pair.1) as? IOEventFD : nil)
       }
-      for record in stable { try ledger.add(record) }
+      for record in stable { ledger.add(record) }
       self.stable = stable
     } catch {
       throw SetupFailure(message: "cannot set up the stable registrations: \(error)")
@@ -78,25 +96,33 @@ public final class ChurnRun<Flavor: RCUFlavor>: Sendable {
     hotplug = Hotplug(
       target: ChurnTarget(
         bus: bus, ledger: ledger, violations: violations, slots: configuration.churnDevices,
-        fault: configuration.fault, dropVictim: stable.first?.registration),
+        fault: configuration.fault, dropVictim: stable.first?.registration,
+        retiredLimit: limits.retiredEventFDs),
       threads: configuration.hotplug, sections: sections, violations: violations,
-      seed: configuration.seed,
+      shortfalls: shortfalls, seed: configuration.seed,
       skipEvery: configuration.fault == .skipGracePeriod ? configuration.faultEvery : 0)
     rings =
       configuration.rings == 0
       ? nil
-      : try RingChurn(configuration, bus: bus, sections: sections, violations: violations)
+      : try RingChurn(
+        configuration, limits: limits, bus: bus, sections: sections, violations: violations,
+        shortfalls: shortfalls)
   }
 
-  /// Runs for the configured duration (or until a violation) and returns the report.
+  /// Runs for the configured duration (or until a violation) and returns the report, all
+  /// within the run's budget (``RunBudget``): whatever cannot wind down in time is left
+  /// behind and named as a shortfall.
   public func run() throws -> ChurnReport {
     let c = configuration
     try ledger.startConsumers()
-    let vcpus = try startThreads(c.vcpus, named: "vCPU") { self.dispatch(vcpu: $0) }
-    let hotplugs =
-      try hotplug.start(until: stopDispatch) + (rings?.start(until: stopDispatch) ?? [])
+    let vcpus = try startThreads(c.vcpus, named: "vCPU", priority: .lowered) {
+      self.dispatch(vcpu: $0)
+    }
+    let hotplugs = try hotplug.start(until: stopDispatch)
+    let ringHotplugs = try rings?.start(until: stopDispatch) ?? []
     // The clock starts once every thread is running: starting them is not the run.
     let started = monotonicNanoseconds()
+    PhaseTrace.note("threads running", budget: budget)
     violations.startClock()
     let progress = try Progress { elapsed in
       let dispatches = Double(self.counters[.dispatches])
@@ -106,15 +132,20 @@ public final class ChurnRun<Flavor: RCUFlavor>: Sendable {
         elapsed, dispatches / elapsed / 1e6, updates / elapsed,
         Double(currentResidentBytes()) / 1_048_576, self.violations.count)
     }
-    let deadline = started + UInt64(c.duration * 1e9)
     var residentAfter30s: UInt64?
-    while monotonicNanoseconds() < deadline && !violations.any {
+    while !violations.any
+      && !budget.workIsOver(
+        now: monotonicNanoseconds(), running: started,
+        minimumMet: { self.work(slowestVCPU: self.slowestVCPU).allSatisfy(\.met) })
+    {
       usleep(10_000)
       if residentAfter30s == nil && monotonicNanoseconds() - started >= 30_000_000_000 {
         residentAfter30s = currentResidentBytes()
       }
       reconcileSettled(settledFor: 200_000_000)
-      rings?.reconcileSettled()
+      // A bounded share per pass: the back-pressure keeps the backlog bounded, and the
+      // deadline is checked at least every 64 rings.
+      rings?.reconcileSettled(limit: 64)
       backlog.sample(bus.reclamationBacklog, into: violations)
       let failed = bus.eventFDStatistics.failedSignals
       if failed > 0 {
@@ -122,21 +153,17 @@ public final class ChurnRun<Flavor: RCUFlavor>: Sendable {
           .failedSignal, "the bus failed to signal \(failed) matched write(s) during the run")
       }
     }
+    PhaseTrace.note("work over", budget: budget)
     let residentAtEnd = currentResidentBytes()
     stopDispatch.set()
-    for thread in vcpus + hotplugs { thread.join() }
-    let elapsed = Double(monotonicNanoseconds() - started) / 1e9
-    ledger.stopConsumers()
+    let end = windDown(vcpus: vcpus, hotplugs: hotplugs, ringHotplugs: ringHotplugs)
+    let elapsed = Double(end.dispatchEnded - started) / 1e9
     progress.stop()
-    Flavor.barrier()
-    reconcileSettled(settledFor: 0)
-    reconcileRemaining()
-    rings?.finish()
-    let held = cleanUp()
-    let backlogSummary = backlog.finish(bus.reclamationBacklog, into: violations)
+    PhaseTrace.note("report", budget: budget)
     return makeReport(
-      elapsed: elapsed, released: releasedEventFDs.load(ordering: .relaxed), held: held,
-      resident: (residentAfter30s, residentAtEnd), backlog: backlogSummary)
+      elapsed: elapsed, startup: Double(started - budget.started) / 1e9,
+      released: releasedEventFDs.load(ordering: .relaxed), held: end.held,
+      resident: (residentAfter30s, residentAtEnd), backlog: end.backlog)
   }
 
   // MARK: - Reconciliation
@@ -144,7 +171,7 @@ public final class ChurnRun<Flavor: RCUFlavor>: Sendable {
   /// Reconciles retired registrations that every vCPU has flushed its claims for since
   /// they retired (and that have been retired for `settledFor` nanoseconds), then lets go
   /// of them, so a long run holds a bounded number of records and descriptors.
-  private func reconcileSettled(settledFor: UInt64) {
+  func reconcileSettled(settledFor: UInt64) {
     for record in ledger.settle(settledFor: settledFor, flushedBy: claims.everyoneFlushedBy) {
       compare(record, claims: claims.take(record.registration.id))
       if ledger.releasedByBus(record) { releasedEventFDs.add(1, ordering: .relaxed) }
@@ -152,7 +179,7 @@ public final class ChurnRun<Flavor: RCUFlavor>: Sendable {
   }
 
   /// Final drains of the registrations still on the bus, then every count reconciled.
-  private func reconcileRemaining() {
+  func reconcileRemaining() {
     var stableClaims = [UInt64](repeating: 0, count: configuration.devices)
     for tally in vcpuResults.withAnnotatedLock(owner: self, { $0 }) {
       for index in stableClaims.indices { stableClaims[index] += tally.stableClaims[index] }
@@ -185,10 +212,16 @@ public final class ChurnRun<Flavor: RCUFlavor>: Sendable {
     )
   }
 
+  /// Stable eventfd devices whose release by the bus the run watches (every churned one
+  /// is watched).
+  static var watchedStableDevices: Int { 1024 }
+
   /// Unregisters everything and checks that the bus let go of every eventfd and snapshot.
   /// Returns how many eventfds the bus still holds (must be 0).
-  private func cleanUp() -> Int {
-    let remaining = bus.registrations
+  func cleanUp() -> Int {
+    // In descending table order: each removal is then the cheap end of the sorted arrays
+    // (ascending, 16,256 stable registrations took seconds of shifting).
+    let remaining = bus.registrations.reversed()
     do {
       try bus.update { (tx: inout IOBusTransaction) throws(IOBusError) in
         for registration in remaining { try tx.unregister(registration) }
@@ -214,6 +247,11 @@ public final class ChurnRun<Flavor: RCUFlavor>: Sendable {
     }
     return held.count
   }
+}
+
+/// One vCPU's dispatches, in an object of its own: written by that vCPU once per round.
+final class DispatchCount: Sendable {
+  let value = Atomic<UInt64>(0)
 }
 
 /// What the vCPU threads count, one shard per thread.

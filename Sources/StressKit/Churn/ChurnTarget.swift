@@ -21,6 +21,9 @@ final class ChurnTarget<Flavor: RCUFlavor>: HotplugTarget {
   let fault: ChurnFault
   /// The stable registration `drop-entry` makes the bus forget.
   let dropVictim: Registration?
+  /// Retired eventfds awaiting reconciliation past which no slot is plugged
+  /// (``ChurnLimits/retiredEventFDs``).
+  let retiredLimit: Int
   private let updates = Atomic<Int>(0)
   private let nextConsumer = Atomic<Int>(0)
 
@@ -29,8 +32,9 @@ final class ChurnTarget<Flavor: RCUFlavor>: HotplugTarget {
 
   init(
     bus: IOBus<Flavor>, ledger: EventLedger<RegistrationID>, violations: Violations,
-    slots: Int, fault: ChurnFault, dropVictim: Registration?
+    slots: Int, fault: ChurnFault, dropVictim: Registration?, retiredLimit: Int
   ) {
+    self.retiredLimit = retiredLimit
     self.bus = bus
     self.ledger = ledger
     self.violations = violations
@@ -48,25 +52,30 @@ final class ChurnTarget<Flavor: RCUFlavor>: HotplugTarget {
     let device: PoisonDevice
   }
 
+  /// Whether `adding` more slots fit: each new slot's eventfd will retire one day, and
+  /// retired ones wait for reconciliation holding their descriptors.
+  func admits(adding: Int) -> Bool { ledger.retiredAwaiting + adding <= retiredLimit }
+
   func update(adding: [Int], removing: [ChurnPlug], batched: Bool, wait: RemovalWait) throws
     -> [ChurnPlug]
   {
-    dropEntryNow(update: updates.add(1, ordering: .relaxed).newValue)
-    for plug in removing { closeBeforeGracePeriod(plug.event.eventFD) }
+    // The eventfds first: running out of descriptors must change nothing.
     let fresh = try adding.map { slot throws(EventFDError) in
       Fresh(slot: slot, eventFD: try EventFD(), device: PoisonDevice(violations: violations))
     }
+    dropEntryNow(update: updates.add(1, ordering: .relaxed).newValue)
+    for plug in removing { closeBeforeGracePeriod(plug.event.eventFD) }
     let added =
       batched
       ? try batch(fresh, removing: removing, wait: wait)
       : try single(fresh, removing: removing, wait: wait)
-    return try zip(fresh, added).map { item, registrations throws(EventFDError) in
+    return zip(fresh, added).map { item, registrations in
       let (event, range) = registrations
       let consumer = nextConsumer.add(1, ordering: .relaxed).newValue % ledger.consumers
       let record = EventRecord(
         eventFD: item.eventFD, key: event.id, registration: event, churned: true,
         consumer: consumer, busDevice: bus.device(of: event) as? IOEventFD)
-      try ledger.add(record)
+      ledger.add(record)
       item.device.attach(range.id)
       return ChurnPlug(slot: item.slot, event: record, range: item.device, rangeRegistration: range)
     }

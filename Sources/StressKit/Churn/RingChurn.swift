@@ -7,6 +7,10 @@ import Synchronization
 /// and unregister (the engine's ``Hotplug`` over a ``RingTarget``, sharing the run's
 /// stale-section check), the consumers that drain them (``RingLedger``), the vCPUs' claims,
 /// and the reconciliation of each finished ring against those claims.
+///
+/// Bounded (``ChurnLimits``): at most `openRings` rings are open at once (the hotplug
+/// threads leave slots empty past it), and at most `pendingRingValues` claimed values wait
+/// for reconciliation (the vCPUs skip their ring writes past it, ``acceptsRingWrites``).
 final class RingChurn<Flavor: RCUFlavor>: Sendable {
   let slots: Int
   let capacity: Int
@@ -14,9 +18,15 @@ final class RingChurn<Flavor: RCUFlavor>: Sendable {
   let retirements = RingRetirements()
   let hotplug: Hotplug<RingTarget<Flavor>>
   let claims: ClaimLedger<RingClaims>
-  private let violations: Violations
+  let violations: Violations
+  let shortfalls: Shortfalls
   private let producers: Mutex<[RingProducer?]>
   private let totals = Mutex(RingTotals())
+  /// Claimed ring values flushed by the vCPUs and not yet reconciled.
+  private let pendingValues = Atomic<Int>(0)
+  private let pendingLimit: Int
+  /// Ring writes the vCPUs skipped while too many values awaited reconciliation.
+  private let skippedWrites = Atomic<UInt64>(0)
 
   /// What reconciliation has counted so far.
   struct RingTotals: Sendable {
@@ -28,29 +38,32 @@ final class RingChurn<Flavor: RCUFlavor>: Sendable {
   }
 
   init(
-    _ configuration: ChurnConfiguration, bus: IOBus<Flavor>, sections: SectionEpochs,
-    violations: Violations
+    _ configuration: ChurnConfiguration, limits: ChurnLimits, bus: IOBus<Flavor>,
+    sections: SectionEpochs, violations: Violations, shortfalls: Shortfalls
   ) throws(SetupFailure) {
     let c = configuration
     slots = c.rings
     capacity = c.ringCapacity
     self.violations = violations
+    self.shortfalls = shortfalls
+    pendingLimit = limits.pendingRingValues
     claims = ClaimLedger(vcpus: c.vcpus)
     producers = Mutex(Array(repeating: nil, count: c.vcpus))
     ledger = try RingLedger(
       consumers: c.consumers, asyncOneIn: 4,
-      faults: RingFaultInjector(fault: c.fault, every: c.faultEvery), violations: violations)
+      faults: RingFaultInjector(fault: c.fault, every: c.faultEvery), violations: violations,
+      shortfalls: shortfalls)
     hotplug = Hotplug(
       target: RingTarget(
         bus: bus, ledger: ledger, retirements: retirements, slots: c.rings,
-        capacity: c.ringCapacity, fault: c.fault),
+        capacity: c.ringCapacity, fault: c.fault, openLimit: limits.openRings),
       threads: min(c.hotplug, c.rings), sections: sections, violations: violations,
-      seed: c.seed ^ 0x5249_4E47_5249_4E47,
+      shortfalls: shortfalls, seed: c.seed ^ 0x5249_4E47_5249_4E47,
       skipEvery: c.fault == .skipGracePeriod ? c.faultEvery : 0)
   }
 
   /// Starts the ring consumers and the ring hotplug threads (returned, for joining).
-  func start(until stop: StopFlag) throws(SetupFailure) -> [HostThread] {
+  func start(until stop: StopFlag) throws(SetupFailure) -> [RunThread] {
     try ledger.startConsumers()
     return try hotplug.start(until: stop)
   }
@@ -66,44 +79,45 @@ final class RingChurn<Flavor: RCUFlavor>: Sendable {
     producers.withAnnotatedLock(owner: self) { $0[vcpu] = producer }
   }
 
-  /// Reconciles the rings that finished before every vCPU's last flush.
-  func reconcileSettled() {
-    for record in ledger.settle(flushedBy: claims.everyoneFlushedBy) { reconcile(record) }
+  /// Whether the vCPUs may write to rings now: not while more claimed values await
+  /// reconciliation than the run may hold (they skip their ring writes meanwhile).
+  var acceptsRingWrites: Bool { pendingValues.load(ordering: .relaxed) < pendingLimit }
+
+  /// Counts ring writes a vCPU skipped because ``acceptsRingWrites`` was false.
+  func skipped(_ count: UInt64) { skippedWrites.add(count, ordering: .relaxed) }
+
+  /// Ring writes the vCPUs skipped for back-pressure.
+  var writesSkipped: UInt64 { skippedWrites.load(ordering: .relaxed) }
+
+  /// Hands vCPU `vcpu`'s ring claims since its last flush to the claim ledger.
+  func flush(_ claimed: [RegistrationID: RingClaims], vcpu: Int) {
+    let values = claimed.values.reduce(0) { $0 + $1.valueCount }
+    pendingValues.add(values, ordering: .relaxed)
+    claims.flush(claimed, vcpu: vcpu)
   }
 
-  /// After the vCPUs and the hotplug threads stopped and a barrier: waits for every ring to
-  /// finish, stops the consumers and reconciles everything left.
-  func finish() {
-    for record in ledger.waitForAll(timeout: 10_000_000_000) {
-      violations.record(
-        .reclamation,
-        "ring slot \(record.slot) (\(record.ring.registration.id)) never finished: the bus "
-          + "never sealed it after its unregister, or its last wakeup was lost")
-    }
-    ledger.stopConsumers()
-    for record in ledger.settle(flushedBy: .max) { reconcile(record) }
-    let reconciled = totals.withAnnotatedLock(owner: self) { $0.reconciledIDs }
-    for (id, claim) in claims.takeAll() {
-      let count = claim.byVCPU.values.reduce(0) { $0 + $1.values.count }
-      if reconciled.contains(id) {
-        violations.record(
-          .useAfterUnregister, "\(count) ring write(s) claimed by \(id) after its ring finished")
-      } else {
-        violations.record(
-          .ringDelivery, "\(count) ring write(s) claimed by \(id), which is no ring the tool made")
-      }
+  /// Drains the rings no consumer took (the run is their consumer), then reconciles up to
+  /// `limit` rings that finished before every vCPU's last flush.
+  func reconcileSettled(limit: Int = .max) {
+    for record in ledger.orphans { _ = ledger.drainAtTheEnd(record) }
+    for record in ledger.settle(flushedBy: claims.everyoneFlushedBy, limit: limit) {
+      reconcile(record)
     }
   }
 
-  /// Compares what a finished ring delivered with what the vCPUs' writes it claimed, vCPU
-  /// by vCPU and in order; then checks that no registration of it claimed a write issued
-  /// after its retirement, and that the ring recorded nothing after it was sealed.
-  private func reconcile(_ record: RingRecord) {
-    let (log, drained) = record.delivery
+  /// The checks a ring owes once its finished: what it delivered against what the vCPUs'
+  /// writes it claimed, vCPU by vCPU and in order; that no registration of it claimed a
+  /// write issued after its retirement; that the ring recorded nothing after it was sealed.
+  func reconcile(_ record: RingRecord) {
+    let (log, drained, statistics) = record.delivery
     let producers = producers.withAnnotatedLock(owner: self) { $0 }
+    let registrations = record.registrations
+    let taken = claims.take(registrations.map(\.id))
     var byVCPU: [Int: RingClaims.VCPUClaims] = [:]
-    for (id, retiredAt) in record.registrations {
-      for (vcpu, claim) in claims.take(id).byVCPU {
+    var values = 0
+    for (id, retiredAt) in registrations {
+      for (vcpu, claim) in (taken[id] ?? .none).byVCPU {
+        values += claim.values.count
         if let retiredAt, claim.latestRetirementSeen >= retiredAt {
           violations.record(
             .useAfterUnregister,
@@ -115,6 +129,7 @@ final class RingChurn<Flavor: RCUFlavor>: Sendable {
         byVCPU[vcpu, default: RingClaims.VCPUClaims()].append(claim)
       }
     }
+    pendingValues.subtract(values, ordering: .relaxed)
     var checked: Set<RingProducer> = []
     for (vcpu, claim) in byVCPU {
       guard let producer = producers[vcpu] else { continue }
@@ -123,10 +138,9 @@ final class RingChurn<Flavor: RCUFlavor>: Sendable {
     }
     for producer in log.delivered.keys where !checked.contains(producer) {
       let vcpu = producers.firstIndex(of: producer)
-      report(
-        log.mismatches(of: producer, claimed: []), vcpu: vcpu ?? -1, record: record)
+      report(log.mismatches(of: producer, claimed: []), vcpu: vcpu ?? -1, record: record)
     }
-    checkNothingAfterSeal(record, drained: drained)
+    if let statistics { checkNothingAfterSeal(record, statistics, drained: drained) }
     totals.withAnnotatedLock(owner: self) { totals in
       totals.ringsReconciled += 1
       totals.valuesDelivered += UInt64(log.writes.count)
@@ -134,7 +148,7 @@ final class RingChurn<Flavor: RCUFlavor>: Sendable {
       for (vcpu, claim) in byVCPU {
         totals.claimedByVCPU[vcpu, default: 0] += UInt64(claim.values.count)
       }
-      for (id, _) in record.registrations { totals.reconciledIDs.insert(id) }
+      for (id, _) in registrations { totals.reconciledIDs.insert(id) }
     }
   }
 
@@ -142,7 +156,7 @@ final class RingChurn<Flavor: RCUFlavor>: Sendable {
     guard !problems.isEmpty else { return }
     violations.record(
       .ringDelivery,
-      "ring slot \(record.slot) (\(record.ring.registration.id)), vCPU \(vcpu) (values are "
+      "ring slot \(record.slot) (\(record.id)), vCPU \(vcpu) (values are "
         + "vCPU << 48 | its ring write count): " + problems.joined(separator: "; "))
   }
 
@@ -150,16 +164,22 @@ final class RingChurn<Flavor: RCUFlavor>: Sendable {
   /// finished they must equal what its consumer drained. More means a vCPU recorded after
   /// the bus sealed the ring, i.e. was still inside the ring device when the bus let go of
   /// it: the in-device check, for ring devices.
-  private func checkNothingAfterSeal(_ record: RingRecord, drained: UInt64) {
-    let statistics = record.ring.statistics
+  private func checkNothingAfterSeal(
+    _ record: RingRecord, _ statistics: ValueRingStatistics, drained: UInt64
+  ) {
     let recorded = statistics.recorded + statistics.lost
     guard recorded != drained else { return }
     violations.record(
       recorded > drained ? .insideAtRelease : .ringDelivery,
-      "ring slot \(record.slot) (\(record.ring.registration.id)): its producers recorded "
+      "ring slot \(record.slot) (\(record.id)): its producers recorded "
         + "\(recorded) write(s), its consumer drained \(drained) by the time it was sealed")
   }
 
   /// What reconciliation counted.
   var reconciled: RingTotals { totals.withAnnotatedLock(owner: self) { $0 } }
+}
+
+extension RingClaims {
+  /// How many values these claims hold, over all vCPUs.
+  var valueCount: Int { byVCPU.values.reduce(0) { $0 + $1.values.count } }
 }

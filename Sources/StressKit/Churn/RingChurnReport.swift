@@ -1,7 +1,7 @@
 import Foundation
 
 /// The rings' part of a churn report.
-public struct RingChurnSummary: Codable, Sendable {
+public struct RingChurnSummary: Encodable, Sendable {
   /// Ring slots and records per producer lane.
   let slots: Int
   let capacity: Int
@@ -26,6 +26,11 @@ public struct RingChurnSummary: Codable, Sendable {
   let valuesClaimedPerVCPU: [UInt64]
   /// Entries the injected ring fault altered.
   let entriesAlteredByFault: UInt64
+  /// Ring registrations the hotplug threads left out because as many rings were open as
+  /// the run may hold, and ring writes the vCPUs skipped because as many values awaited
+  /// reconciliation as it may hold (back-pressure).
+  let registrationsHeldBack: UInt64
+  let writesSkipped: UInt64
 
   var lines: [String] {
     [
@@ -37,6 +42,8 @@ public struct RingChurnSummary: Codable, Sendable {
         + "\(valuesDelivered) delivered, \(valuesLost) lost; per vCPU "
         + valuesClaimedPerVCPU.map(String.init).joined(separator: " / ")
         + (entriesAlteredByFault > 0 ? "; \(entriesAlteredByFault) altered by the fault" : ""),
+      "  ring back-pressure: \(registrationsHeldBack) registration(s) held back, "
+        + "\(writesSkipped) write(s) skipped",
     ]
   }
 
@@ -70,6 +77,7 @@ extension RingChurn {
       valuesClaimed: totals.claimedByVCPU.values.reduce(0, +),
       valuesDelivered: totals.valuesDelivered, valuesLost: totals.valuesLost,
       valuesClaimedPerVCPU: (0..<vcpus).map { totals.claimedByVCPU[$0] ?? 0 },
-      entriesAlteredByFault: ledger.faults.altered)
+      entriesAlteredByFault: ledger.faults.altered, registrationsHeldBack: hotplug.heldBack,
+      writesSkipped: writesSkipped)
   }
 }

@@ -23,6 +23,8 @@ final class RingTarget<Flavor: RCUFlavor>: HotplugTarget {
   let capacity: Int
   /// `ring-early-return`: retirements are counted before the bus call instead of after.
   private let retireEarly: Bool
+  /// Open rings past which no ring is registered (``ChurnLimits/openRings``).
+  private let openLimit: Int
   private let registered = Atomic<Int>(0)
 
   var supportsBatches: Bool { true }
@@ -31,8 +33,9 @@ final class RingTarget<Flavor: RCUFlavor>: HotplugTarget {
 
   init(
     bus: IOBus<Flavor>, ledger: RingLedger, retirements: RingRetirements, slots: Int,
-    capacity: Int, fault: ChurnFault
+    capacity: Int, fault: ChurnFault, openLimit: Int
   ) {
+    self.openLimit = openLimit
     self.bus = bus
     self.ledger = ledger
     self.retirements = retirements
@@ -50,6 +53,10 @@ final class RingTarget<Flavor: RCUFlavor>: HotplugTarget {
     let wakeup: EventFD
   }
 
+  /// Whether `adding` more rings fit: every open ring holds its lanes and its eventfds
+  /// until it is sealed and drained.
+  func admits(adding: Int) -> Bool { ledger.openRings + adding <= openLimit }
+
   func update(adding: [Int], removing: [RingPlug], batched: Bool, wait: RemovalWait) throws
     -> [RingPlug]
   {
@@ -64,10 +71,8 @@ final class RingTarget<Flavor: RCUFlavor>: HotplugTarget {
       ? try batch(fresh, removing: removing, wait: wait)
       : try single(fresh, removing: removing, wait: wait)
     if !retireEarly { retire(removing) }
-    return try zip(fresh, rings).map { item, ring throws(EventFDError) in
-      let record = RingRecord(
-        ring: ring, slot: item.slot, consumption: ledger.nextConsumption(), faults: ledger.faults)
-      try ledger.add(record)
+    return zip(fresh, rings).map { item, ring in
+      let record = ledger.add(ring, slot: item.slot)
       return RingPlug(
         slot: item.slot, record: record, registration: ring.registration, place: item.place)
     }

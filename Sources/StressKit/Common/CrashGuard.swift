@@ -38,15 +38,19 @@ public enum CrashGuard {
   /// with AVX-512 state) plus the handler, with room to spare.
   static let alternateStackSize = 64 * 1024
 
-  /// Installs the handlers for `command`, with the crash report going to `json` if given.
-  /// Call once, on the main thread, before the run starts its threads.
-  public static func install(command: String = "stress", json: JSONDestination? = nil) {
+  /// Installs the handlers for `command`, with the crash report going to `json` if given,
+  /// under `header` (the replay command line ends the stderr report too). Call once, on
+  /// the main thread, before the run starts its threads.
+  public static func install(
+    command: String = "stress", json: JSONDestination? = nil, header: ReportHeader? = nil
+  ) {
     let texts = UnsafeMutablePointer<CrashText>.allocate(capacity: Int(NSIG))
     texts.initialize(repeating: CrashText(), count: Int(NSIG))
     for (number, name) in fatalSignals {
       texts[Int(number)] = CrashText(
-        stderr: permanentBytes(stderrLine(signal: name)),
-        json: permanentBytes(jsonReport(command: command, signal: name)))
+        stderr: permanentBytes(
+          stderrLine(signal: name) + (header.map { "replay: \($0.replay)\n" } ?? "")),
+        json: permanentBytes(jsonReport(command: command, signal: name, header: header)))
     }
     crashState = CrashState(
       texts: texts, jsonPath: json.map { UnsafePointer(strdup($0.path)) })
@@ -117,13 +121,21 @@ public enum CrashGuard {
       + "reclaimed before its grace period ended\n"
   }
 
-  static func jsonReport(command: String, signal: String) -> String {
+  /// The crash's JSON report, laid out as every report is: `verdict` first, then
+  /// `header`, then the other fields in alphabetical order.
+  static func jsonReport(command: String, signal: String, header: ReportHeader? = nil) -> String {
     let example =
       "a thread died of \(signal), most likely touching memory reclaimed before its grace "
       + "period ended"
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+    let headerField =
+      header.flatMap { try? encoder.encode($0) }
+      .map { #""header":"# + String(decoding: $0, as: UTF8.self) + "," } ?? ""
     return """
-      {"command":"\(command)","crash":"\(signal)","verdict":"violations","work":[],\
-      "violations":[{"kind":"crash","count":1,"examples":["\(example)"]}]}
+      {"verdict":"violations",\(headerField)"command":"\(command)","crash":"\(signal)",\
+      "shortfalls":[],"violations":[{"kind":"crash","count":1,"examples":["\(example)"]}],\
+      "work":[]}
 
       """
   }

@@ -50,3 +50,12 @@ extension FlavorChoice {
     }
   }
 }
+
+extension FlavorChoice {
+  /// `--flavor NAME`, and for `loaded` the library it loaded (`--rcu-library PATH`): what
+  /// a replayed command line needs to run on the same flavor.
+  public var replayArguments: [String] {
+    ["--flavor", rawValue]
+      + (self == .shipped(.loaded) ? ["--rcu-library", LoadedRCU.path ?? "PATH"] : [])
+  }
+}

@@ -7,7 +7,7 @@ import Synchronization
 /// place on a terminal, plain lines otherwise (logs, CI).
 final class Progress: Sendable {
   private let stopped = StopFlag()
-  private let thread: HostThread
+  private let thread: RunThread
 
   /// Starts reporting; `line` is called once a second on the progress thread.
   init(_ line: @escaping @Sendable (_ elapsed: Double) -> String) throws {

@@ -39,6 +39,15 @@ public enum RunLimits {
     }
   }
 
+  /// Checks `--minimum-work-within` (seconds): 0, or a finite positive number of at most
+  /// ``longestDuration``.
+  public static func checkExtension(_ seconds: Double) throws(OptionError) {
+    guard seconds.isFinite, seconds >= 0, seconds <= longestDuration else {
+      throw OptionError(
+        "--minimum-work-within must be 0 or a positive number of seconds, not \(seconds)")
+    }
+  }
+
   /// Checks that `value` of option `name` (as typed, `--vcpus`) lies in `range`; `why`
   /// explains the upper bound when it is not obvious.
   public static func check(
@@ -48,6 +57,28 @@ public enum RunLimits {
       throw OptionError(
         "\(name) must be between \(range.lowerBound) and \(range.upperBound), not \(value)"
           + (why.map { " (\($0))" } ?? ""))
+    }
+  }
+
+  /// Threads a run may start in all, per core: its vCPUs or readers, hotplug threads,
+  /// consumers and writers together. Past it, on a loaded machine, the run could not end on
+  /// time: grace periods wait for readers that do not get a core, threads stuck in them
+  /// hold the run's end, and the kernel took seconds to tear down a process of hundreds of
+  /// threads (`churn` with 32 vCPUs, 128 hotplug and 128 consumer threads on two cores
+  /// beside two CPU hogs ended 2-5 s past its bound).
+  public static let runThreadsPerCore = 32
+
+  /// The most threads a run may start here, in all.
+  public static var maximumRunThreads: Int { runThreadsPerCore * cores }
+
+  /// Checks the threads a run starts in all (`total`, made of what `parts` names) against
+  /// ``maximumRunThreads``.
+  public static func checkRunThreads(_ total: Int, parts: String) throws(OptionError) {
+    guard total <= maximumRunThreads else {
+      throw OptionError(
+        "these settings start \(total) threads (\(parts)); at most \(runThreadsPerCore) per "
+          + "core, \(maximumRunThreads) on this machine's \(cores) core(s), or the run could "
+          + "not end on time")
     }
   }
 

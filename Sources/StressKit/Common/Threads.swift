@@ -1,18 +1,77 @@
+import Glibc
 import HostSupport
 import Synchronization
+
+/// A thread of a run: a real pthread that can be joined with a deadline, so that winding
+/// down never waits past the run's budget for a thread that is still busy.
+final class RunThread: Sendable {
+  private let thread: HostThread
+  private let finished: StopFlag
+
+  fileprivate init(_ body: @escaping @Sendable () -> Void) throws(ThreadStartError) {
+    let finished = StopFlag()
+    self.finished = finished
+    thread = try HostThread {
+      body()
+      finished.set()
+    }
+  }
+
+  /// Waits for the thread to end.
+  func join() { thread.join() }
+
+  /// Waits for the thread to end, but not past `deadline` (monotonic nanoseconds); returns
+  /// whether it ended (and was joined).
+  func join(until deadline: UInt64) -> Bool {
+    while !finished.isSet {
+      if monotonicNanoseconds() >= deadline { return false }
+      usleep(1000)
+    }
+    thread.join()
+    return true
+  }
+
+  /// Whether the thread's body has returned.
+  var hasFinished: Bool { finished.isSet }
+}
+
+extension [RunThread] {
+  /// Joins every thread that ends by `deadline`; returns how many did not.
+  func join(until deadline: UInt64) -> Int {
+    reduce(0) { $0 + ($1.join(until: deadline) ? 0 : 1) }
+  }
+}
+
+/// How a thread of a run is scheduled against the others.
+enum ThreadPriority {
+  /// As the process: the thread that runs the run, its progress line, the checker's
+  /// consumers, its bounded waits.
+  case normal
+  /// Nice 10: the workload (vCPUs, hotplug, torture readers and writers). With hundreds of
+  /// them on two loaded cores, the thread that keeps the run's time (and the checker that
+  /// keeps up with it) must still get the CPU when it asks: at equal priority it waited
+  /// behind every worker for each of its steps, and a run ended seconds late.
+  case lowered
+}
 
 /// Starts one real pthread per index and returns them for joining. Each thread gets an
 /// alternate signal stack first (``CrashGuard/prepareCurrentThread()``), so a crash on it
 /// is reported even with its stack smashed.
 func startThreads(
-  _ count: Int, named role: String, _ body: @escaping @Sendable (Int) -> Void
-) throws(SetupFailure) -> [HostThread] {
-  var threads: [HostThread] = []
+  _ count: Int, named role: String, priority: ThreadPriority = .normal,
+  _ body: @escaping @Sendable (Int) -> Void
+) throws(SetupFailure) -> [RunThread] {
+  var threads: [RunThread] = []
   for index in 0..<count {
     do {
       threads.append(
-        try HostThread {
+        try RunThread {
           CrashGuard.prepareCurrentThread()
+          if priority == .lowered {
+            // On Linux, PRIO_PROCESS with 0 is the calling thread alone (nice is a property
+            // of each task); lowering it needs no privilege.
+            _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 10)
+          }
           body(index)
         })
     } catch {
@@ -21,6 +80,36 @@ func startThreads(
     }
   }
   return threads
+}
+
+/// Runs `body` on a thread of its own and waits for it until `deadline`: true when it
+/// returned in time. For blocking calls at the end of a run (a final `barrier()`) that
+/// must not hold the run past its budget; a body still running is left to finish alone.
+func finishes(by deadline: UInt64, _ body: @escaping @Sendable () -> Void) -> Bool {
+  guard let thread = try? startThreads(1, named: "bounded wait", { _ in body() }).first else {
+    body()
+    return true
+  }
+  return thread.join(until: deadline)
+}
+
+/// Runs `body` on a thread of its own and returns what it returns, if it returns by
+/// `deadline`; nil otherwise (the body is left to finish alone).
+func result<Value: Sendable>(
+  by deadline: UInt64, _ body: @escaping @Sendable () -> Value
+) -> Value? {
+  let box = ResultBox<Value>()
+  guard finishes(by: deadline, { box.store(body()) }) else { return nil }
+  return box.value
+}
+
+/// A value one thread stores and another reads once the first has ended.
+private final class ResultBox<Value: Sendable>: Sendable {
+  private let stored = Mutex<Value?>(nil)
+
+  func store(_ value: Value) { stored.withLock { $0 = value } }
+
+  var value: Value? { stored.withLock { $0 } }
 }
 
 /// A flag one thread raises and others poll (a shared read-mostly cache line).

@@ -7,15 +7,19 @@ public enum Verdict: String, Codable, Sendable {
   case clean
   /// A check failed (whatever else happened).
   case violations
-  /// No check failed, but the run did too little to judge: it is not called clean.
+  /// No check failed, but the run did too little to judge, or the tool itself ran short
+  /// (descriptors, memory, threads, a checker behind, time): it is not called clean.
   case inconclusive
 
-  /// The verdict of a run that found `violations` after doing `work`: any violation wins;
-  /// otherwise clean only when every minimum was reached.
-  public init(work: [WorkMeasure], violations: [ViolationSummary]) {
+  /// The verdict of a run that found `violations` after doing `work`, during which the tool
+  /// ran short as `shortfalls` says: any violation wins; otherwise clean only when every
+  /// minimum was reached and the tool never ran short.
+  public init(
+    work: [WorkMeasure], violations: [ViolationSummary], shortfalls: [Shortfall] = []
+  ) {
     if !violations.isEmpty {
       self = .violations
-    } else if work.allSatisfy(\.met) {
+    } else if work.allSatisfy(\.met) && shortfalls.isEmpty {
       self = .clean
     } else {
       self = .inconclusive
@@ -57,8 +61,8 @@ public struct WorkMeasure: Codable, Sendable, Equatable {
   var text: String { "\(name) \(done) (minimum \(required))" }
 }
 
-/// The verdict of a run together with what it rests on: the work done and the violations
-/// found. Every report ends with its ``lines``.
+/// The verdict of a run together with what it rests on: the work done, the violations
+/// found and where the tool ran short. Every report ends with its ``lines``.
 public struct Outcome: Codable, Sendable, Equatable {
   /// The conclusion.
   public let verdict: Verdict
@@ -66,12 +70,39 @@ public struct Outcome: Codable, Sendable, Equatable {
   public let work: [WorkMeasure]
   /// What broke, by kind.
   public let violations: [ViolationSummary]
+  /// Where the tool itself ran short, by kind.
+  public let shortfalls: [Shortfall]
 
-  /// The outcome of a run that did `work` and found `violations`.
-  public init(work: [WorkMeasure], violations: [ViolationSummary]) {
-    self.verdict = Verdict(work: work, violations: violations)
+  /// The outcome of a run that did `work`, found `violations` and ran short as
+  /// `shortfalls` says.
+  public init(
+    work: [WorkMeasure], violations: [ViolationSummary], shortfalls: [Shortfall] = []
+  ) {
+    self.verdict = Verdict(work: work, violations: violations, shortfalls: shortfalls)
     self.work = work
     self.violations = violations
+    self.shortfalls = shortfalls
+  }
+
+  /// The verdict in one line, as the first line of a text report: `verdict: clean`,
+  /// `verdict: VIOLATIONS FOUND (stale-section, lost-signal)`, `verdict: INCONCLUSIVE
+  /// (reasons)`.
+  public var headline: String {
+    switch verdict {
+    case .clean: "verdict: clean"
+    case .violations:
+      "verdict: VIOLATIONS FOUND (" + violations.map(\.kind.rawValue).joined(separator: ", ")
+        + ")"
+    case .inconclusive: "verdict: INCONCLUSIVE (" + reasons.joined(separator: "; ") + ")"
+    }
+  }
+
+  /// Why an inconclusive run is not clean: each minimum it fell short of, then each way
+  /// the tool ran short.
+  var reasons: [String] {
+    let short = work.filter { !$0.met }.map { "\($0.name) \($0.done) < \($0.required)" }
+    return (short.isEmpty ? [] : ["too little work: " + short.joined(separator: ", ")])
+      + shortfalls.map { "the tool ran short of \($0.text)" }
   }
 
   /// The closing lines of a report: the work against its minimums, the violations, and
@@ -80,6 +111,10 @@ public struct Outcome: Codable, Sendable, Equatable {
     var lines: [String] = []
     if !work.isEmpty {
       lines.append("  minimum work: " + work.map(\.text).joined(separator: ", "))
+    }
+    for shortfall in shortfalls {
+      lines.append("  SHORTFALL \(shortfall.kind.rawValue): \(shortfall.count)")
+      lines += shortfall.examples.map { "      e.g. \($0)" }
     }
     if violations.isEmpty {
       lines.append("  violations: none")
@@ -98,10 +133,9 @@ public struct Outcome: Codable, Sendable, Equatable {
     case .violations:
       lines.append("result: VIOLATIONS FOUND")
     case .inconclusive:
-      let short = work.filter { !$0.met }.map { "\($0.name) \($0.done) < \($0.required)" }
       lines.append(
-        "result: INCONCLUSIVE: no violation, but too little work to call it clean ("
-          + short.joined(separator: ", ") + ")")
+        "result: INCONCLUSIVE: no violation, but not enough to call it clean ("
+          + reasons.joined(separator: "; ") + ")")
     }
     return lines
   }

@@ -23,6 +23,8 @@ final class EventLedger<Key: Hashable & Sendable>: Sendable {
   private let tables = Mutex(Tables())
   private let consumerThreads: PollerThreads
   private let violations: Violations
+  private let shortfalls: Shortfalls
+  private let retiredCount = Atomic<Int>(0)
   /// For each consumer, when its last completed poll cycle began. A retired eventfd left
   /// its poller before being drained at retirement, so once every consumer has completed a
   /// cycle that began after that, no consumer can still hold a count for it.
@@ -31,8 +33,9 @@ final class EventLedger<Key: Hashable & Sendable>: Sendable {
   private let awaitingRelease = Mutex<[EventRecord<Key>]>([])
 
   /// A ledger with `consumers` pollers (each drained by its own thread once started).
-  init(consumers: Int, violations: Violations) throws(SetupFailure) {
+  init(consumers: Int, violations: Violations, shortfalls: Shortfalls) throws(SetupFailure) {
     self.violations = violations
+    self.shortfalls = shortfalls
     cycles = Mutex(Array(repeating: 0, count: consumers))
     consumerThreads = try PollerThreads(count: consumers)
   }
@@ -50,14 +53,32 @@ final class EventLedger<Key: Hashable & Sendable>: Sendable {
     consumerThreads.stop()
   }
 
-  /// Records a new registration and puts its eventfd on its consumer's poller.
-  func add(_ record: EventRecord<Key>) throws(EventFDError) {
+  /// Stops the consumer threads, waiting for them until `deadline`; returns whether they
+  /// all ended. Until they have, a consumer may hold a count it has not added yet, and no
+  /// count may be compared.
+  func stopConsumers(until deadline: UInt64) -> Bool {
+    consumerThreads.stop(until: deadline)
+  }
+
+  /// Records a new registration and puts its eventfd on its consumer's poller. A poller
+  /// that refuses it (epoll out of memory) is a shortfall, not a failure: the record stays,
+  /// its signals are taken when it retires and at the end, and the counts stay exact.
+  func add(_ record: EventRecord<Key>) {
     tables.withAnnotatedLock(owner: self) {
       $0.byID[record.registration.id] = record
       $0.byEventFD[ObjectIdentifier(record.eventFD)] = record
     }
-    try consumerThreads.pollers[record.consumer].add(record.eventFD)
+    do {
+      try consumerThreads.pollers[record.consumer].add(record.eventFD)
+    } catch {
+      shortfalls.record(
+        ShortfallKind(exhaustion: error) ?? .memory,
+        "consumer \(record.consumer) cannot watch \(record.registration.id): \(error)")
+    }
   }
+
+  /// Retired records not yet settled: each holds its eventfd open.
+  var retiredAwaiting: Int { retiredCount.load(ordering: .relaxed) }
 
   /// Takes a record whose unregister returned (or whose release ran) off its poller,
   /// takes the signals pending on it, and marks it: any signal found on it from now on is
@@ -67,6 +88,7 @@ final class EventLedger<Key: Hashable & Sendable>: Sendable {
     record.addDrained(record.eventFD.drain())
     record.retire()
     tables.withAnnotatedLock(owner: self) { $0.retired.append(record) }
+    retiredCount.add(1, ordering: .relaxed)
   }
 
   /// Retired records that have been retired for `settledFor` nanoseconds, before
@@ -85,6 +107,7 @@ final class EventLedger<Key: Hashable & Sendable>: Sendable {
       let ready = tables.retired.filter(isReady)
       guard !ready.isEmpty else { return [EventRecord<Key>]() }
       tables.retired.removeAll(where: isReady)
+      retiredCount.subtract(ready.count, ordering: .relaxed)
       for record in ready {
         tables.byID[record.registration.id] = nil
         tables.byEventFD[ObjectIdentifier(record.eventFD)] = nil
@@ -143,10 +166,12 @@ final class EventLedger<Key: Hashable & Sendable>: Sendable {
   }
 
   private func consume(_ cycle: PollerThreads.Cycle) {
-    for (eventFD, count) in cycle.ready {
-      let record = tables.withAnnotatedLock(owner: self) {
-        $0.byEventFD[ObjectIdentifier(eventFD)]
-      }
+    // One lookup of the whole cycle's eventfds: 64 consumers taking the lock once per
+    // eventfd made it the run's most contended lock.
+    let records = tables.withAnnotatedLock(owner: self) { tables in
+      cycle.ready.map { tables.byEventFD[ObjectIdentifier($0.eventFD)] }
+    }
+    for (record, (_, count)) in zip(records, cycle.ready) {
       guard let record else {
         violations.record(
           .spuriousSignal,

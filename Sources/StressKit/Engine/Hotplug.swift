@@ -1,3 +1,5 @@
+import Dispatch
+import Glibc
 import Histogram
 import HostSupport
 import RCU
@@ -16,24 +18,35 @@ final class Hotplug<Target: HotplugTarget>: Sendable {
   let counters = ShardedCounters<HotplugCounter>()
   private let sections: SectionEpochs
   private let violations: Violations
+  private let shortfalls: Shortfalls
   private let threads: Int
   private let seed: UInt64
   private let skipEvery: Int
   private let waits = Mutex(Histogram<UInt64>(highestTrackableValue: 120_000_000_000))
   private let moveCount = Atomic<UInt64>(0)
+  private let heldBackCount = Atomic<UInt64>(0)
+  /// The last removals of the threads go one thread at a time: all of them at once queued
+  /// on the bus's writer lock (a priority-inheriting futex), and a process ending with 128
+  /// threads queued there took seconds to exit on a loaded machine; here they wait on a
+  /// plain semaphore instead.
+  private let finalTurn = DispatchSemaphore(value: 1)
+  private let abandoned = StopFlag()
 
   /// Hotplug over `target` with `threads` threads. `skipEvery` is the engine's
   /// `skip-grace-period` fault: when nonzero, every `skipEvery`-th removal of each thread
   /// runs its checks and releases its devices right away, before its grace period (the
-  /// bus itself still waits before freeing its table).
+  /// bus itself still waits before freeing its table). A change the host has no
+  /// resources for (``ShortfallKind``) is recorded in `shortfalls` and tried again later;
+  /// any other failure is a `hotplug-failure` violation and ends the thread.
   init(
     target: Target, threads: Int, sections: SectionEpochs, violations: Violations,
-    seed: UInt64, skipEvery: Int
+    shortfalls: Shortfalls, seed: UInt64, skipEvery: Int
   ) {
     self.target = target
     self.threads = threads
     self.sections = sections
     self.violations = violations
+    self.shortfalls = shortfalls
     self.seed = seed
     self.skipEvery = skipEvery
   }
@@ -46,6 +59,10 @@ final class Hotplug<Target: HotplugTarget>: Sendable {
   /// Registrations moved (by targets that move; the counters hold 8 kinds at most).
   var moves: UInt64 { moveCount.load(ordering: .relaxed) }
 
+  /// Slots left unplugged because the target had no room for them (back-pressure: see
+  /// ``HotplugTarget/admits(adding:)``).
+  var heldBack: UInt64 { heldBackCount.load(ordering: .relaxed) }
+
   /// Removal checks run: one per removing update, after its grace period (or at once,
   /// under the fault).
   var removalChecks: UInt64 {
@@ -54,8 +71,10 @@ final class Hotplug<Target: HotplugTarget>: Sendable {
 
   /// Starts the hotplug threads; each runs until `stop` is raised, then unplugs what it
   /// still holds (synchronously, with the same checks).
-  func start(until stop: StopFlag) throws(SetupFailure) -> [HostThread] {
-    try startThreads(threads, named: "hotplug") { self.run(thread: $0, until: stop) }
+  func start(until stop: StopFlag) throws(SetupFailure) -> [RunThread] {
+    try startThreads(threads, named: "hotplug", priority: .lowered) {
+      self.run(thread: $0, until: stop)
+    }
   }
 
   private enum Removal { case synchronous, deferred, skipped }
@@ -74,7 +93,7 @@ final class Hotplug<Target: HotplugTarget>: Sendable {
         }
         let batch = target.supportsBatches && rng.next() % 4 == 0 ? Int(2 + rng.next() % 3) : 1
         let chosen = Set((0..<batch).map { _ in owned[Int(rng.next() % UInt64(owned.count))] })
-        let adding = chosen.filter { plugged[$0] == nil }.sorted()
+        var adding = chosen.filter { plugged[$0] == nil }.sorted()
         let removing = chosen.sorted().compactMap { plugged[$0] }
         var how = Removal.synchronous
         if !removing.isEmpty {
@@ -85,20 +104,59 @@ final class Hotplug<Target: HotplugTarget>: Sendable {
             how = .deferred
           }
         }
-        let added = try change(adding: adding, removing: removing, batched: chosen.count > 1, how)
+        if !adding.isEmpty && !target.admits(adding: adding.count) {
+          heldBackCount.add(UInt64(adding.count), ordering: .relaxed)
+          adding = []
+          if removing.isEmpty {
+            // Nothing to do until the checker catches up: do not spin on the decision.
+            usleep(1000)
+            continue
+          }
+        }
+        guard
+          let added = try changeOrBackOff(
+            thread: thread, adding: adding, removing: removing, batched: chosen.count > 1, how)
+        else { continue }
         for plug in removing { plugged[target.slot(of: plug)] = nil }
         for plug in added { plugged[target.slot(of: plug)] = plug }
       }
-      let remaining = plugged.keys.sorted().map { plugged[$0]! }
-      if target.supportsBatches {
-        _ = try change(adding: [], removing: remaining, batched: true, .synchronous)
-      } else {
-        for plug in remaining {
-          _ = try change(adding: [], removing: [plug], batched: false, .synchronous)
-        }
-      }
+      try unplugAtTheEnd(plugged.keys.sorted().map { plugged[$0]! })
     } catch {
       violations.record(.hotplugFailure, "hotplug thread \(thread): \(error)")
+    }
+  }
+
+  /// The thread's last removals, one thread at a time (``finalTurn``), unless the run has
+  /// given up on them (``abandon()``).
+  private func unplugAtTheEnd(_ remaining: [Target.Plug]) throws {
+    while finalTurn.wait(timeout: .now() + .milliseconds(10)) == .timedOut {
+      if abandoned.isSet { return }
+    }
+    defer { finalTurn.signal() }
+    if abandoned.isSet || remaining.isEmpty { return }
+    if target.supportsBatches {
+      _ = try change(adding: [], removing: remaining, batched: true, .synchronous)
+    } else {
+      for plug in remaining {
+        _ = try change(adding: [], removing: [plug], batched: false, .synchronous)
+      }
+    }
+  }
+
+  /// Tells the threads still waiting to make their last removals not to: the run's time
+  /// is up, and it ends without them (a shortfall it reports).
+  func abandon() { abandoned.set() }
+
+  /// One change; nil when the host had no resources for it (nothing changed: targets make
+  /// their eventfds before any bus call), recorded as a shortfall after a pause.
+  private func changeOrBackOff(
+    thread: Int, adding: [Int], removing: [Target.Plug], batched: Bool, _ how: Removal
+  ) throws -> [Target.Plug]? {
+    do {
+      return try change(adding: adding, removing: removing, batched: batched, how)
+    } catch  where shortfalls.recordIfExhaustion(error, doing: "hotplug thread \(thread)") {
+      usleep(10_000)
+      return nil
     }
   }
 
@@ -117,13 +175,24 @@ final class Hotplug<Target: HotplugTarget>: Sendable {
   private func change(
     adding: [Int], removing: [Target.Plug], batched: Bool, _ how: Removal
   ) throws -> [Target.Plug] {
+    let added: [Target.Plug]
+    if removing.isEmpty {
+      added = try target.update(adding: adding, removing: [], batched: batched, wait: .synchronous)
+    } else {
+      added = try remove(removing, adding: adding, batched: batched, how)
+      counters.add(.removals, UInt64(removing.count))
+    }
     counters.add(.registrations, UInt64(adding.count))
     counters.add(.updates)
     if batched { counters.add(.batches) }
-    guard !removing.isEmpty else {
-      return try target.update(adding: adding, removing: [], batched: batched, wait: .synchronous)
-    }
-    counters.add(.removals, UInt64(removing.count))
+    return added
+  }
+
+  /// An update that removes: it first takes its epoch, and gets its checks after its grace
+  /// period (or, under the fault, right away).
+  private func remove(
+    _ removing: [Target.Plug], adding: [Int], batched: Bool, _ how: Removal
+  ) throws -> [Target.Plug] {
     let removal = sections.beginRemoval()
     switch how {
     case .synchronous:
@@ -136,13 +205,12 @@ final class Hotplug<Target: HotplugTarget>: Sendable {
       checkReleased(removing, removal: removal, when: "its synchronous unregister returned")
       return added
     case .deferred:
-      let added = try target.update(
+      return try target.update(
         adding: adding, removing: removing, batched: batched,
         wait: .deferred { [self] in
           counters.add(.deferredReleases)
           checkReleased(removing, removal: removal, when: "its deferred release ran")
         })
-      return added
     case .skipped:
       let added = try target.update(
         adding: adding, removing: removing, batched: batched, wait: .deferred {})

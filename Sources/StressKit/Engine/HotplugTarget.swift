@@ -23,6 +23,10 @@ protocol HotplugTarget: Sendable {
   /// Registers fresh devices for the `adding` slots and removes the `removing` plugs: in
   /// one publish if `batched`, otherwise one call per registration. A removal waits as
   /// `wait` says. Returns the new plugs.
+  ///
+  /// Whatever can run out (eventfds: descriptors) is made before the first bus call, so an
+  /// update that fails for lack of it changes nothing and can be tried again; after the bus
+  /// calls, nothing may fail but the bus itself.
   func update(adding: [Int], removing: [Plug], batched: Bool, wait: RemovalWait) throws
     -> [Plug]
 
@@ -31,6 +35,11 @@ protocol HotplugTarget: Sendable {
 
   /// Whether plugged slots can move (``move(_:batched:)``).
   var supportsMoves: Bool { get }
+
+  /// Whether `adding` more slots fit in what the run may hold now (descriptors, memory,
+  /// records the checker has not reconciled yet). When not, the hotplug thread leaves them
+  /// unplugged this time: back-pressure, never an unbounded queue.
+  func admits(adding: Int) -> Bool
 
   /// Moves each plug's registration elsewhere, keeping its device (one publish, nothing to
   /// wait for): in one batch if `batched`. Returns the moved plugs.
@@ -48,6 +57,9 @@ extension HotplugTarget {
 
   /// Targets move nothing unless they say so.
   func move(_ plugs: [Plug], batched: Bool) throws -> [Plug] { plugs }
+
+  /// Targets hold nothing back unless they say so.
+  func admits(adding: Int) -> Bool { true }
 }
 
 /// How a removal waits for its grace period.

@@ -9,7 +9,7 @@ final class PollerThreads: Sendable {
   /// One poller per thread; a record names its consumer by the poller's index.
   let pollers: [EventPoller]
   private let stopFlag = StopFlag()
-  private let threads = Mutex<[HostThread]>([])
+  private let threads = Mutex<[RunThread]>([])
 
   /// `count` pollers, whose threads ``start(named:_:)`` starts.
   init(count: Int) throws(SetupFailure) {
@@ -51,5 +51,12 @@ final class PollerThreads: Sendable {
   func stop() {
     stopFlag.set()
     for thread in threads.withAnnotatedLock(owner: self, { $0 }) { thread.join() }
+  }
+
+  /// Stops the threads and waits for them until `deadline`; returns whether they all
+  /// ended.
+  func stop(until deadline: UInt64) -> Bool {
+    stopFlag.set()
+    return threads.withAnnotatedLock(owner: self, { $0 }).join(until: deadline) == 0
   }
 }

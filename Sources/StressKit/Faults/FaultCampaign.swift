@@ -31,6 +31,21 @@ public struct FaultCampaignPlan: Codable, Sendable {
     return ["--rcu-library", rcuLibrary]
   }
 
+  /// How long a child run of `duration` seconds may take before it is killed (and its row
+  /// missed): its own bound, the duration plus max(2 s, 10%), and a second for its process
+  /// to start and end. A child that needs the kill has a bug: every run ends itself.
+  static func childLimit(_ duration: Double) -> Double {
+    duration + RunBudget.grace(for: duration) + 1
+  }
+
+  /// The longest the whole campaign can take: every child at its limit.
+  public var longestSeconds: Double {
+    let faultRuns = Double(faults.count * seeds) * Self.childLimit(duration)
+    let rare = rareEvery > 0 ? Double(seeds) * Self.childLimit(rareDuration) : 0
+    let clean = Double(cleanRuns * cleanFlavors.count) * Self.childLimit(2 * cleanDuration)
+    return faultRuns + rare + clean
+  }
+
   /// The catalogue faults this plan runs.
   public var faults: [CatalogueFault] {
     FaultCatalogue.all.filter { fault in
@@ -57,8 +72,40 @@ public struct FaultCampaignRow: Codable, Sendable {
   /// The time within which each run must catch the fault (or stay clean).
   public let targetSeconds: Double
   public let runs: [ChildRun]
-  /// Whether every run met the target.
+  /// What the row came to.
+  public let outcome: RowOutcome
+  /// Whether every run met the target (``outcome`` is ``RowOutcome/met``), kept in the JSON
+  /// for readers of older reports.
   public let met: Bool
+
+  /// What a row of the campaign came to.
+  public enum RowOutcome: String, Codable, Sendable {
+    /// Every fault run caught the fault in time; every clean run was clean.
+    case met
+    /// A fault run ended without catching it (clean, another violation, late, killed), or
+    /// a clean run reported a violation.
+    case missed
+    /// Nothing missed, but some run could not judge (exit 2, inconclusive): on an
+    /// overloaded machine, the tool running short is not a fault escaping.
+    case inconclusive
+  }
+
+  /// The outcome of a fault row: a seed that caught it in time is met; one that ended
+  /// inconclusive (exit 2) without catching it could not judge; any other is a miss.
+  static func faultOutcome(_ runs: [ChildRun], detectors: [String], target: Double) -> RowOutcome {
+    var outcome = RowOutcome.met
+    for run in runs where (caughtSeconds(run, detectors: detectors) ?? .infinity) > target {
+      if run.exitStatus == 2 && !run.timedOut { outcome = .inconclusive } else { return .missed }
+    }
+    return outcome
+  }
+
+  /// The outcome of a clean row: any violation (or crash, or kill) is a miss; any
+  /// inconclusive run makes the row inconclusive.
+  static func cleanOutcome(_ runs: [ChildRun]) -> RowOutcome {
+    if runs.contains(where: { $0.exitStatus != 0 && $0.exitStatus != 2 }) { return .missed }
+    return runs.allSatisfy { $0.exitStatus == 0 } ? .met : .inconclusive
+  }
 
   /// For one fault run: whether a named detector caught it, and when it first fired (as
   /// the run measured it; the child's wall clock for a run that did not, like a crash).
@@ -119,7 +166,8 @@ public struct FaultCampaign: Sendable {
       let line =
         fault.commandLine(flavor: plan.flavor, duration: duration, seed: seed, every: every)
         + plan.flavorArguments(fault.flavor ?? plan.flavor)
-      let run = try ChildRun.run(executable, line, limit: duration + 120, folder: folder)
+      let run = try ChildRun.run(
+        executable, line, limit: FaultCampaignPlan.childLimit(duration), folder: folder)
       runs.append(run)
       let caught = FaultCampaignRow.caughtSeconds(run, detectors: detectors)
       progress(
@@ -127,13 +175,12 @@ public struct FaultCampaign: Sendable {
           + (caught.map { String(format: "caught in %.3f s", $0) } ?? "NOT caught")
           + " [\(run.kinds.joined(separator: ", "))]")
     }
-    let met = runs.allSatisfy {
-      (FaultCampaignRow.caughtSeconds($0, detectors: detectors) ?? .infinity) <= duration
-    }
     let rate = every.map { "1 in \($0) synchronize calls" } ?? fault.rate
+    let outcome = FaultCampaignRow.faultOutcome(runs, detectors: detectors, target: duration)
     return FaultCampaignRow(
       role: role, fault: fault.id, rate: rate, flavor: (fault.flavor ?? plan.flavor).rawValue,
-      detectors: detectors, targetSeconds: duration, runs: runs, met: met)
+      detectors: detectors, targetSeconds: duration, runs: runs,
+      outcome: outcome, met: outcome == .met)
   }
 
   private func cleanRow(
@@ -144,9 +191,13 @@ public struct FaultCampaign: Sendable {
       let line =
         [
           "torture", "--flavor", flavor.rawValue, "--duration", String(plan.cleanDuration),
+          // A clean run that did too little on a loaded machine may go on as long again.
+          "--minimum-work-within", String(plan.cleanDuration),
           "--seed", String(seed),
         ] + plan.flavorArguments(flavor)
-      let run = try ChildRun.run(executable, line, limit: plan.cleanDuration + 120, folder: folder)
+      let run = try ChildRun.run(
+        executable, line, limit: FaultCampaignPlan.childLimit(2 * plan.cleanDuration),
+        folder: folder)
       runs.append(run)
       progress(
         "faults: \(line.joined(separator: " ")): exit \(run.statusText)"
@@ -155,6 +206,7 @@ public struct FaultCampaign: Sendable {
     return FaultCampaignRow(
       role: "clean", fault: "none (clean torture)", rate: "-", flavor: flavor.rawValue,
       detectors: [], targetSeconds: plan.cleanDuration, runs: runs,
-      met: runs.allSatisfy { $0.exitStatus == 0 })
+      outcome: FaultCampaignRow.cleanOutcome(runs),
+      met: FaultCampaignRow.cleanOutcome(runs) == .met)
   }
 }

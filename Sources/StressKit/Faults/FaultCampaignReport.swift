@@ -10,6 +10,14 @@ public struct FaultCampaignReport: Codable, Sendable {
   /// Whether every row met its target.
   public var allMet: Bool { rows.allSatisfy(\.met) }
 
+  /// The campaign's exit status: 1 when a row missed (a fault escaped, or a clean run
+  /// flagged), 2 when nothing missed but a row could not judge (a run inconclusive), 0 when
+  /// every row met its target.
+  public var exitStatus: Int32 {
+    if rows.contains(where: { $0.outcome == .missed }) { return 1 }
+    return allMet ? 0 : 2
+  }
+
   /// The table, as printed.
   public var text: String {
     let p = plan
@@ -35,18 +43,21 @@ public struct FaultCampaignReport: Codable, Sendable {
         lines.append(widths.map { String(repeating: "-", count: $0) }.joined(separator: "  "))
       }
     }
-    let missed = rows.filter { !$0.met }
+    let missed = rows.filter { $0.outcome == .missed }
+    let inconclusive = rows.filter { $0.outcome == .inconclusive }
     lines.append("")
     lines.append(
-      missed.isEmpty
+      missed.isEmpty && inconclusive.isEmpty
         ? "targets: all \(rows.count) met"
-        : "targets: \(missed.count) of \(rows.count) MISSED: "
-          + missed.map { "\($0.fault) on \($0.flavor)" }.joined(separator: ", "))
+        : "targets: \(missed.count) of \(rows.count) MISSED"
+          + missed.map { ", \($0.fault) on \($0.flavor)" }.joined()
+          + "; \(inconclusive.count) INCONCLUSIVE (a run could not judge)"
+          + inconclusive.map { ", \($0.fault) on \($0.flavor)" }.joined())
     lines.append(
       "seconds to catch: when the run first reported one of the fault's detectors, counted "
         + "from when its threads were all running (a crash: the child's wall clock)")
     lines.append(String(format: "ran %.0f s", elapsedSeconds))
-    for row in missed {
+    for row in missed + inconclusive {
       for run in row.runs where !run.stderrTail.isEmpty {
         lines.append("  \(row.fault) \(run.arguments.joined(separator: " ")):")
         lines += run.stderrTail.split(separator: "\n").map { "    \($0)" }
@@ -62,7 +73,7 @@ extension FaultCampaignRow {
     [
       role == "clean" ? "clean torture" : fault, rate, flavor,
       detectors.isEmpty ? "-" : detectors.joined(separator: "|"), exitCodes, catchTimes,
-      (met ? "met" : "MISSED")
+      [.met: "met", .missed: "MISSED", .inconclusive: "INCONCLUSIVE"][outcome]!
         + " (\(role == "clean" ? "no flag in" : "<=") \(format(targetSeconds)) s)",
     ]
   }

@@ -66,8 +66,12 @@ public struct CatalogueFault: Codable, Sendable, Equatable {
 
 extension FaultCatalogue {
   /// The catalogue as a table, for `stress faults --list` and the README.
-  public static var text: String {
-    all.map { fault in
+  public static var text: String { text(of: all) }
+
+  /// The entries `faults` as `stress faults --list` prints them (with `--only`, the
+  /// entries it selects).
+  public static func text(of faults: [CatalogueFault]) -> String {
+    faults.map { fault in
       "\(fault.id): \(fault.summary)\n    injected by \(fault.injectedBy), at \(fault.rate); "
         + "caught by \(fault.detectors.map(\.rawValue).joined(separator: " or "))"
         + (fault.mayAlsoFire.isEmpty

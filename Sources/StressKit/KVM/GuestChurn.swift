@@ -67,7 +67,9 @@ private struct GuestChurnWork: FlavorGenericWork {
 /// One guest churn run on one flavor.
 final class GuestChurnRun<Flavor: RCUFlavor>: Sendable {
   let configuration: GuestChurnConfiguration
+  let budget: RunBudget
   let violations = Violations()
+  let shortfalls = Shortfalls()
   let guest: GuestRun
   let program: GuestProgram
   let stableKeys: [GuestWrite]
@@ -79,8 +81,13 @@ final class GuestChurnRun<Flavor: RCUFlavor>: Sendable {
   let stopHotplug = StopFlag()
   /// The coalesced ranges, with `--coalesced`.
   let coalescing: GuestCoalescing<Flavor>?
+  /// Guest rounds completed, for the progress line.
+  let roundsDone = Atomic<Int>(0)
 
   init(system: KVMSystem, configuration: GuestChurnConfiguration) throws {
+    budget = RunBudget(
+      duration: configuration.duration.seconds,
+      extension: configuration.minimumWorkWithin.seconds)
     self.configuration = configuration
     let registered = configuration.stableDevices + configuration.churnDevices
     let sequenced =
@@ -114,7 +121,7 @@ final class GuestChurnRun<Flavor: RCUFlavor>: Sendable {
       mirror: configuration.kernelIOEventFD
         ? KernelIOEventFDMirror(vm: guest.vm, portBus: portBus, mmioBus: mmioBus) : nil,
       portBus: portBus, mmioBus: mmioBus)
-    ledger = try EventLedger(consumers: 1, violations: violations)
+    ledger = try EventLedger(consumers: 1, violations: violations, shortfalls: shortfalls)
     sections = SectionEpochs(
       vcpus: configuration.vcpus
         + (configuration.coalesced ? GuestCoalescing<Flavor>.sectionSlots(configuration) : 0))
@@ -122,11 +129,12 @@ final class GuestChurnRun<Flavor: RCUFlavor>: Sendable {
       configuration.coalesced
       ? try GuestCoalescing(
         configuration: configuration, guest: guest, portBus: portBus, mmioBus: mmioBus,
-        sections: sections, firstSection: configuration.vcpus, violations: violations) : nil
+        sections: sections, firstSection: configuration.vcpus, violations: violations,
+        shortfalls: shortfalls) : nil
     hotplug = Hotplug(
       target: GuestChurnTarget(registrar: registrar, keys: churnKeys, ledger: ledger),
       threads: configuration.hotplugThreads, sections: sections, violations: violations,
-      seed: configuration.seed &+ 0x9E37_79B9,
+      shortfalls: shortfalls, seed: configuration.seed &+ 0x9E37_79B9,
       skipEvery: configuration.fault == .skipGracePeriod ? configuration.faultRate : 0)
   }
 
@@ -147,30 +155,22 @@ final class GuestChurnRun<Flavor: RCUFlavor>: Sendable {
       try hotplug.start(until: stopHotplug) + (coalescing?.hotplug.start(until: stopHotplug) ?? [])
     let settler = try startThreads(1, named: "settler") { _ in self.settle() }
     violations.startClock()
-    let rounds = runRounds(handlers)
-
-    stopHotplug.set()
-    for thread in hotplugThreads + settler { thread.join() }
-    for plug in stable {
-      do {
-        try registrar.unregister(plug.token, wait: .synchronous)
-        ledger.retire(plug.record)
-      } catch {
-        violations.record(.hotplugFailure, "stable unregister: \(error)")
-      }
+    let progress = try Progress { elapsed in
+      String(
+        format: "kvm %.0fs: %d guest rounds, %.0f registrations/s, %d violations", elapsed,
+        self.roundsDone.load(ordering: .relaxed),
+        Double(self.hotplug.counters[.registrations]) / elapsed, self.violations.count)
     }
-    coalescing?.unregisterStable()
-    ledger.stopConsumers()
-    Flavor.barrier()
-    fold(ledger.settle(settledFor: 0))
-    fold(ledger.drainAll())
-    checkReleased()
+    let rounds = runRounds(handlers, running: monotonicNanoseconds())
+    stopHotplug.set()
+    let settled = windDown(threads: hotplugThreads + settler, stable: stable)
+    progress.stop()
     if case .failure(let error) = rounds.result {
       throw SetupFailure(message: "kvm: guest run failed: \(error)")
     }
     return report(
       rounds: rounds, unclaimed: mergedUnclaimedWrites(handlers.map(\.buses)),
-      coalesced: try coalescing?.finish(guest: guest))
+      coalesced: settled ? try coalescing?.finish(guest: guest) : nil, settled: settled)
   }
 
   /// What the guest rounds did.
@@ -181,20 +181,34 @@ final class GuestChurnRun<Flavor: RCUFlavor>: Sendable {
     var result: Result<Void, KVMError> = .success(())
   }
 
-  /// Guest rounds until the duration has passed or a violation was found; between
-  /// rounds, the reads are checked.
-  private func runRounds(_ handlers: [CheckedExitHandler<Flavor>]) -> Rounds {
-    let clock = ContinuousClock()
-    let start = clock.now
+  /// Guest rounds until the budget's work deadline (extended, if allowed, until the
+  /// minimum of work is done) or a violation; between rounds, the reads are checked. A
+  /// round runs to its end once started, so one starts only when the longest so far (times
+  /// one and a half) still fits before the deadline: the rounds end on time, and a run
+  /// whose first round already took it all has one round.
+  private func runRounds(_ handlers: [CheckedExitHandler<Flavor>], running: UInt64) -> Rounds {
     var rounds = Rounds()
+    var longest: UInt64 = 0
+    let writesPerRound = program.expectedWrites().values.reduce(0, +)
     while rounds.count == 0
-      || (clock.now - start < configuration.duration && !violations.any)
+      || (!violations.any
+        && !budget.workIsOver(
+          now: monotonicNanoseconds() + longest / 2 * 3, running: running,
+          minimumMet: { [rounds] in
+            self.minimumWork(
+              executedPerVCPU: writesPerRound * rounds.count, kernelAbsorbed: 1,
+              coalesced: try? self.coalescing?.summary(guest: self.guest)
+            ).allSatisfy(\.met)
+          }))
     {
       do {
-        let roundStart = clock.now
+        let roundStart = monotonicNanoseconds()
         let statistics = try guest.run(handlers: handlers)
-        rounds.guestTime += clock.now - roundStart
+        let took = monotonicNanoseconds() - roundStart
+        longest = max(longest, took)
+        rounds.guestTime += .nanoseconds(Int64(took))
         rounds.count += 1
+        roundsDone.store(rounds.count, ordering: .relaxed)
         for vcpu in statistics { rounds.exits += vcpu.exits }
         coalescing?.checkRound(handlers, statistics)
       } catch {
@@ -204,6 +218,48 @@ final class GuestChurnRun<Flavor: RCUFlavor>: Sendable {
       GuestChurn.checkReads(guest: guest, program: program, violations: violations)
     }
     return rounds
+  }
+
+  /// After the rounds: stops the hotplug and settler threads, unregisters the stable pairs
+  /// and ranges, and waits for the final barrier, by the budget's wind-down deadline.
+  /// Returns whether everything ended, so the counts may be reconciled; otherwise the
+  /// shortfall says what was still busy, and no count is compared.
+  private func windDown(threads: [RunThread], stable: [GuestChurnTarget<Flavor>.Plug]) -> Bool {
+    let deadline = budget.windDownDeadline
+    let busy = threads.join(until: deadline)
+    hotplug.abandon()
+    coalescing?.hotplug.abandon()
+    guard busy == 0 else {
+      shortfalls.record(
+        .time,
+        "\(busy) hotplug thread(s) were still inside an update when the time ran out; the "
+          + "counts were not reconciled")
+      return false
+    }
+    let ended = finishes(by: deadline) { [self] in
+      for plug in stable {
+        do {
+          try registrar.unregister(plug.token, wait: .synchronous)
+          ledger.retire(plug.record)
+        } catch {
+          violations.record(.hotplugFailure, "stable unregister: \(error)")
+        }
+      }
+      coalescing?.unregisterStable()
+    }
+    guard ended, ledger.stopConsumers(until: deadline),
+      finishes(by: deadline, { Flavor.barrier() })
+    else {
+      shortfalls.record(
+        .time,
+        "the final unregisters, consumers or barrier() had not ended when the time ran out; "
+          + "the counts were not reconciled")
+      return false
+    }
+    fold(ledger.settle(settledFor: 0))
+    fold(ledger.drainAll())
+    checkReleased()
+    return true
   }
 
   /// Settles retired eventfds while the guests run (a round can take a while, and the

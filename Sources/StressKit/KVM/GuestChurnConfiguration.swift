@@ -32,6 +32,9 @@ public struct GuestChurnConfiguration: Sendable, Hashable, Codable {
   public var fault: GuestFault
   /// The fault's rate (see ``GuestFault/everyUnit``); nil for its default.
   public var faultEvery: Int?
+  /// How much longer than `duration` the run may go on (in more rounds) to reach its
+  /// minimum of work; zero: it ends at `duration` whatever it did.
+  public var minimumWorkWithin: Duration = .zero
 
   /// The most registered pairs (stable plus churned) the guest program has room for: its
   /// port writes stay below the port it reads.
@@ -70,6 +73,7 @@ public struct GuestChurnConfiguration: Sendable, Hashable, Codable {
   /// checked by `GuestChurn.run` before anything starts).
   public func validate() throws(OptionError) {
     try RunLimits.checkDuration(duration.seconds)
+    try RunLimits.checkExtension(minimumWorkWithin.seconds)
     try RunLimits.checkThreads("--vcpus", vcpus)
     try RunLimits.check(
       "--churn-devices", churnDevices, in: 1...Self.maximumRegisteredPairs,
@@ -82,7 +86,13 @@ public struct GuestChurnConfiguration: Sendable, Hashable, Codable {
       why: "each hotplug thread owns at least one churned pair")
     try RunLimits.check(
       "--coalesced-ranges", coalescedRanges, in: 1...Self.maximumCoalescedRanges)
-    if let faultEvery { try RunLimits.check("--fault-every", faultEvery, in: 1...1_000_000) }
+    try RunLimits.checkRunThreads(
+      vcpus + hotplugThreads + (coalesced ? min(hotplugThreads, coalescedRanges) : 0) + 2,
+      parts: "--vcpus, --hotplug (twice with --coalesced), a consumer and a settler")
+    if let faultEvery {
+      try RunLimits.check("--fault-every", faultEvery, in: 1...1_000_000)
+      if fault == .none { throw OptionError("--fault-every needs a --fault") }
+    }
     if fault.needsCoalesced && !coalesced {
       throw OptionError("--fault \(fault.rawValue) works on coalesced ranges: add --coalesced")
     }
@@ -94,6 +104,25 @@ public struct GuestChurnConfiguration: Sendable, Hashable, Codable {
     if let roundIterations {
       try RunLimits.check("round iterations", roundIterations, in: 1...100_000_000)
     }
+  }
+}
+
+extension GuestChurnConfiguration {
+  /// The arguments after `stress` that repeat this run: every setting spelled out (the
+  /// guest round's length is calibrated on the machine, so it is not among them).
+  public var replayArguments: [String] {
+    [
+      "kvm", "--vcpus", "\(vcpus)", "--hotplug", "\(hotplugThreads)", "--devices",
+      "\(stableDevices)",
+    ]
+      + ["--churn-devices", "\(churnDevices)"]
+      + (kernelIOEventFD ? ["--kernel-ioeventfd"] : [])
+      + (coalesced ? ["--coalesced", "--coalesced-ranges", "\(coalescedRanges)"] : [])
+      + ["--fault", fault.rawValue] + (fault == .none ? [] : ["--fault-every", "\(faultRate)"])
+      + ["--duration", "\(duration.seconds)"]
+      + (minimumWorkWithin > .zero
+        ? ["--minimum-work-within", "\(minimumWorkWithin.seconds)"] : [])
+      + flavor.replayArguments + ["--seed", "\(seed)"]
   }
 }
 

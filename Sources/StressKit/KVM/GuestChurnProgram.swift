@@ -40,9 +40,10 @@ extension GuestChurn {
     return GuestProgram(iterations: iterations, accesses: accesses)
   }
 
-  /// Picks iterations so one round takes about 0.2 s (less for short runs), timing a
-  /// short all-exits run of the same program on one vCPU (with `sequencedWrites`, exiting
-  /// too: no zone is registered), through the same exit handler (lingering included).
+  /// Picks iterations so one round of every vCPU takes about 0.2 s (a tenth of a shorter
+  /// run), timing a short all-exits run of the same program on one vCPU (with
+  /// `sequencedWrites`, exiting too: no zone is registered), through the same exit handler
+  /// (lingering included), then scaling by the share of the cores each vCPU gets.
   static func calibrate(
     system: KVMSystem, configuration: GuestChurnConfiguration, registeredKeys: Int,
     sequencedWrites: [GuestProgram.SequencedWrite] = []
@@ -55,7 +56,11 @@ extension GuestChurn {
       buses: BusExitHandler(portBus: IOBus(space: .portIO), mmioBus: IOBus()),
       sections: SectionEpochs(vcpus: 1), vcpu: 0, seed: configuration.seed)
     let elapsed = try probe.run(handlers: [handler])[0].elapsed
-    let target = min(Duration.milliseconds(200), configuration.duration / 5)
+    // A round of every vCPU takes about `target` when they share the cores: more vCPUs than
+    // cores run their rounds in turn, so each gets a share of them. Short rounds keep the
+    // last one from overrunning the run's end.
+    let share = Double(RunLimits.cores) / Double(max(configuration.vcpus, RunLimits.cores))
+    let target = min(Duration.milliseconds(200), configuration.duration / 10) * share
     let perIteration = max(elapsed / probeIterations, .nanoseconds(100))
     return max(1, Int((target / perIteration).rounded(.down)))
   }

@@ -3,7 +3,7 @@ import Foundation
 import KVM
 
 /// The result of `stress kvm` (without `--compare`), printed and written with `--json`.
-public struct GuestChurnReport: CheckReport, Codable, Sendable {
+public struct GuestChurnReport: CheckReport {
   /// The command that ran.
   public let command: String
   /// The configuration run.
@@ -39,12 +39,12 @@ public struct GuestChurnReport: CheckReport, Codable, Sendable {
   public let guestSeconds: Double
   /// The coalesced ranges' figures, with `--coalesced`.
   public let coalesced: CoalescedSummary?
-  /// What the run concluded.
-  public let verdict: Verdict
   /// The minimums and what the run reached.
   public let work: [WorkMeasure]
   /// What broke, by kind.
   public let violations: [ViolationSummary]
+  /// Where the tool ran short, by kind.
+  public let shortfalls: [Shortfall]
 
   /// Guest writes per second of guest time.
   public var writesPerSecond: Double {
@@ -105,10 +105,10 @@ extension GuestChurnRun {
     return work + (coalesced?.minimumWork ?? [])
   }
 
-  /// Reconciles every pair and builds the report.
-  func report(rounds: Rounds, unclaimed: [GuestWrite: Int], coalesced: CoalescedSummary?)
-    -> GuestChurnReport
-  {
+  /// Reconciles every pair (when `settled`: every count is in) and builds the report.
+  func report(
+    rounds: Rounds, unclaimed: [GuestWrite: Int], coalesced: CoalescedSummary?, settled: Bool
+  ) -> GuestChurnReport {
     let perRound = program.expectedWrites()
     let drainedCounts = drained.withAnnotatedLock(owner: self) { $0 }
     let stableSet = Set(stableKeys)
@@ -119,6 +119,7 @@ extension GuestChurnRun {
       let missed = unclaimed[key] ?? 0
       executedTotal += executed
       let counts = "\(key): executed \(executed), drained \(signals), unclaimed \(missed)"
+      guard settled else { continue }
       if signals + missed != executed {
         violations.record(signals + missed < executed ? .lostSignal : .spuriousSignal, counts)
       }
@@ -160,6 +161,6 @@ extension GuestChurnRun {
       removalChecks: hotplug.removalChecks, sectionsSeenByChecks: hotplug.counters[.sectionsSeen],
       gracePeriodWait: hotplug.gracePeriodWaits, guestSeconds: rounds.guestTime.seconds,
       coalesced: coalesced,
-      verdict: Verdict(work: work, violations: violations), work: work, violations: violations)
+      work: work, violations: violations, shortfalls: shortfalls.summary)
   }
 }

@@ -89,9 +89,15 @@ final class GuestChurnTarget<Flavor: RCUFlavor>: HotplugTarget {
       eventFD: eventFD, key: key, registration: token.registration, churned: churned,
       consumer: slot % ledger.consumers,
       busDevice: registrar.bus(key.space).device(of: token.registration) as? IOEventFD)
-    try ledger.add(record)
+    ledger.add(record)
     return Plug(slot: slot, record: record, token: token)
   }
+
+  /// Retired eventfds awaiting the settler past which no pair is plugged (each holds its
+  /// descriptor until then).
+  static var retiredLimit: Int { 1024 }
+
+  func admits(adding: Int) -> Bool { ledger.retiredAwaiting + adding <= Self.retiredLimit }
 
   func update(adding: [Int], removing: [Plug], batched: Bool, wait: RemovalWait) throws -> [Plug] {
     let added = try adding.map { slot in try plug(keys[slot], slot: slot, churned: true) }

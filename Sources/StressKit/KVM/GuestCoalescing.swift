@@ -29,7 +29,8 @@ final class GuestCoalescing<Flavor: RCUFlavor>: Sendable {
   /// slots from `firstSection` on (``sectionSlots(_:)`` of them).
   init(
     configuration: GuestChurnConfiguration, guest: GuestRun, portBus: IOBus<Flavor>,
-    mmioBus: IOBus<Flavor>, sections: SectionEpochs, firstSection: Int, violations: Violations
+    mmioBus: IOBus<Flavor>, sections: SectionEpochs, firstSection: Int, violations: Violations,
+    shortfalls: Shortfalls
   ) throws {
     let layout = CoalescedLayout(churned: configuration.coalescedRanges)
     checks = CoalescedChecks(
@@ -49,7 +50,8 @@ final class GuestCoalescing<Flavor: RCUFlavor>: Sendable {
       range: nil, seed: configuration.seed)
     hotplug = Hotplug(
       target: target, threads: min(configuration.hotplugThreads, configuration.coalescedRanges),
-      sections: sections, violations: violations, seed: configuration.seed &+ 0x5851_F42D,
+      sections: sections, violations: violations, shortfalls: shortfalls,
+      seed: configuration.seed &+ 0x5851_F42D,
       skipEvery: fault == .skipGracePeriod ? configuration.faultRate : 0)
   }
 
@@ -91,8 +93,15 @@ final class GuestCoalescing<Flavor: RCUFlavor>: Sendable {
   /// The final checks, after every guest halted and every range was unregistered, and what
   /// the run did.
   func finish(guest: GuestRun) throws -> CoalescedSummary {
+    let summary = try summary(guest: guest)
+    checks.finish(
+      executed: try guest.vcpus.indices.map { Int(try guest.sequenceCounter(vcpu: $0)) })
+    return summary
+  }
+
+  /// What the coalesced part did so far; read between guest rounds.
+  func summary(guest: GuestRun) throws -> CoalescedSummary {
     let executed = try guest.vcpus.indices.map { Int(try guest.sequenceCounter(vcpu: $0)) }
-    checks.finish(executed: executed)
     let counters = checks.counters
     let applied =
       counters[.appliedByRunLoops] + counters[.appliedByFaultDrains]

@@ -14,7 +14,7 @@ final class ConsumerExecutor: TaskExecutor, Sendable {
   private let jobs = Mutex<[UnownedJob]>([])
   private let ready = DispatchSemaphore(value: 0)
   private let stopFlag = StopFlag()
-  private let thread = Mutex<HostThread?>(nil)
+  private let thread = Mutex<RunThread?>(nil)
 
   /// Starts the executor's thread.
   init() throws(SetupFailure) {
@@ -28,11 +28,12 @@ final class ConsumerExecutor: TaskExecutor, Sendable {
     ready.signal()
   }
 
-  /// Stops the thread once the jobs queued so far have run.
-  func stop() {
+  /// Stops the thread once the jobs queued so far have run, waiting for it until
+  /// `deadline`; returns whether it ended.
+  func stop(until deadline: UInt64) -> Bool {
     stopFlag.set()
     ready.signal()
-    thread.withAnnotatedLock(owner: self) { $0 }?.join()
+    return thread.withAnnotatedLock(owner: self) { $0 }?.join(until: deadline) ?? true
   }
 
   private func run() {

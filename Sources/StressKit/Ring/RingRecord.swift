@@ -11,11 +11,14 @@ enum RingConsumption: Sendable, Equatable, CustomStringConvertible {
   case poller(Int)
   /// By a task iterating the ring's `AsyncSequence` (``ValueRing/entries()``).
   case asyncSequence
+  /// By the run itself, at the end: the poller could not take the ring (a shortfall).
+  case atTheEnd
 
   var description: String {
     switch self {
     case .poller(let index): "ring consumer thread \(index) (EventPoller)"
     case .asyncSequence: "a task (AsyncSequence)"
+    case .atTheEnd: "the run's final drain"
     }
   }
 }
@@ -23,17 +26,32 @@ enum RingConsumption: Sendable, Equatable, CustomStringConvertible {
 /// The engine's bookkeeping for one ring registration: its registrations as moves replace
 /// them (each with its retirement index once retired), and what its one consumer drained,
 /// checked entry by entry as it arrives.
+///
+/// Once finished (sealed and drained) the record lets go of the ring, so its lanes and its
+/// wakeup eventfd are freed before reconciliation: a finished ring costs only its delivery
+/// log.
 final class RingRecord: Sendable {
-  let ring: ValueRing
+  /// The registration the ring was made with, which reports name it by.
+  let id: RegistrationID
   /// The churned ring slot it occupies.
   let slot: Int
   let consumption: RingConsumption
+  /// Records per producer lane.
+  let capacity: Int
+  /// The ring's wakeup eventfd's identity, which pollers report it by.
+  let eventFDKey: ObjectIdentifier
   private let ids: Mutex<[(id: RegistrationID, retiredAt: UInt64?)]>
   private let stream: Mutex<Stream>
+  private let violations: Violations
+  private let shortfalls: Shortfalls
   private let finishedAt = Atomic<UInt64>(0)
 
   /// The consumer's side: only its one consumer touches it, so the lock is never contended.
   private struct Stream: Sendable {
+    /// The ring, until it is finished.
+    var ring: ValueRing?
+    /// Its producers' counts, kept inside the device, as they stood when it finished.
+    var statistics: ValueRingStatistics?
     var log = RingDeliveryLog()
     var filter: RingFaultFilter
     /// Sequence numbers drained from the ring, before any fault: writes and losses.
@@ -42,13 +60,25 @@ final class RingRecord: Sendable {
     var filtered: [RingEntry] = []
   }
 
-  init(ring: ValueRing, slot: Int, consumption: RingConsumption, faults: RingFaultInjector) {
-    self.ring = ring
+  /// The record of `ring`, in `slot`, consumed as `consumption` says; what its checks find
+  /// goes to `violations`, and its lost writes (a consumer behind) to `shortfalls`.
+  init(
+    ring: ValueRing, slot: Int, consumption: RingConsumption, faults: RingFaultInjector,
+    violations: Violations, shortfalls: Shortfalls
+  ) {
+    self.violations = violations
+    self.shortfalls = shortfalls
+    id = ring.registration.id
+    capacity = ring.capacity
+    eventFDKey = ObjectIdentifier(ring.eventFD)
     self.slot = slot
     self.consumption = consumption
     ids = Mutex([(ring.registration.id, nil)])
-    stream = Mutex(Stream(filter: RingFaultFilter(faults)))
+    stream = Mutex(Stream(ring: ring, filter: RingFaultFilter(faults)))
   }
+
+  /// The ring, until it is finished.
+  var ring: ValueRing? { stream.withAnnotatedLock(owner: self) { $0.ring } }
 
   /// A move replaced the registration: `id` feeds the ring from now on.
   func moved(to id: RegistrationID) {
@@ -68,58 +98,68 @@ final class RingRecord: Sendable {
     ids.withAnnotatedLock(owner: self) { $0 }
   }
 
+  /// Whether every registration that fed the ring has been unregistered or moved away: the
+  /// bus owes it its seal after a grace period.
+  var isRetired: Bool { registrations.allSatisfy { $0.retiredAt != nil } }
+
   /// Drains what the ring holds now and checks it; returns whether the ring is finished
-  /// (sealed and empty). For the poller consumer.
-  func drain(violations: Violations) -> ValueRing.DrainState {
+  /// (sealed and empty). For the poller consumer, and for the run's final drain once the
+  /// pollers have stopped.
+  func drain() -> ValueRing.DrainState {
     stream.withAnnotatedLock(owner: self) { stream in
+      guard let ring = stream.ring else { return .finished }
       let state = ring.drain(into: &stream.batch)
-      take(&stream, violations: violations)
-      if state == .finished { finish(&stream, violations: violations) }
+      take(&stream)
+      if state == .finished { finish(&stream) }
       return state
     }
   }
 
   /// Checks entries the ring's `AsyncSequence` delivered.
-  func take(_ entries: [RingEntry], violations: Violations) {
+  func take(_ entries: [RingEntry]) {
     stream.withAnnotatedLock(owner: self) { stream in
       stream.batch += entries
-      take(&stream, violations: violations)
+      take(&stream)
     }
   }
 
   /// The ring's `AsyncSequence` ended: the ring is finished.
-  func finish(violations: Violations) {
-    stream.withAnnotatedLock(owner: self) { finish(&$0, violations: violations) }
+  func finish() {
+    stream.withAnnotatedLock(owner: self) { finish(&$0) }
   }
 
-  private func take(_ stream: inout Stream, violations: Violations) {
+  private func take(_ stream: inout Stream) {
     for entry in stream.batch {
       stream.drained += UInt64(entry.sequences.count)
       stream.filter.pass(entry, to: &stream.filtered)
     }
     stream.batch.removeAll(keepingCapacity: true)
-    check(&stream, violations: violations)
+    check(&stream)
   }
 
-  private func finish(_ stream: inout Stream, violations: Violations) {
+  private func finish(_ stream: inout Stream) {
     stream.filter.finish(to: &stream.filtered)
-    check(&stream, violations: violations)
+    check(&stream)
+    stream.statistics = stream.ring?.statistics
+    stream.ring = nil
     // Releasing: pairs with the acquiring load in `finishedTime`.
     finishedAt.store(monotonicNanoseconds(), ordering: .releasing)
   }
 
-  /// Feeds the checker what passed the fault filter.
-  private func check(_ stream: inout Stream, violations: Violations) {
+  /// Feeds the checker what passed the fault filter. A loss (a lane that filled up) is the
+  /// ring keeping its promise (the write claimed, its loss reported in its place) while
+  /// the tool's consumer fell behind: a shortfall, whose values the delivery check skips,
+  /// never a violation.
+  private func check(_ stream: inout Stream) {
     for entry in stream.filtered {
       if let problem = stream.log.record(entry) {
-        violations.record(.ringSequence, "ring slot \(slot) (\(ring.registration.id)): \(problem)")
+        violations.record(.ringSequence, "ring slot \(slot) (\(id)): \(problem)")
       }
       if case .lost(let loss) = entry {
-        violations.record(
-          .ringOverflow,
-          "ring slot \(slot) (\(ring.registration.id)): \(loss.count) write(s) of "
-            + "\(loss.producer) lost to a full lane (capacity \(ring.capacity), consumed by "
-            + "\(consumption))")
+        shortfalls.record(
+          .checker,
+          "ring slot \(slot) (\(id)): \(loss.count) write(s) of \(loss.producer) lost to a "
+            + "full lane (capacity \(capacity)): its consumer, \(consumption), fell behind")
       }
     }
     stream.filtered.removeAll(keepingCapacity: true)
@@ -129,9 +169,10 @@ final class RingRecord: Sendable {
   /// the releasing store in `finish`.
   var finishedTime: UInt64 { finishedAt.load(ordering: .acquiring) }
 
-  /// What the consumer delivered to the checker, and how many sequence numbers it drained
-  /// before any fault. Read once the ring is finished.
-  var delivery: (log: RingDeliveryLog, drained: UInt64) {
-    stream.withAnnotatedLock(owner: self) { ($0.log, $0.drained) }
+  /// What the consumer delivered to the checker, how many sequence numbers it drained
+  /// before any fault, and the producers' own counts as they stood at the end. Read once
+  /// the ring is finished.
+  var delivery: (log: RingDeliveryLog, drained: UInt64, statistics: ValueRingStatistics?) {
+    stream.withAnnotatedLock(owner: self) { ($0.log, $0.drained, $0.statistics) }
   }
 }

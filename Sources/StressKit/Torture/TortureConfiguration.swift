@@ -76,14 +76,18 @@ public struct TortureConfiguration: Codable, Sendable {
   public var faultAfterMicroseconds: Int
   public var seed: UInt64
   public var minimum: TortureMinimum
+  /// How much longer than `duration` the run may go on to reach its minimum of work (0:
+  /// it ends at `duration` whatever it did).
+  public var minimumWorkWithin: Double
 
   /// A configuration; see the properties.
   public init(
     readers: Int, fakeWriters: Int = 2, duration: Double, flavor: FlavorChoice = .shipped(.memb),
     fault: TortureFault = .none, faultEvery: Int? = nil,
     faultAfterMicroseconds: Int = TortureFault.defaultAfterMicroseconds,
-    seed: UInt64 = 1, minimum: TortureMinimum = .standard
+    seed: UInt64 = 1, minimum: TortureMinimum = .standard, minimumWorkWithin: Double = 0
   ) {
+    self.minimumWorkWithin = minimumWorkWithin
     self.readers = readers
     self.fakeWriters = fakeWriters
     self.duration = duration
@@ -98,11 +102,33 @@ public struct TortureConfiguration: Codable, Sendable {
   /// Checks every option before anything starts.
   public func validate() throws(OptionError) {
     try RunLimits.checkDuration(duration)
+    try RunLimits.checkExtension(minimumWorkWithin)
     try RunLimits.checkThreads("--readers", readers)
     try RunLimits.check("--fake-writers", fakeWriters, in: 0...64)
+    try RunLimits.checkRunThreads(
+      readers + fakeWriters + 1, parts: "--readers, --fake-writers and the writer")
     try RunLimits.check("--fault-every", faultEvery, in: 1...1_000_000_000)
     try RunLimits.check(
       "--fault-after-us", faultAfterMicroseconds, in: 0...10_000_000, why: "ten seconds")
+    if fault != .rcu(.shortGracePeriod)
+      && faultAfterMicroseconds != TortureFault.defaultAfterMicroseconds
+    {
+      throw OptionError(
+        "--fault-after-us does nothing with --fault \(fault.rawValue): it sets how long "
+          + "short-grace-period waits")
+    }
+  }
+
+  /// The arguments after `stress` that repeat this run: every setting spelled out.
+  public var replayArguments: [String] {
+    ["torture", "--readers", "\(readers)", "--fake-writers", "\(fakeWriters)"]
+      + ["--fault", fault.rawValue]
+      + (fault == .none ? [] : ["--fault-every", "\(faultEvery)"])
+      + (fault == .rcu(.shortGracePeriod)
+        ? ["--fault-after-us", "\(faultAfterMicroseconds)"] : [])
+      + ["--duration", "\(duration)"]
+      + (minimumWorkWithin > 0 ? ["--minimum-work-within", "\(minimumWorkWithin)"] : [])
+      + flavor.replayArguments + ["--seed", "\(seed)"]
   }
 
   /// The flavor-level fault to install, if the configured fault is one.

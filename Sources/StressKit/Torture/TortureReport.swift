@@ -3,7 +3,7 @@ import HostSupport
 import RCUFaultFlavors
 
 /// The result of `stress torture`, printed on stdout and written with `--json`.
-public struct TortureReport: CheckReport, Codable {
+public struct TortureReport: CheckReport {
   /// The command that ran.
   public let command: String
   let configuration: TortureConfiguration
@@ -18,6 +18,9 @@ public struct TortureReport: CheckReport, Codable {
   let longestReaderDelayNanoseconds: UInt64
   /// Writer updates, each followed by one grace period.
   let updates: UInt64
+  /// Writer updates whose replaced snapshot was handed to a deferred callback (the rest
+  /// were reclaimed after the writer's own grace period).
+  let deferredReclaims: UInt64
   /// `synchronize()` calls that returned, writer and fake writers together.
   let gracePeriods: UInt64
   let callbacksQueued: UInt64
@@ -30,12 +33,12 @@ public struct TortureReport: CheckReport, Codable {
   let gracePeriodWait: LatencySummary
   let retiredSnapshotsOutstanding: Int
   let peakRSSBytes: UInt64
-  /// What the run concluded.
-  public let verdict: Verdict
   /// Reads, grace periods and callbacks run, against the minimum for a verdict.
   public let work: [WorkMeasure]
   /// What broke, by kind.
   public let violations: [ViolationSummary]
+  /// Where the tool ran short, by kind.
+  public let shortfalls: [Shortfall]
 
   /// The human-readable report.
   public var text: String {
@@ -77,16 +80,22 @@ public struct TortureReport: CheckReport, Codable {
 }
 
 extension TortureRun {
-  func report(elapsed: Double) -> TortureReport {
+  /// Reads, grace periods and callbacks run so far, against the minimum for a verdict.
+  func work() -> [WorkMeasure] {
     let minimum = configuration.minimum
+    return [
+      WorkMeasure("reads", done: counters[.reads], required: minimum.reads),
+      WorkMeasure(
+        "grace periods", done: gracePeriods.completedCount, required: minimum.gracePeriods),
+      WorkMeasure("callbacks run", done: callbacks.runCount, required: minimum.callbacks),
+    ]
+  }
+
+  func report(elapsed: Double) -> TortureReport {
     let reads = counters[.reads]
     let gracePeriodCount = gracePeriods.completedCount
     let callbacksRun = callbacks.runCount
-    let work = [
-      WorkMeasure("reads", done: reads, required: minimum.reads),
-      WorkMeasure("grace periods", done: gracePeriodCount, required: minimum.gracePeriods),
-      WorkMeasure("callbacks run", done: callbacksRun, required: minimum.callbacks),
-    ]
+    let work = work()
     let violations = self.violations.summary
     let firings =
       configuration.fault.rcuFaultKind == nil
@@ -96,12 +105,13 @@ extension TortureRun {
       elapsedSeconds: elapsed, reads: reads,
       nestedReads: counters[.nestedReads], longSections: counters[.longSections],
       longestReaderDelayNanoseconds: longDelays.nanoseconds,
-      updates: counters[.updates], gracePeriods: gracePeriodCount,
+      updates: counters[.updates], deferredReclaims: counters[.deferredReclaims],
+      gracePeriods: gracePeriodCount,
       callbacksQueued: callbacks.queued, callbacksRun: callbacksRun,
       barriers: counters[.barriers], faultFirings: firings,
       ageHistogram: agesSeen.withAnnotatedLock(owner: self) { $0 },
       gracePeriodWait: LatencySummary(gracePeriodWaits.withAnnotatedLock(owner: self) { $0 }),
       retiredSnapshotsOutstanding: cell.retiredCount, peakRSSBytes: peakResidentBytes(),
-      verdict: Verdict(work: work, violations: violations), work: work, violations: violations)
+      work: work, violations: violations, shortfalls: shortfalls.summary)
   }
 }

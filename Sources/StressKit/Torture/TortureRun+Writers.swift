@@ -48,6 +48,7 @@ extension TortureRun {
       if rng.next() % 4 == 0 {
         let box = ReclaimBox(old)
         outstanding.append(callbacks.queue(Flavor.self) { box.reclaim() })
+        counters.add(.deferredReclaims)
         recentWaits.append(timedSynchronize())
       } else {
         recentWaits.append(timedSynchronize())

@@ -12,6 +12,8 @@ enum TortureCounter: Int, CaseIterable {
   case longSections
   case updates
   case barriers
+  /// Writer updates whose replaced snapshot went to a deferred callback.
+  case deferredReclaims
 }
 
 /// An rcutorture-style check of one RCU flavor (this project's own, written from the
@@ -33,7 +35,9 @@ public final class TortureRun<Flavor: RCUFlavor>: Sendable {
   static var pipelineLength: Int { 10 }
 
   let configuration: TortureConfiguration
+  let budget: RunBudget
   let violations = Violations()
+  let shortfalls = Shortfalls()
   let pool = TorturePool(count: 64)
   let cell: RCUPublished<Flavor, TortureSnapshot>
   let gracePeriods = GracePeriodTickets()
@@ -49,20 +53,27 @@ public final class TortureRun<Flavor: RCUFlavor>: Sendable {
   private let started = monotonicNanoseconds()
 
   public init(_ configuration: TortureConfiguration) {
+    budget = RunBudget(
+      duration: configuration.duration, extension: configuration.minimumWorkWithin)
     self.configuration = configuration
     callbacks = CallbackTickets(violations: violations)
     pool.with(0) { $0.marker.store(TortureElement.initialized, ordering: .relaxed) }
     cell = RCUPublished(TortureSnapshot(index: 0))
   }
 
-  /// Runs for the configured duration (or until a violation) and returns the report.
+  /// Runs for the configured duration (or until a violation) and returns the report, all
+  /// within the run's budget (``RunBudget``): a thread still inside `synchronize()` or
+  /// `barrier()` when the time runs out is left behind as a shortfall, and the final checks
+  /// that needed it are not made.
   public func run() throws -> TortureReport {
     let c = configuration
     // First-seen times count from here: a fault can fire while the threads start.
     violations.startClock()
-    let readers = try startThreads(c.readers, named: "reader") { self.read(reader: $0) }
-    let writer = try startThreads(1, named: "writer") { _ in self.write() }
-    let fakeWriters = try startThreads(c.fakeWriters, named: "fake writer") {
+    let readers = try startThreads(c.readers, named: "reader", priority: .lowered) {
+      self.read(reader: $0)
+    }
+    let writer = try startThreads(1, named: "writer", priority: .lowered) { _ in self.write() }
+    let fakeWriters = try startThreads(c.fakeWriters, named: "fake writer", priority: .lowered) {
       self.fakeWrite(writer: $0)
     }
     let progress = try Progress { elapsed in
@@ -73,13 +84,26 @@ public final class TortureRun<Flavor: RCUFlavor>: Sendable {
         Double(self.gracePeriods.completedCount) / elapsed,
         Double(self.callbacks.runCount) / elapsed, self.violations.count)
     }
-    let deadline = started + UInt64(c.duration * 1e9)
-    while monotonicNanoseconds() < deadline && !violations.any { usleep(10_000) }
+    while !violations.any
+      && !budget.workIsOver(
+        now: monotonicNanoseconds(), running: started,
+        minimumMet: { self.work().allSatisfy(\.met) })
+    {
+      usleep(10_000)
+    }
     stop.set()
-    for thread in readers + writer + fakeWriters { thread.join() }
+    let windDown = budget.windDownDeadline
+    let busy = (readers + writer + fakeWriters).join(until: windDown)
     progress.stop()
     let elapsed = Double(monotonicNanoseconds() - started) / 1e9
-    finalChecks()
+    if busy > 0 {
+      shortfalls.record(
+        .time,
+        "\(busy) thread(s) were still inside a section, synchronize() or barrier() when the "
+          + "time ran out; the final barrier and its checks were not made")
+    } else if !finishes(by: windDown, { self.finalChecks() }) {
+      shortfalls.record(.time, "the final barrier() had not returned when the time ran out")
+    }
     return report(elapsed: elapsed)
   }
 

@@ -40,15 +40,18 @@ struct KVMComparison: Encodable {
         (b) exit + bus dispatch:             \(rate(result.busDispatch))
         (c) kernel ioeventfd via the mirror: \(rate(result.kernelIOEventFD))
             raw KVM_IOEVENTFD, no bus:       \(rate(result.rawKernelIOEventFD))
-        b/a   = \(ratio(result.busOverBare))   (rates; target >= 0.99)
-        time per write b/a = \(ratio(result.busCostOverBare))   target <= 1.01
+        b/a   = \(ratio(result.busOverBare))   (rates; target >= 0.99: \
+      \(judged(result.busOverBare, .atLeast(0.99))))
+        time per write b/a = \(ratio(result.busCostOverBare))   target <= 1.01: \
+      \(judged(result.busCostOverBare, .atMost(1.01)))
         bus dispatch alone (handler called directly, no exit): \
       \(String(format: "%.1f", result.busDispatchNanoseconds)) ns per write = \
       \(String(format: "%.3f", result.busDispatchShareOfExit * 100))% of a bare exit
         thread hooks per exit (offline before KVM_RUN, online after; called directly): \
       \(String(format: "%.1f", result.threadHookNanoseconds)) ns
         c/a   = \(ratio(result.kernelOverBare))
-        c/raw = \(ratio(result.kernelOverRaw))   target >= 0.95
+        c/raw = \(ratio(result.kernelOverRaw))   target >= 0.95: \
+      \(judged(result.kernelOverRaw, .atLeast(0.95)))
       coalesced writes: 1 vCPU, \(coalesced.iterations) sequenced 4-byte writes per run, \
       values and order checked on (x) and (y), count on (z)
       """
@@ -61,7 +64,8 @@ struct KVMComparison: Encodable {
             (y) coalesced, applied via bus: \(rate(row.coalesced)), \
         \(String(format: "%.2f", row.coalescedExitsPerThousand)) exits per 1000 writes
             (z) kernel ioeventfd:           \(rate(row.kernelIOEventFD))
-            y/z = \(ratio(row.coalescedOverIOEventFD))   target >= 0.9
+            y/z = \(ratio(row.coalescedOverIOEventFD))   target >= 0.9: \
+        \(judged(row.coalescedOverIOEventFD, .atLeast(0.9)))
             y/x = \(ratio(row.coalescedOverExit))
             z/x = \(ratio(row.ioeventfdOverExit))
         """)
@@ -79,6 +83,13 @@ struct KVMComparison: Encodable {
 
   private func ratio(_ summary: RepeatSummary) -> String {
     String(format: "%.4f (min %.4f, max %.4f)", summary.median, summary.min, summary.max)
+  }
+
+  /// MET or MISSED for the median of `summary` against `bound` (a figure, judged like a
+  /// benchmark target; the run's verdict rests on its counts, not on these).
+  private func judged(_ summary: RepeatSummary, _ bound: Target.Bound) -> String {
+    Target("", bound).judge(summary.median, figure: "").outcome.label
+      .trimmingCharacters(in: .whitespaces)
   }
 
   private func whole(_ value: Double) -> String { String(format: "%.0f", value) }

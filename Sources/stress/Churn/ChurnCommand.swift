@@ -12,7 +12,17 @@ struct ChurnCommand: ParsableCommand {
       no vCPU is still in a read-side section from before a removal when its grace period \
       has passed, and everything is reclaimed at the end; every value a ring claimed is \
       delivered exactly once, in its vCPU's order, and none after its unregister returned. \
-      A run too short to judge is inconclusive (exit 2).
+      A run too short to judge, or one in which the tool itself ran short (descriptors, \
+      memory, threads, a checker behind, time), is inconclusive (exit 2), naming why.
+
+      Bounds: the run ends within --duration plus max(2 s, 10%), loaded or not; it starts \
+      at most 32 threads per core in all (vCPUs, hotplug and consumer threads, the last two \
+      twice with rings). Descriptors: the stable eventfds, one per churned slot, two \
+      pollers per consumer, and at most 4096 retired eventfds and a few per open ring, all \
+      within the hard descriptor limit (settings that need more are refused up front). \
+      Memory: open rings' lanes (vCPUs x capacity x 24 bytes each) at most 192 MiB, at most \
+      1,000,000 ring values awaiting reconciliation; past either bound, fewer rings are \
+      plugged or ring writes are skipped (back-pressure), never queued.
       """
   )
 
@@ -56,27 +66,35 @@ struct ChurnCommand: ParsableCommand {
   @Option(
     parsing: .unconditional,
     help: """
-      With --fault skip-grace-period: one removal in N skips its grace period; with \
-      ring-drop, ring-duplicate, ring-reorder or ring-silent-drop: one ring value in N is hit.
+      With --fault skip-grace-period: one removal in N skips its grace period (default 1); \
+      with ring-drop, ring-duplicate, ring-reorder or ring-silent-drop: one ring value in N \
+      is hit. Refused with any other fault, where it would do nothing.
       """)
-  var faultEvery: Int = 1
+  var faultEvery: Int?
 
   var churnConfiguration: ChurnConfiguration {
     ChurnConfiguration(
       vcpus: vcpus, hotplug: hotplug, consumers: consumers, duration: common.duration,
       devices: devices, churnDevices: churnDevices, rings: rings, ringCapacity: ringCapacity,
       flavor: common.flavor, fault: fault,
-      faultEvery: faultEvery, seed: common.seed)
+      faultEvery: faultEvery ?? 1, seed: common.seed,
+      minimumWorkWithin: common.minimumWorkWithin)
   }
 
   func validate() throws {
+    if faultEvery != nil && !fault.takesRate {
+      throw ValidationError(
+        "--fault-every does nothing with --fault \(fault.rawValue): it sets the rate of "
+          + ChurnFault.allCases.filter(\.takesRate).map(\.rawValue).joined(separator: ", "))
+    }
     try validated { () throws(OptionError) in try churnConfiguration.validate() }
   }
 
   func run() throws {
     let json = try common.jsonDestination()
-    CrashGuard.install(command: "churn", json: json)
+    let header = ReportHeader(replay: churnConfiguration.replayArguments)
+    CrashGuard.install(command: "churn", json: json, header: header)
     let report = try churnConfiguration.run()
-    throw ExitStatus(code: report.deliver(json: json))
+    throw ExitStatus(code: report.deliver(json: json, header: header))
   }
 }

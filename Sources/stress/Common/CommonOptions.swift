@@ -32,6 +32,14 @@ struct CommonOptions: ParsableArguments {
   @Option(help: "Also write the report as JSON to this path (checked before the run).")
   var json: String?
 
+  @Option(
+    parsing: .unconditional,
+    help: """
+      Go on past --duration, up to S more seconds, until every minimum of work is reached \
+      (0: end at --duration whatever was done). The run's bound grows by S.
+      """)
+  var minimumWorkWithin: Double = 0
+
   mutating func validate() throws {
     if let rcuLibrary {
       guard flavor == .shipped(.memb) || flavor == .shipped(.loaded) else {

@@ -11,6 +11,8 @@ import StressKit
 @main
 enum StressMain {
   static func main() {
+    // Every run's time budget counts from here: parsing and setup are part of the run.
+    RunBudget.markProcessStart()
     do {
       var command = try Stress.parseAsRoot()
       if ProcessInfo.processInfo.environment["STRESS_PARSE_ONLY"] == "1" {

@@ -17,7 +17,14 @@ struct TortureCommand: ParsableCommand {
       held after the writer waited a grace period for it (grace-period-age), an element \
       seen uninitialized (publish-ordering), a deferred callback run early, twice, or not \
       by barrier() (callback-early, callback-duplicate, callback-lost), a snapshot never \
-      reclaimed (reclamation). A run that did too little work is inconclusive (exit 2).
+      reclaimed (reclamation). A run that did too little work, or in which the tool ran \
+      short, is inconclusive (exit 2).
+
+      Bounds: the run ends within --duration plus max(2 s, 10%), loaded or not, with at \
+      most 32 threads per core in all (readers, fake writers, the writer); a thread \
+      still inside synchronize() or barrier() then is left behind and the run is \
+      inconclusive. Descriptors: a handful (no eventfds). Memory: fixed tables, plus at \
+      most 256 callbacks per writer awaiting their barrier().
       """
   )
 
@@ -48,29 +55,37 @@ struct TortureCommand: ParsableCommand {
 
   @Option(
     name: .customLong("fault-after-us"), parsing: .unconditional,
-    help: "short-grace-period: give up after T us.")
-  var faultAfterMicroseconds: Int = TortureFault.defaultAfterMicroseconds
+    help: """
+      short-grace-period: give up after T us (default \(TortureFault.defaultAfterMicroseconds)); \
+      refused with any other fault.
+      """)
+  var faultAfterMicroseconds: Int?
 
   var torture: TortureConfiguration {
     TortureConfiguration(
       readers: readers, fakeWriters: fakeWriters, duration: common.duration,
       flavor: common.flavor, fault: fault, faultEvery: faultEvery,
-      faultAfterMicroseconds: faultAfterMicroseconds, seed: common.seed)
+      faultAfterMicroseconds: faultAfterMicroseconds ?? TortureFault.defaultAfterMicroseconds,
+      seed: common.seed, minimumWorkWithin: common.minimumWorkWithin)
   }
 
   func validate() throws {
-    try validated { () throws(OptionError) in try torture.validate() }
-    if fault == .none
-      && (faultEvery != nil || faultAfterMicroseconds != TortureFault.defaultAfterMicroseconds)
-    {
-      throw ValidationError("--fault-every and --fault-after-us need a --fault")
+    if fault == .none && faultEvery != nil {
+      throw ValidationError("--fault-every needs a --fault")
     }
+    if faultAfterMicroseconds != nil && fault != .rcu(.shortGracePeriod) {
+      throw ValidationError(
+        "--fault-after-us does nothing with --fault \(fault.rawValue): it sets how long "
+          + "short-grace-period waits")
+    }
+    try validated { () throws(OptionError) in try torture.validate() }
   }
 
   func run() throws {
     let json = try common.jsonDestination()
-    CrashGuard.install(command: "torture", json: json)
+    let header = ReportHeader(replay: torture.replayArguments)
+    CrashGuard.install(command: "torture", json: json, header: header)
     let report = try Torture.run(torture)
-    throw ExitStatus(code: report.deliver(json: json))
+    throw ExitStatus(code: report.deliver(json: json, header: header))
   }
 }
