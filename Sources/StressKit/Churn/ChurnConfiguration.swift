@@ -57,6 +57,9 @@ public struct ChurnConfiguration: Codable, Sendable {
   public var faultEvery: Int
   /// Seeds every random choice.
   public var seed: UInt64
+  /// Seconds a synchronous removal, barrier or the deferred releases may make no progress
+  /// before the run reports a `stall` (``StallWatchdog``).
+  public var stallTimeout = StallWatchdog.defaultTimeout
 
   /// A configuration; see the properties.
   public init(
@@ -96,6 +99,7 @@ public struct ChurnConfiguration: Codable, Sendable {
       "--rings", rings, in: (fault.isRingFault ? 1 : 0)...RingLayout.maximumSlots,
       why: fault.isRingFault ? "--fault \(fault.rawValue) needs rings" : nil)
     try RunLimits.check("--ring-capacity", ringCapacity, in: 2...65536)
+    try StallWatchdog.checkTimeout(stallTimeout)
   }
 
   /// Records per lane unless told otherwise: enough that a consumer thread descheduled for

@@ -43,6 +43,9 @@ public struct ChurnReport: CheckReport, Codable {
   let rssAtEndBytes: UInt64
   /// The rings' part, unless the run had none.
   let rings: RingChurnSummary?
+  /// The stall watchdog's timeout and the longest waits it saw; `stalled` when the final
+  /// reconciliation was skipped.
+  let stall: StallSummary
   /// What the run concluded.
   public let verdict: Verdict
   /// The minimums and what the run reached.
@@ -81,6 +84,8 @@ public struct ChurnReport: CheckReport, Codable {
         } ?? ""),
     ]
     lines += rings?.lines ?? []
+    lines.append(stall.text)
+    if stall.stalled { lines.append("  final reconciliation skipped: threads stalled") }
     lines += outcome.lines
     return lines.joined(separator: "\n")
   }
@@ -114,7 +119,8 @@ extension ChurnRun {
   }
 
   func makeReport(
-    elapsed: Double, released: Int, held: Int, resident: (after30s: UInt64?, atEnd: UInt64)
+    elapsed: Double, released: Int, held: Int, resident: (after30s: UInt64?, atEnd: UInt64),
+    stall: StallSummary
   ) -> ChurnReport {
     let tallies = vcpuResults.withAnnotatedLock(owner: self) { $0 }
     let updates = hotplug.counters[.updates]
@@ -158,6 +164,7 @@ extension ChurnRun {
       rssAfter30sBytes: resident.after30s,
       rssAtEndBytes: resident.atEnd,
       rings: ringSummary,
+      stall: stall,
       verdict: Verdict(work: work, violations: violations),
       work: work,
       violations: violations)

@@ -91,9 +91,14 @@ public final class ChurnRun<Flavor: RCUFlavor>: Sendable {
   public func run() throws -> ChurnReport {
     let c = configuration
     try ledger.startConsumers()
+    let sections = self.sections
+    let watchdog = try StallWatchdog(
+      timeout: c.stallTimeout, violations: violations, census: { sections.census() })
+    defer { watchdog.stop() }
     let vcpus = try startThreads(c.vcpus, named: "vCPU") { self.dispatch(vcpu: $0) }
     let hotplugs =
-      try hotplug.start(until: stopDispatch) + (rings?.start(until: stopDispatch) ?? [])
+      try hotplug.start(until: stopDispatch, watchdog: watchdog)
+      + (rings?.start(until: stopDispatch) ?? [])
     // The clock starts once every thread is running: starting them is not the run.
     let started = monotonicNanoseconds()
     violations.startClock()
@@ -122,18 +127,25 @@ public final class ChurnRun<Flavor: RCUFlavor>: Sendable {
     }
     let residentAtEnd = currentResidentBytes()
     stopDispatch.set()
-    for thread in vcpus + hotplugs { thread.join() }
+    let joined = watchdog.join([("vCPU", vcpus), ("hotplug", hotplugs)])
     let elapsed = Double(monotonicNanoseconds() - started) / 1e9
     ledger.stopConsumers()
     progress.stop()
-    Flavor.barrier()
+    // A stalled run left threads behind that may hold the writer lock or a section: the
+    // final reconciliation, which waits for them, is skipped (the stall is the verdict).
+    guard joined, watchdog.bounded(.barrier, thread: "main (final barrier)", { Flavor.barrier() })
+    else {
+      return makeReport(
+        elapsed: elapsed, released: releasedEventFDs.load(ordering: .relaxed), held: 0,
+        resident: (residentAfter30s, residentAtEnd), stall: watchdog.summary)
+    }
     reconcileSettled(settledFor: 0)
     reconcileRemaining()
     rings?.finish()
     let held = cleanUp()
     return makeReport(
       elapsed: elapsed, released: releasedEventFDs.load(ordering: .relaxed), held: held,
-      resident: (residentAfter30s, residentAtEnd))
+      resident: (residentAfter30s, residentAtEnd), stall: watchdog.summary)
   }
 
   // MARK: - Reconciliation

@@ -21,6 +21,9 @@ final class Hotplug<Target: HotplugTarget>: Sendable {
   private let skipEvery: Int
   private let waits = Mutex(Histogram<UInt64>(highestTrackableValue: 120_000_000_000))
   private let moveCount = Atomic<UInt64>(0)
+  /// Deferred removals issued, against ``HotplugCounter/deferredReleases`` run: what the
+  /// stall watchdog follows.
+  private let deferredIssued = Atomic<UInt64>(0)
 
   /// Hotplug over `target` with `threads` threads. `skipEvery` is the engine's
   /// `skip-grace-period` fault: when nonzero, every `skipEvery`-th removal of each thread
@@ -53,14 +56,25 @@ final class Hotplug<Target: HotplugTarget>: Sendable {
   }
 
   /// Starts the hotplug threads; each runs until `stop` is raised, then unplugs what it
-  /// still holds (synchronously, with the same checks).
-  func start(until stop: StopFlag) throws(SetupFailure) -> [HostThread] {
-    try startThreads(threads, named: "hotplug") { self.run(thread: $0, until: stop) }
+  /// still holds (synchronously, with the same checks). With a `watchdog`, every
+  /// synchronous removal and the deferred releases are watched for stalls.
+  func start(until stop: StopFlag, watchdog: StallWatchdog? = nil) throws(SetupFailure)
+    -> [HostThread]
+  {
+    let slots = (0..<threads).map { watchdog?.slot("hotplug \($0)") }
+    watchdog?.watchProgress(
+      "deferred releases",
+      pending: { [self] in
+        deferredIssued.load(ordering: .relaxed) &- counters[.deferredReleases]
+      }, completed: { [self] in counters[.deferredReleases] })
+    return try startThreads(threads, named: "hotplug") {
+      self.run(thread: $0, until: stop, slot: slots[$0])
+    }
   }
 
   private enum Removal { case synchronous, deferred, skipped }
 
-  private func run(thread: Int, until stop: StopFlag) {
+  private func run(thread: Int, until stop: StopFlag, slot: WaitSlot?) {
     let owned = Array(stride(from: thread, to: target.slotCount, by: threads))
     guard !owned.isEmpty else { return }
     var rng = SplitMix64(seed: seed ^ (UInt64(thread + 1) &* 0xD1B5_4A32_D192_ED03))
@@ -85,16 +99,17 @@ final class Hotplug<Target: HotplugTarget>: Sendable {
             how = .deferred
           }
         }
-        let added = try change(adding: adding, removing: removing, batched: chosen.count > 1, how)
+        let added = try change(
+          adding: adding, removing: removing, batched: chosen.count > 1, how, slot: slot)
         for plug in removing { plugged[target.slot(of: plug)] = nil }
         for plug in added { plugged[target.slot(of: plug)] = plug }
       }
       let remaining = plugged.keys.sorted().map { plugged[$0]! }
       if target.supportsBatches {
-        _ = try change(adding: [], removing: remaining, batched: true, .synchronous)
+        _ = try change(adding: [], removing: remaining, batched: true, .synchronous, slot: slot)
       } else {
         for plug in remaining {
-          _ = try change(adding: [], removing: [plug], batched: false, .synchronous)
+          _ = try change(adding: [], removing: [plug], batched: false, .synchronous, slot: slot)
         }
       }
     } catch {
@@ -115,7 +130,7 @@ final class Hotplug<Target: HotplugTarget>: Sendable {
   /// One update; a removal first takes its epoch, and gets its checks after its grace
   /// period (or, under the fault, right away).
   private func change(
-    adding: [Int], removing: [Target.Plug], batched: Bool, _ how: Removal
+    adding: [Int], removing: [Target.Plug], batched: Bool, _ how: Removal, slot: WaitSlot?
   ) throws -> [Target.Plug] {
     counters.add(.registrations, UInt64(adding.count))
     counters.add(.updates)
@@ -128,14 +143,18 @@ final class Hotplug<Target: HotplugTarget>: Sendable {
     switch how {
     case .synchronous:
       let start = monotonicNanoseconds()
-      let added = try target.update(
-        adding: adding, removing: removing, batched: batched, wait: .synchronous)
+      let update = {
+        try self.target.update(
+          adding: adding, removing: removing, batched: batched, wait: .synchronous)
+      }
+      let added = try slot?.waiting(for: .synchronousRemoval, update) ?? update()
       let waited = monotonicNanoseconds() - start
       waits.withAnnotatedLock(owner: self) { _ = $0.record(waited) }
       counters.add(.gracePeriodsWaited)
       checkReleased(removing, removal: removal, when: "its synchronous unregister returned")
       return added
     case .deferred:
+      deferredIssued.add(1, ordering: .relaxed)
       let added = try target.update(
         adding: adding, removing: removing, batched: batched,
         wait: .deferred { [self] in

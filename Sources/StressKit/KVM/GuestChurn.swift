@@ -143,14 +143,26 @@ final class GuestChurnRun<Flavor: RCUFlavor>: Sendable {
         ownDrain: coalescing?.ownDrain, hold: coalescing?.hold)
     }
     try ledger.startConsumers()
+    let epochs = sections
+    let watchdog = try StallWatchdog(
+      timeout: configuration.stallTimeout, violations: violations,
+      census: { epochs.census() })
+    defer { watchdog.stop() }
     let hotplugThreads =
-      try hotplug.start(until: stopHotplug) + (coalescing?.hotplug.start(until: stopHotplug) ?? [])
+      try hotplug.start(until: stopHotplug, watchdog: watchdog)
+      + (coalescing?.hotplug.start(until: stopHotplug, watchdog: watchdog) ?? [])
     let settler = try startThreads(1, named: "settler") { _ in self.settle() }
     violations.startClock()
     let rounds = runRounds(handlers)
 
     stopHotplug.set()
-    for thread in hotplugThreads + settler { thread.join() }
+    // A stalled run left threads behind that may hold a writer lock or a section: the
+    // final unregisters and reconciliation, which wait for them, are skipped.
+    guard watchdog.join([("hotplug", hotplugThreads), ("settler", settler)]) else {
+      return report(
+        rounds: rounds, unclaimed: mergedUnclaimedWrites(handlers.map(\.buses)), coalesced: nil,
+        stall: watchdog.summary)
+    }
     for plug in stable {
       do {
         try registrar.unregister(plug.token, wait: .synchronous)
@@ -161,7 +173,11 @@ final class GuestChurnRun<Flavor: RCUFlavor>: Sendable {
     }
     coalescing?.unregisterStable()
     ledger.stopConsumers()
-    Flavor.barrier()
+    guard watchdog.bounded(.barrier, thread: "main (final barrier)", { Flavor.barrier() }) else {
+      return report(
+        rounds: rounds, unclaimed: mergedUnclaimedWrites(handlers.map(\.buses)), coalesced: nil,
+        stall: watchdog.summary)
+    }
     fold(ledger.settle(settledFor: 0))
     fold(ledger.drainAll())
     checkReleased()
@@ -170,7 +186,7 @@ final class GuestChurnRun<Flavor: RCUFlavor>: Sendable {
     }
     return report(
       rounds: rounds, unclaimed: mergedUnclaimedWrites(handlers.map(\.buses)),
-      coalesced: try coalescing?.finish(guest: guest))
+      coalesced: try coalescing?.finish(guest: guest), stall: watchdog.summary)
   }
 
   /// What the guest rounds did.

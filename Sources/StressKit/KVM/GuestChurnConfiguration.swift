@@ -32,6 +32,9 @@ public struct GuestChurnConfiguration: Sendable, Hashable, Codable {
   public var fault: GuestFault
   /// The fault's rate (see ``GuestFault/everyUnit``); nil for its default.
   public var faultEvery: Int?
+  /// Seconds a synchronous removal, barrier or the deferred releases may make no progress
+  /// before the run reports a `stall` (``StallWatchdog``).
+  public var stallTimeout = StallWatchdog.defaultTimeout
 
   /// The most registered pairs (stable plus churned) the guest program has room for: its
   /// port writes stay below the port it reads.
@@ -94,6 +97,7 @@ public struct GuestChurnConfiguration: Sendable, Hashable, Codable {
     if let roundIterations {
       try RunLimits.check("round iterations", roundIterations, in: 1...100_000_000)
     }
+    try StallWatchdog.checkTimeout(stallTimeout)
   }
 }
 

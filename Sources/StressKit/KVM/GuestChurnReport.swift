@@ -39,6 +39,9 @@ public struct GuestChurnReport: CheckReport, Codable, Sendable {
   public let guestSeconds: Double
   /// The coalesced ranges' figures, with `--coalesced`.
   public let coalesced: CoalescedSummary?
+  /// The stall watchdog's timeout and the longest waits it saw; `stalled` when the final
+  /// unregisters and reconciliation were skipped.
+  public let stall: StallSummary
   /// What the run concluded.
   public let verdict: Verdict
   /// The minimums and what the run reached.
@@ -69,6 +72,10 @@ public struct GuestChurnReport: CheckReport, Codable, Sendable {
       "  grace-period wait: \(gracePeriodWait.text)",
     ]
     lines += coalesced?.lines ?? []
+    lines.append(stall.text)
+    if stall.stalled {
+      lines.append("  final unregisters and reconciliation skipped: threads stalled")
+    }
     lines += outcome.lines
     return lines.joined(separator: "\n")
   }
@@ -105,10 +112,11 @@ extension GuestChurnRun {
     return work + (coalesced?.minimumWork ?? [])
   }
 
-  /// Reconciles every pair and builds the report.
-  func report(rounds: Rounds, unclaimed: [GuestWrite: Int], coalesced: CoalescedSummary?)
-    -> GuestChurnReport
-  {
+  /// Reconciles every pair (unless a stall cut the run short) and builds the report.
+  func report(
+    rounds: Rounds, unclaimed: [GuestWrite: Int], coalesced: CoalescedSummary?,
+    stall: StallSummary
+  ) -> GuestChurnReport {
     let perRound = program.expectedWrites()
     let drainedCounts = drained.withAnnotatedLock(owner: self) { $0 }
     let stableSet = Set(stableKeys)
@@ -119,6 +127,7 @@ extension GuestChurnRun {
       let missed = unclaimed[key] ?? 0
       executedTotal += executed
       let counts = "\(key): executed \(executed), drained \(signals), unclaimed \(missed)"
+      if stall.stalled { continue }  // Not drained: the hotplug threads were abandoned.
       if signals + missed != executed {
         violations.record(signals + missed < executed ? .lostSignal : .spuriousSignal, counts)
       }
@@ -159,7 +168,7 @@ extension GuestChurnRun {
       deferredReleases: hotplug.counters[.deferredReleases],
       removalChecks: hotplug.removalChecks, sectionsSeenByChecks: hotplug.counters[.sectionsSeen],
       gracePeriodWait: hotplug.gracePeriodWaits, guestSeconds: rounds.guestTime.seconds,
-      coalesced: coalesced,
+      coalesced: coalesced, stall: stall,
       verdict: Verdict(work: work, violations: violations), work: work, violations: violations)
   }
 }

@@ -76,13 +76,17 @@ public struct TortureConfiguration: Codable, Sendable {
   public var faultAfterMicroseconds: Int
   public var seed: UInt64
   public var minimum: TortureMinimum
+  /// Seconds a grace period, barrier or the deferred callbacks may make no progress before
+  /// the run reports a `stall` (``StallWatchdog``).
+  public var stallTimeout: Double
 
   /// A configuration; see the properties.
   public init(
     readers: Int, fakeWriters: Int = 2, duration: Double, flavor: FlavorChoice = .shipped(.memb),
     fault: TortureFault = .none, faultEvery: Int? = nil,
     faultAfterMicroseconds: Int = TortureFault.defaultAfterMicroseconds,
-    seed: UInt64 = 1, minimum: TortureMinimum = .standard
+    seed: UInt64 = 1, minimum: TortureMinimum = .standard,
+    stallTimeout: Double = StallWatchdog.defaultTimeout
   ) {
     self.readers = readers
     self.fakeWriters = fakeWriters
@@ -93,6 +97,7 @@ public struct TortureConfiguration: Codable, Sendable {
     self.faultAfterMicroseconds = faultAfterMicroseconds
     self.seed = seed
     self.minimum = minimum
+    self.stallTimeout = stallTimeout
   }
 
   /// Checks every option before anything starts.
@@ -103,6 +108,7 @@ public struct TortureConfiguration: Codable, Sendable {
     try RunLimits.check("--fault-every", faultEvery, in: 1...1_000_000_000)
     try RunLimits.check(
       "--fault-after-us", faultAfterMicroseconds, in: 0...10_000_000, why: "ten seconds")
+    try StallWatchdog.checkTimeout(stallTimeout)
   }
 
   /// The flavor-level fault to install, if the configured fault is one.

@@ -30,6 +30,10 @@ public struct TortureReport: CheckReport, Codable {
   let gracePeriodWait: LatencySummary
   let retiredSnapshotsOutstanding: Int
   let peakRSSBytes: UInt64
+  /// The stall watchdog's timeout and the longest waits it saw.
+  let stall: StallSummary
+  /// False when a stall left threads behind and the final barrier and checks were skipped.
+  let finalChecksRan: Bool
   /// What the run concluded.
   public let verdict: Verdict
   /// Reads, grace periods and callbacks run, against the minimum for a verdict.
@@ -65,7 +69,10 @@ public struct TortureReport: CheckReport, Codable {
         .joined(separator: ", "),
       "  grace-period wait: \(gracePeriodWait.text); long reader delays up to "
         + format(longestReaderDelayNanoseconds),
-      "  reclamation: \(retiredSnapshotsOutstanding) retired snapshots outstanding",
+      finalChecksRan
+        ? "  reclamation: \(retiredSnapshotsOutstanding) retired snapshots outstanding"
+        : "  final barrier and checks skipped: threads stalled and were abandoned",
+      stall.text,
       String(format: "  peak RSS: %.1f MiB", Double(peakRSSBytes) / 1_048_576),
     ]
     if let first = violations.compactMap(\.firstSeenSeconds).min() {
@@ -77,7 +84,7 @@ public struct TortureReport: CheckReport, Codable {
 }
 
 extension TortureRun {
-  func report(elapsed: Double) -> TortureReport {
+  func report(elapsed: Double, stall: StallSummary, finalChecksRan: Bool) -> TortureReport {
     let minimum = configuration.minimum
     let reads = counters[.reads]
     let gracePeriodCount = gracePeriods.completedCount
@@ -102,6 +109,7 @@ extension TortureRun {
       ageHistogram: agesSeen.withAnnotatedLock(owner: self) { $0 },
       gracePeriodWait: LatencySummary(gracePeriodWaits.withAnnotatedLock(owner: self) { $0 }),
       retiredSnapshotsOutstanding: cell.retiredCount, peakRSSBytes: peakResidentBytes(),
+      stall: stall, finalChecksRan: finalChecksRan,
       verdict: Verdict(work: work, violations: violations), work: work, violations: violations)
   }
 }

@@ -17,6 +17,7 @@ struct ChurnCommand: ParsableCommand {
   )
 
   @OptionGroup var common: CommonOptions
+  @OptionGroup var stall: StallOptions
 
   @Option(
     parsing: .unconditional,
@@ -62,11 +63,13 @@ struct ChurnCommand: ParsableCommand {
   var faultEvery: Int = 1
 
   var churnConfiguration: ChurnConfiguration {
-    ChurnConfiguration(
+    var configuration = ChurnConfiguration(
       vcpus: vcpus, hotplug: hotplug, consumers: consumers, duration: common.duration,
       devices: devices, churnDevices: churnDevices, rings: rings, ringCapacity: ringCapacity,
       flavor: common.flavor, fault: fault,
       faultEvery: faultEvery, seed: common.seed)
+    configuration.stallTimeout = stall.timeout
+    return configuration
   }
 
   func validate() throws {

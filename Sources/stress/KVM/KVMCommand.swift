@@ -22,6 +22,7 @@ struct KVMCommand: ParsableCommand {
   )
 
   @OptionGroup var common: CommonOptions
+  @OptionGroup var stall: StallOptions
 
   @Option(
     parsing: .unconditional, help: "Guest vCPUs (default: min(cores, KVM_CAP_NR_VCPUS)).")
@@ -83,11 +84,13 @@ struct KVMCommand: ParsableCommand {
 
   /// The churn configuration, with `vcpus` as given or as defaulted once KVM is open.
   func churnConfiguration(vcpus: Int) -> GuestChurnConfiguration {
-    GuestChurnConfiguration(
+    var configuration = GuestChurnConfiguration(
       duration: .seconds(common.duration), vcpus: vcpus, hotplugThreads: hotplug,
       stableDevices: devices, churnDevices: churnDevices, kernelIOEventFD: kernelIOEventFD,
       flavor: common.flavor, seed: common.seed, coalesced: coalesced,
       coalescedRanges: coalescedRanges, fault: fault, faultEvery: faultEvery)
+    configuration.stallTimeout = stall.timeout
+    return configuration
   }
 
   mutating func validate() throws {

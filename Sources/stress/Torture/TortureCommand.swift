@@ -17,11 +17,13 @@ struct TortureCommand: ParsableCommand {
       held after the writer waited a grace period for it (grace-period-age), an element \
       seen uninitialized (publish-ordering), a deferred callback run early, twice, or not \
       by barrier() (callback-early, callback-duplicate, callback-lost), a snapshot never \
-      reclaimed (reclamation). A run that did too little work is inconclusive (exit 2).
+      reclaimed (reclamation), a synchronize, barrier or callback queue that made no progress \
+      for --stall-timeout (stall). A run that did too little work is inconclusive (exit 2).
       """
   )
 
   @OptionGroup var common: CommonOptions
+  @OptionGroup var stall: StallOptions
 
   @Option(parsing: .unconditional, help: "Reader threads; defaults to the number of cores.")
   var readers: Int = RunLimits.cores
@@ -55,7 +57,8 @@ struct TortureCommand: ParsableCommand {
     TortureConfiguration(
       readers: readers, fakeWriters: fakeWriters, duration: common.duration,
       flavor: common.flavor, fault: fault, faultEvery: faultEvery,
-      faultAfterMicroseconds: faultAfterMicroseconds, seed: common.seed)
+      faultAfterMicroseconds: faultAfterMicroseconds, seed: common.seed,
+      stallTimeout: stall.timeout)
   }
 
   func validate() throws {
