@@ -40,9 +40,9 @@ public struct LitmusConfiguration: Codable, Sendable {
   public var stallTimeout: Double
   /// How long each test runs before the next takes its turn.
   public var sliceSeconds: Double
-  /// Stop after this many iterations of all tests together, if the duration has not
-  /// ended first: how the tests bound a run by work instead of time.
-  public var iterationLimit: UInt64?
+  /// Stop once every test has run this many iterations, if the duration has not ended
+  /// first: how the suite bounds a run by work instead of time.
+  public var iterationsPerTest: UInt64?
 
   /// A configuration; see the properties.
   public init(

@@ -29,7 +29,7 @@ extension LitmusRun {
     var states = cells.map { _ in LitmusWriterState() }
     var fastest: [UInt64] = []
     let slice = UInt64(configuration.sliceSeconds * 1e9)
-    let limit = configuration.iterationLimit ?? .max
+    let limit = configuration.iterationsPerTest ?? .max
     var test = 0
     var sliceStart = monotonicNanoseconds()
     var previous: Int?
@@ -40,7 +40,8 @@ extension LitmusRun {
       var stopping = false
       if iteration & 15 == 0 {
         let now = monotonicNanoseconds()
-        stopping = stop.isSet || violations.any || iteration > limit
+        stopping =
+          stop.isSet || violations.any || states.allSatisfy { $0.count >= limit }
         if now - sliceStart >= slice || stopping {
           tallies[test].addTime(now - sliceStart)
           test = (test + 1) % cells.count

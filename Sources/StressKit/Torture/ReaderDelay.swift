@@ -72,7 +72,9 @@ enum ReaderDelay {
 ///
 /// Spanning delays, placed where a grace period must wait (just after entry, inside the
 /// nested section, and after it), busy-wait 3 to 10 unobstructed grace periods: 5% of the
-/// first and nested delays, 25% of those after a nested section. Sleeps alone are too rare
+/// first and nested delays, 25% of those after a nested section, for grace periods of up
+/// to 10 us (memb, mb: a few microseconds), proportionally fewer for longer ones (qsbr,
+/// bp, whose grace periods wait for the readers' own sections). Sleeps alone are too rare
 /// for a fault that fires once in 1000 sections, and while a reader sleeps in a section
 /// every grace period waits for it, so no grace period can end inside another reader's
 /// unprotected one; a spanning delay on the CPU is short enough (microseconds on memb)
@@ -89,15 +91,20 @@ struct ReadPlan {
     // Longer sleeps, proportionally fewer: the time readers spend asleep stays the same,
     // or grace periods (which wait for sleeping readers) would slow down with the bound.
     let scale = LongDelayBound.floor
+    // Spanning delays too: up to a span of 10 us at full rate, proportionally fewer beyond,
+    // so that readers spend about the same time in them whatever the flavor.
+    let spanning = { (rate: UInt64) in min(rate, rate * 10_000 / max(span, 1)) }
     let first = ReaderDelay.random(
-      &rng, long: 500 * scale / longest, longest: longest, spanning: 5_000, span: span)
+      &rng, long: 500 * scale / longest, longest: longest, spanning: spanning(5_000), span: span)
     guard rng.next() % 8 == 0 else { return ReadPlan(first: first, afterNested: .spin(0)) }
     return ReadPlan(
       first: first,
       nested: ReaderDelay.random(
-        &rng, long: 500 * scale / longest, longest: longest, spanning: 5_000, span: span),
+        &rng, long: 500 * scale / longest, longest: longest, spanning: spanning(5_000),
+        span: span),
       afterNested: ReaderDelay.random(
-        &rng, long: 5_000 * scale / longest, longest: longest, spanning: 25_000, span: span))
+        &rng, long: 5_000 * scale / longest, longest: longest, spanning: spanning(25_000),
+        span: span))
   }
 }
 
@@ -108,8 +115,8 @@ struct ReadPlan {
 /// period. The tenth, not the median: most grace periods wait for a sleeping reader, and a
 /// bound taken from those would feed on itself up to the ceiling.
 ///
-/// It also keeps that tenth itself, bounded to [1 us, 1 ms], as the span of an unobstructed
-/// grace period (``ReaderDelay/random(_:long:longest:spanning:span:)``).
+/// It also keeps that tenth itself, bounded to [1 us, 200 us], as the span of an
+/// unobstructed grace period (``ReaderDelay/random(_:long:longest:spanning:span:)``).
 final class LongDelayBound: Sendable {
   static var floor: UInt64 { 2_000_000 }
   static var ceiling: UInt64 { 50_000_000 }
@@ -127,6 +134,6 @@ final class LongDelayBound: Sendable {
     waits.sort()
     let tenth = waits[waits.count / 10]
     bound.store(min(max(4 * tenth, Self.floor), Self.ceiling), ordering: .relaxed)
-    unobstructed.store(min(max(tenth, 1_000), 1_000_000), ordering: .relaxed)
+    unobstructed.store(min(max(tenth, 1_000), 200_000), ordering: .relaxed)
   }
 }
