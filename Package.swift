@@ -80,8 +80,12 @@ let package = Package(
     .target(name: "KVM", dependencies: ["CKVM", "ConcurrentBus", "HostSupport"]),
 
     // Layer 5, verification: never shipped, never a dependency of a library product.
-    // Fault-injecting and deliberately broken RCU flavors.
-    .target(name: "RCUFaultFlavors", dependencies: ["RCU", "HostSupport"]),
+    // A minimal RCU whose barriers are switches: the litmus catalogue's ordering faults.
+    .target(name: "CToyRCU"),
+    // Fault-injecting and deliberately broken RCU flavors, and the toy RCU's variants.
+    .target(name: "RCUFaultFlavors", dependencies: ["RCU", "HostSupport", "CToyRCU"]),
+    // The litmus engine's pause loop and thread pinning.
+    .target(name: "CLitmus"),
     // The bus model the fuzzer and property tests compare with, and the ring delivery log.
     .target(name: "BusModel", dependencies: ["ConcurrentBus"]),
     // Generated x86 guests, the VM that runs them, and the checks of their sequenced writes.
@@ -92,7 +96,7 @@ let package = Package(
       name: "StressKit",
       dependencies: [
         "ConcurrentBus", "KVM", "KVMGuests", "HostSupport", "RCUFaultFlavors", "BusModel",
-        .product(name: "Histogram", package: "hdrhistogram-swift"),
+        "CLitmus", .product(name: "Histogram", package: "hdrhistogram-swift"),
       ],
       plugins: ["BuildInfo"]
     ),

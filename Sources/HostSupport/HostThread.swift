@@ -14,10 +14,24 @@ import Synchronization
 public final class HostThread: Sendable {
   private let thread: pthread_t
   private let joined = Atomic<Bool>(false)
+  private let finished: Finished
 
   /// Starts a thread running `body`.
   public init(_ body: @escaping @Sendable () -> Void) throws(ThreadStartError) {
-    thread = try startThread(body)
+    let finished = Finished()
+    self.finished = finished
+    thread = try startThread {
+      body()
+      // Releasing: pairs with the acquiring load in `hasFinished`.
+      finished.flag.store(true, ordering: .releasing)
+    }
+  }
+
+  /// Whether `body` has returned, so that a caller can wait for a thread with a deadline
+  /// and leave one that never ends (a stalled grace period) instead of joining it.
+  public var hasFinished: Bool {
+    // Acquiring: pairs with the releasing store after `body` returns.
+    finished.flag.load(ordering: .acquiring)
   }
 
   /// Waits for the thread to finish; later calls return immediately.
@@ -40,6 +54,11 @@ extension HostThread {
   public static func detach(_ body: @escaping @Sendable () -> Void) throws(ThreadStartError) {
     pthread_detach(try startThread(body))
   }
+}
+
+/// The flag a thread raises as its body returns.
+private final class Finished: Sendable {
+  let flag = Atomic<Bool>(false)
 }
 
 /// `pthread_create` failed (for example `EAGAIN`: out of threads).

@@ -1,9 +1,9 @@
 import RCU
 
 /// A flavor that wraps another and injects the fault installed with
-/// ``RCUFaultInjection/with(_:_:)``: a grace period skipped or cut short, a deferred callback
-/// run early, lost or run twice, a read-side section left unprotected, or an inner unlock
-/// that ends the outer section.
+/// ``RCUFaultInjection/with(_:_:)``: a grace period skipped, cut short or stalled, a deferred
+/// callback run early, lost or run twice, a barrier that stalls, a read-side section left
+/// unprotected or never left, or an inner unlock that ends the outer section.
 ///
 /// It works over any flavor (liburcu's, or one loaded from a shared object), because every
 /// fault is made from the outside, out of the wrapped flavor's own calls. With no fault
@@ -18,14 +18,14 @@ public enum FaultyRCU<Base: RCUFlavor>: RCUFlavor {
 
   public static func readLock() {
     switch state.kind {
-    case .unprotectedSection, .nestingBug: faultyReadLock()
+    case .unprotectedSection, .nestingBug, .stuckReader: faultyReadLock()
     default: Base.readLock()
     }
   }
 
   public static func readUnlock() {
     switch state.kind {
-    case .unprotectedSection, .nestingBug: faultyReadUnlock()
+    case .unprotectedSection, .nestingBug, .stuckReader: faultyReadUnlock()
     default: Base.readUnlock()
     }
   }
@@ -39,6 +39,10 @@ public enum FaultyRCU<Base: RCUFlavor>: RCUFlavor {
     case .shortGracePeriod where state.synchronizeFires():
       let runner = state.runner(synchronize: { Base.synchronize() })
       if runner.synchronize(givingUpAfter: state.giveUpAfterNanoseconds) { state.noteFired() }
+    case .stallSynchronize where state.synchronizeFires():
+      state.noteFired()
+      state.blockUntilUninstalled()
+      Base.synchronize()
     default:
       Base.synchronize()
     }
@@ -61,7 +65,13 @@ public enum FaultyRCU<Base: RCUFlavor>: RCUFlavor {
     }
   }
 
-  public static func barrier() { Base.barrier() }
+  public static func barrier() {
+    if state.kind == .stallBarrier && state.barrierFires() {
+      state.noteFired()
+      state.blockUntilUninstalled()
+    }
+    Base.barrier()
+  }
 
   public static func threadOffline() { Base.threadOffline() }
 
@@ -102,6 +112,14 @@ extension FaultyRCU {
   private static func faultyReadUnlock() {
     let thread = ReaderFaultState.current
     defer { thread.pointee.depth -= 1 }
+    if state.kind == .stuckReader && thread.pointee.depth == 1 {
+      // Stuck inside the section (``RCUFaultKind/stuckReader``), once in N outermost unlocks.
+      thread.pointee.outermostUnlocks += 1
+      if thread.pointee.outermostUnlocks % state.every == 0 {
+        state.noteFired()
+        state.blockUntilUninstalled()
+      }
+    }
     if thread.pointee.unprotected {
       if thread.pointee.depth == 1 {
         thread.pointee.unprotected = false

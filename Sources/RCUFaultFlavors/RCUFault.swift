@@ -22,6 +22,17 @@ public enum RCUFaultKind: String, CaseIterable, Codable, Sendable {
   /// Once in `every` inner read unlocks (per thread), the unlock also ends the enclosing
   /// section: the rest of the outer section runs unprotected.
   case nestingBug = "nesting-bug"
+  /// Once in `every` calls, `synchronize()` never returns (until the fault is uninstalled):
+  /// a grace period that stalls.
+  case stallSynchronize = "stall-synchronize"
+  /// Once in `every` calls, `barrier()` never returns (until the fault is uninstalled).
+  case stallBarrier = "stall-barrier"
+  /// Once in `every` outermost read unlocks (per thread), the reader never leaves its
+  /// section (until the fault is uninstalled): every later grace period waits for it.
+  case stuckReader = "stuck-reader"
+
+  /// Whether the fault makes a call block for good (the stall watchdog's faults).
+  public var stalls: Bool { [.stallSynchronize, .stallBarrier, .stuckReader].contains(self) }
 }
 
 /// One fault with its rate: which bug, how often, and (for ``RCUFaultKind/shortGracePeriod``)

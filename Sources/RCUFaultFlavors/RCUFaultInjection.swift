@@ -49,6 +49,9 @@ final class FaultState: Sendable {
   private let afterNanoseconds = Atomic<Int>(0)
   private let synchronizeCalls = Atomic<Int>(0)
   private let deferCalls = Atomic<Int>(0)
+  private let barrierCalls = Atomic<Int>(0)
+  /// Raised by every uninstall: a call blocked by a stall fault waits for it to change.
+  private let uninstalls = Atomic<UInt64>(0)
   let fired = Atomic<UInt64>(0)
   let fault = Mutex<RCUFault?>(nil)
   private let runner = Mutex<GracePeriodRunner?>(nil)
@@ -59,6 +62,7 @@ final class FaultState: Sendable {
     afterNanoseconds.store(fault.afterMicroseconds * 1000, ordering: .relaxed)
     synchronizeCalls.store(0, ordering: .relaxed)
     deferCalls.store(0, ordering: .relaxed)
+    barrierCalls.store(0, ordering: .relaxed)
     fired.store(0, ordering: .relaxed)
     // Releasing: pairs with the acquiring load in `kind`, so a thread that sees the kind
     // sees the rate stored above.
@@ -68,6 +72,9 @@ final class FaultState: Sendable {
   func uninstall() {
     // Releasing: pairs with the acquiring load in `kind`, as in `install`.
     kindIndex.store(-1, ordering: .releasing)
+    // Releasing: pairs with the acquiring load in `blockUntilUninstalled`; the calls a stall
+    // fault blocked go on.
+    uninstalls.add(1, ordering: .releasing)
     fault.withLock { $0 = nil }
     runner.withLock { runner in
       runner?.stop()
@@ -98,6 +105,22 @@ final class FaultState: Sendable {
   /// Counts one deferral; true once in `every`.
   func deferFires() -> Bool {
     deferCalls.wrappingAdd(1, ordering: .relaxed).newValue % every == 0
+  }
+
+  /// Counts one `barrier()` call; true once in `every`.
+  func barrierFires() -> Bool {
+    barrierCalls.wrappingAdd(1, ordering: .relaxed).newValue % every == 0
+  }
+
+  /// Blocks the calling thread until the fault is uninstalled: for the whole run, which
+  /// cannot cancel it (a process that ends its run abandons the thread). Sleeps, so that a
+  /// stalled thread costs no CPU.
+  func blockUntilUninstalled() {
+    // Acquiring: pairs with the releasing add in `uninstall`.
+    let seen = uninstalls.load(ordering: .acquiring)
+    // Read after `seen`: a fault uninstalled before it was read blocks nothing.
+    guard kind != nil else { return }
+    while uninstalls.load(ordering: .acquiring) == seen { usleep(10_000) }
   }
 
   /// Counts one firing of the fault.

@@ -13,6 +13,8 @@ struct ReaderFaultState {
   var outermostLocks = 0
   /// Unlocks of a section nested directly in an outermost one, for "once in N".
   var innerUnlocks = 0
+  /// Outermost unlocks, for "once in N" of a reader that never leaves.
+  var outermostUnlocks = 0
 
   /// The calling thread's state, created on first use and freed when the thread exits.
   static var current: UnsafeMutablePointer<ReaderFaultState> {

@@ -69,6 +69,9 @@ public struct ChurnConfiguration: Codable, Sendable {
   /// How much longer than `duration` the run may go on to reach its minimum of work (0:
   /// it ends at `duration` whatever it did).
   public var minimumWorkWithin: Double
+  /// Seconds a synchronous removal, barrier or the deferred releases may make no progress
+  /// before the run reports a `stall` (``StallWatchdog``).
+  public var stallTimeout = StallWatchdog.defaultTimeout
 
   /// A configuration; see the properties.
   public init(
@@ -120,6 +123,7 @@ public struct ChurnConfiguration: Codable, Sendable {
       parts: "--vcpus, --hotplug and --consumers"
         + (rings > 0 ? ", each of the last two twice with rings" : ""))
     _ = try ChurnLimits(self)
+    try StallWatchdog.checkTimeout(stallTimeout)
   }
 
   /// The threads the run starts: vCPUs, hotplug threads and consumers, and with rings as
@@ -136,6 +140,8 @@ public struct ChurnConfiguration: Codable, Sendable {
       + (fault.takesRate ? ["--fault-every", "\(faultEvery)"] : [])
       + ["--duration", "\(duration)"]
       + (minimumWorkWithin > 0 ? ["--minimum-work-within", "\(minimumWorkWithin)"] : [])
+      + (stallTimeout != StallWatchdog.defaultTimeout
+        ? ["--stall-timeout", "\(stallTimeout)"] : [])
       + flavor.replayArguments + ["--seed", "\(seed)"]
   }
 

@@ -54,6 +54,9 @@ public struct ChurnReport: CheckReport {
   let rings: RingChurnSummary?
   /// The bus's reclamation backlog: its peak, and what was left after the final barrier.
   let reclamationBacklog: BacklogSummary
+  /// The stall watchdog's timeout and the longest waits it saw; `stalled` when the final
+  /// reconciliation was skipped.
+  let stall: StallSummary
   /// The minimums and what the run reached.
   public let work: [WorkMeasure]
   /// What broke, by kind.
@@ -96,6 +99,8 @@ public struct ChurnReport: CheckReport {
     ]
     lines += rings?.lines ?? []
     lines.append(reclamationBacklog.line)
+    lines.append(stall.text)
+    if stall.stalled { lines.append("  final reconciliation skipped: threads stalled") }
     lines += outcome.lines
     return lines.joined(separator: "\n")
   }
@@ -148,7 +153,8 @@ extension ChurnRun {
 
   func makeReport(
     elapsed: Double, startup: Double, released: Int, held: Int,
-    resident: (after30s: UInt64?, atEnd: UInt64), backlog: BacklogSummary
+    resident: (after30s: UInt64?, atEnd: UInt64), backlog: BacklogSummary,
+    stall: StallSummary
   ) -> ChurnReport {
     let tallies = vcpuResults.withAnnotatedLock(owner: self) { $0 }
     let updates = hotplug.counters[.updates]
@@ -189,6 +195,7 @@ extension ChurnRun {
       rssAtEndBytes: resident.atEnd,
       rings: ringSummary,
       reclamationBacklog: backlog,
+      stall: stall,
       work: work,
       violations: violations,
       shortfalls: shortfalls.summary)

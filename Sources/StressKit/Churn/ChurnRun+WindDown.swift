@@ -18,9 +18,11 @@ extension ChurnRun {
   /// budget's wind-down deadline. What is still busy then (a thread inside a grace period,
   /// a consumer behind) is left behind as a shortfall; the checks that depended on it are
   /// not made, and the run ends inconclusive rather than late.
-  func windDown(vcpus: [RunThread], hotplugs: [RunThread], ringHotplugs: [RunThread])
-    -> WindDown
-  {
+  /// The final barrier waits under `watchdog`'s eye: one that stalls is a `stall`.
+  func windDown(
+    vcpus: [RunThread], hotplugs: [RunThread], ringHotplugs: [RunThread],
+    watchdog: StallWatchdog
+  ) -> WindDown {
     let deadline = budget.windDownDeadline
     PhaseTrace.note("wind-down, until \(Double(deadline - budget.started) / 1e9) s", budget: budget)
     let vcpusLeft = vcpus.join(until: deadline)
@@ -41,7 +43,10 @@ extension ChurnRun {
     PhaseTrace.note("threads joined", budget: budget)
     let consumersStopped = ledger.stopConsumers(until: deadline)
     PhaseTrace.note("consumers stopped", budget: budget)
-    let barrierReturned = finishes(by: deadline) { Flavor.barrier() }
+    let barrierSlot = watchdog.slot("main (final barrier)")
+    let barrierReturned = finishes(by: deadline) {
+      barrierSlot.waiting(for: .barrier) { Flavor.barrier() }
+    }
     PhaseTrace.note("final barrier", budget: budget)
     if !barrierReturned {
       shortfalls.record(.time, "the final barrier() had not returned when the time ran out")

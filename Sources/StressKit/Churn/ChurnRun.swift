@@ -115,10 +115,14 @@ public final class ChurnRun<Flavor: RCUFlavor>: Sendable {
   public func run() throws -> ChurnReport {
     let c = configuration
     try ledger.startConsumers()
+    let sections = self.sections
+    let watchdog = try StallWatchdog(
+      timeout: c.stallTimeout, violations: violations, census: { sections.census() })
+    defer { watchdog.stop() }
     let vcpus = try startThreads(c.vcpus, named: "vCPU", priority: .lowered) {
       self.dispatch(vcpu: $0)
     }
-    let hotplugs = try hotplug.start(until: stopDispatch)
+    let hotplugs = try hotplug.start(until: stopDispatch, watchdog: watchdog)
     let ringHotplugs = try rings?.start(until: stopDispatch) ?? []
     // The clock starts once every thread is running: starting them is not the run.
     let started = monotonicNanoseconds()
@@ -156,14 +160,16 @@ public final class ChurnRun<Flavor: RCUFlavor>: Sendable {
     PhaseTrace.note("work over", budget: budget)
     let residentAtEnd = currentResidentBytes()
     stopDispatch.set()
-    let end = windDown(vcpus: vcpus, hotplugs: hotplugs, ringHotplugs: ringHotplugs)
+    let end = windDown(
+      vcpus: vcpus, hotplugs: hotplugs, ringHotplugs: ringHotplugs, watchdog: watchdog)
     let elapsed = Double(end.dispatchEnded - started) / 1e9
     progress.stop()
     PhaseTrace.note("report", budget: budget)
     return makeReport(
       elapsed: elapsed, startup: Double(started - budget.started) / 1e9,
       released: releasedEventFDs.load(ordering: .relaxed), held: end.held,
-      resident: (residentAfter30s, residentAtEnd), backlog: end.backlog)
+      resident: (residentAfter30s, residentAtEnd), backlog: end.backlog,
+      stall: watchdog.summary)
   }
 
   // MARK: - Reconciliation

@@ -9,19 +9,25 @@ public enum FlavorChoice: Hashable, Sendable {
   case shipped(RCUFlavorName)
   /// A flavor whose grace periods do not wait: every check must catch it.
   case broken
+  /// A variant of the toy RCU (`RCUFaultFlavors`): correct, or with one barrier taken out
+  /// (the litmus catalogue's ordering faults).
+  case toy(ToyRCUName)
 }
 
 extension FlavorChoice: RawRepresentable, CaseIterable, Codable, NamedCases {
-  /// Every flavor of the registry, then ``broken``.
+  /// Every flavor of the registry, then ``broken``, then the toy RCU's variants.
   public static var allCases: [FlavorChoice] {
     RCUFlavorName.allCases.map(FlavorChoice.shipped) + [.broken]
+      + ToyRCUName.allCases.map(FlavorChoice.toy)
   }
 
-  /// The name on the command line and in reports: the registry's, or `broken`.
+  /// The name on the command line and in reports: the registry's, `broken`, or the toy
+  /// variant's (`toy-mb`).
   public var rawValue: String {
     switch self {
     case .shipped(let name): name.rawValue
     case .broken: "broken"
+    case .toy(let name): name.rawValue
     }
   }
 }
@@ -37,6 +43,11 @@ extension FlavorChoice {
       return try name.run(work)
     case .broken:
       return try work.run(BrokenRCU.self)
+    case .toy(let name) where !name.isAvailable:
+      throw SetupFailure(
+        message: "--flavor \(name.rawValue) needs sys_membarrier, unavailable here")
+    case .toy(let name):
+      return try name.run(work)
     }
   }
 

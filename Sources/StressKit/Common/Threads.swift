@@ -24,7 +24,10 @@ final class RunThread: Sendable {
   /// whether it ended (and was joined).
   func join(until deadline: UInt64) -> Bool {
     while !finished.isSet {
-      if monotonicNanoseconds() >= deadline { return false }
+      if monotonicNanoseconds() >= deadline {
+        Self.abandoned.store(true, ordering: .relaxed)
+        return false
+      }
       usleep(1000)
     }
     thread.join()
@@ -33,6 +36,11 @@ final class RunThread: Sendable {
 
   /// Whether the thread's body has returned.
   var hasFinished: Bool { finished.isSet }
+
+  /// Set once a run of this process left a thread behind (a join that gave up): the
+  /// command must then end the process with `_exit` once its report is out, since the
+  /// thread may hold a lock an exit handler needs.
+  static let abandoned = Atomic<Bool>(false)
 }
 
 extension [RunThread] {

@@ -31,6 +31,9 @@ final class Hotplug<Target: HotplugTarget>: Sendable {
   /// plain semaphore instead.
   private let finalTurn = DispatchSemaphore(value: 1)
   private let abandoned = StopFlag()
+  /// Deferred removals issued, against ``HotplugCounter/deferredReleases`` run: what the
+  /// stall watchdog follows.
+  private let deferredIssued = Atomic<UInt64>(0)
 
   /// Hotplug over `target` with `threads` threads. `skipEvery` is the engine's
   /// `skip-grace-period` fault: when nonzero, every `skipEvery`-th removal of each thread
@@ -70,16 +73,25 @@ final class Hotplug<Target: HotplugTarget>: Sendable {
   }
 
   /// Starts the hotplug threads; each runs until `stop` is raised, then unplugs what it
-  /// still holds (synchronously, with the same checks).
-  func start(until stop: StopFlag) throws(SetupFailure) -> [RunThread] {
-    try startThreads(threads, named: "hotplug", priority: .lowered) {
-      self.run(thread: $0, until: stop)
+  /// still holds (synchronously, with the same checks). With a `watchdog`, every
+  /// synchronous removal and the deferred releases are watched for stalls.
+  func start(until stop: StopFlag, watchdog: StallWatchdog? = nil) throws(SetupFailure)
+    -> [RunThread]
+  {
+    let slots = (0..<threads).map { watchdog?.slot("hotplug \($0)") }
+    watchdog?.watchProgress(
+      "deferred releases",
+      pending: { [self] in
+        deferredIssued.load(ordering: .relaxed) &- counters[.deferredReleases]
+      }, completed: { [self] in counters[.deferredReleases] })
+    return try startThreads(threads, named: "hotplug", priority: .lowered) {
+      self.run(thread: $0, until: stop, slot: slots[$0])
     }
   }
 
   private enum Removal { case synchronous, deferred, skipped }
 
-  private func run(thread: Int, until stop: StopFlag) {
+  private func run(thread: Int, until stop: StopFlag, slot: WaitSlot?) {
     let owned = Array(stride(from: thread, to: target.slotCount, by: threads))
     guard !owned.isEmpty else { return }
     var rng = SplitMix64(seed: seed ^ (UInt64(thread + 1) &* 0xD1B5_4A32_D192_ED03))
@@ -115,12 +127,13 @@ final class Hotplug<Target: HotplugTarget>: Sendable {
         }
         guard
           let added = try changeOrBackOff(
-            thread: thread, adding: adding, removing: removing, batched: chosen.count > 1, how)
+            thread: thread, adding: adding, removing: removing, batched: chosen.count > 1, how,
+            slot: slot)
         else { continue }
         for plug in removing { plugged[target.slot(of: plug)] = nil }
         for plug in added { plugged[target.slot(of: plug)] = plug }
       }
-      try unplugAtTheEnd(plugged.keys.sorted().map { plugged[$0]! })
+      try unplugAtTheEnd(plugged.keys.sorted().map { plugged[$0]! }, slot: slot)
     } catch {
       violations.record(.hotplugFailure, "hotplug thread \(thread): \(error)")
     }
@@ -128,17 +141,17 @@ final class Hotplug<Target: HotplugTarget>: Sendable {
 
   /// The thread's last removals, one thread at a time (``finalTurn``), unless the run has
   /// given up on them (``abandon()``).
-  private func unplugAtTheEnd(_ remaining: [Target.Plug]) throws {
+  private func unplugAtTheEnd(_ remaining: [Target.Plug], slot: WaitSlot?) throws {
     while finalTurn.wait(timeout: .now() + .milliseconds(10)) == .timedOut {
       if abandoned.isSet { return }
     }
     defer { finalTurn.signal() }
     if abandoned.isSet || remaining.isEmpty { return }
     if target.supportsBatches {
-      _ = try change(adding: [], removing: remaining, batched: true, .synchronous)
+      _ = try change(adding: [], removing: remaining, batched: true, .synchronous, slot: slot)
     } else {
       for plug in remaining {
-        _ = try change(adding: [], removing: [plug], batched: false, .synchronous)
+        _ = try change(adding: [], removing: [plug], batched: false, .synchronous, slot: slot)
       }
     }
   }
@@ -150,10 +163,11 @@ final class Hotplug<Target: HotplugTarget>: Sendable {
   /// One change; nil when the host had no resources for it (nothing changed: targets make
   /// their eventfds before any bus call), recorded as a shortfall after a pause.
   private func changeOrBackOff(
-    thread: Int, adding: [Int], removing: [Target.Plug], batched: Bool, _ how: Removal
+    thread: Int, adding: [Int], removing: [Target.Plug], batched: Bool, _ how: Removal,
+    slot: WaitSlot?
   ) throws -> [Target.Plug]? {
     do {
-      return try change(adding: adding, removing: removing, batched: batched, how)
+      return try change(adding: adding, removing: removing, batched: batched, how, slot: slot)
     } catch  where shortfalls.recordIfExhaustion(error, doing: "hotplug thread \(thread)") {
       usleep(10_000)
       return nil
@@ -173,13 +187,13 @@ final class Hotplug<Target: HotplugTarget>: Sendable {
   /// One update; a removal first takes its epoch, and gets its checks after its grace
   /// period (or, under the fault, right away).
   private func change(
-    adding: [Int], removing: [Target.Plug], batched: Bool, _ how: Removal
+    adding: [Int], removing: [Target.Plug], batched: Bool, _ how: Removal, slot: WaitSlot?
   ) throws -> [Target.Plug] {
     let added: [Target.Plug]
     if removing.isEmpty {
       added = try target.update(adding: adding, removing: [], batched: batched, wait: .synchronous)
     } else {
-      added = try remove(removing, adding: adding, batched: batched, how)
+      added = try remove(removing, adding: adding, batched: batched, how, slot: slot)
       counters.add(.removals, UInt64(removing.count))
     }
     counters.add(.registrations, UInt64(adding.count))
@@ -191,26 +205,31 @@ final class Hotplug<Target: HotplugTarget>: Sendable {
   /// An update that removes: it first takes its epoch, and gets its checks after its grace
   /// period (or, under the fault, right away).
   private func remove(
-    _ removing: [Target.Plug], adding: [Int], batched: Bool, _ how: Removal
+    _ removing: [Target.Plug], adding: [Int], batched: Bool, _ how: Removal, slot: WaitSlot?
   ) throws -> [Target.Plug] {
     let removal = sections.beginRemoval()
     switch how {
     case .synchronous:
       let start = monotonicNanoseconds()
-      let added = try target.update(
-        adding: adding, removing: removing, batched: batched, wait: .synchronous)
+      let update = {
+        try self.target.update(
+          adding: adding, removing: removing, batched: batched, wait: .synchronous)
+      }
+      let added = try slot?.waiting(for: .synchronousRemoval, update) ?? update()
       let waited = monotonicNanoseconds() - start
       waits.withAnnotatedLock(owner: self) { _ = $0.record(waited) }
       counters.add(.gracePeriodsWaited)
       checkReleased(removing, removal: removal, when: "its synchronous unregister returned")
       return added
     case .deferred:
-      return try target.update(
+      deferredIssued.add(1, ordering: .relaxed)
+      let added = try target.update(
         adding: adding, removing: removing, batched: batched,
         wait: .deferred { [self] in
           counters.add(.deferredReleases)
           checkReleased(removing, removal: removal, when: "its deferred release ran")
         })
+      return added
     case .skipped:
       let added = try target.update(
         adding: adding, removing: removing, batched: batched, wait: .deferred {})

@@ -91,6 +91,17 @@ final class SectionEpochs: Sendable {
 
   /// The latest removal's epoch (removals begun so far, plus one).
   var current: UInt64 { epoch.load(ordering: .relaxed) }
+
+  /// The vCPUs inside a section right now, each with the removal epoch its section read (so
+  /// when it began, counted in removals), for a stall report.
+  func census() -> [String] {
+    let latest = current
+    return slots.enumerated().compactMap { vcpu, slot in
+      let seen = slot.epoch.load(ordering: .relaxed)
+      guard seen != 0 else { return nil }
+      return "vCPU \(vcpu) (its section began at removal epoch \(seen); the latest is \(latest))"
+    }
+  }
 }
 
 /// One vCPU's slot, padded so that no two vCPUs' slots share a cache line (or its

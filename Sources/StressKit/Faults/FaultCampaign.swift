@@ -13,7 +13,8 @@ public struct FaultCampaignPlan: Codable, Sendable {
   public var rareEvery = 10_000
   /// The rare case's duration and target.
   public var rareDuration = 60.0
-  /// Clean torture runs per flavor in `cleanFlavors`, none of which may flag.
+  /// Clean torture runs, and as many clean litmus runs, per flavor in `cleanFlavors`, none
+  /// of which may flag.
   public var cleanRuns = 20
   public var cleanDuration = 10.0
   public var cleanFlavors: [FlavorChoice] = [.shipped(.memb), .shipped(.bp)]
@@ -149,8 +150,10 @@ public struct FaultCampaign: Sendable {
           skip, role: "rare", every: plan.rareEvery, duration: plan.rareDuration,
           folder: folder, progress: progress))
     }
-    for flavor in plan.cleanFlavors where plan.cleanRuns > 0 {
-      rows.append(try cleanRow(flavor, folder: folder, progress: progress))
+    for command in ["torture", "litmus"] {
+      for flavor in plan.cleanFlavors where plan.cleanRuns > 0 {
+        rows.append(try cleanRow(command, flavor, folder: folder, progress: progress))
+      }
     }
     return FaultCampaignReport(
       plan: plan, rows: rows, elapsedSeconds: Date().timeIntervalSince(started))
@@ -184,13 +187,13 @@ public struct FaultCampaign: Sendable {
   }
 
   private func cleanRow(
-    _ flavor: FlavorChoice, folder: URL, progress: (String) -> Void
+    _ command: String, _ flavor: FlavorChoice, folder: URL, progress: (String) -> Void
   ) throws -> FaultCampaignRow {
     var runs: [ChildRun] = []
     for seed in 1...UInt64(plan.cleanRuns) {
       let line =
         [
-          "torture", "--flavor", flavor.rawValue, "--duration", String(plan.cleanDuration),
+          command, "--flavor", flavor.rawValue, "--duration", String(plan.cleanDuration),
           // A clean run that did too little on a loaded machine may go on as long again.
           "--minimum-work-within", String(plan.cleanDuration),
           "--seed", String(seed),
@@ -204,7 +207,7 @@ public struct FaultCampaign: Sendable {
           + (run.kinds.isEmpty ? "" : " [\(run.kinds.joined(separator: ", "))]"))
     }
     return FaultCampaignRow(
-      role: "clean", fault: "none (clean torture)", rate: "-", flavor: flavor.rawValue,
+      role: "clean", fault: "clean \(command)", rate: "-", flavor: flavor.rawValue,
       detectors: [], targetSeconds: plan.cleanDuration, runs: runs,
       outcome: FaultCampaignRow.cleanOutcome(runs),
       met: FaultCampaignRow.cleanOutcome(runs) == .met)

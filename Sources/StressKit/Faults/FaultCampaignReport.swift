@@ -26,7 +26,7 @@ public struct FaultCampaignReport: Codable, Sendable {
         + "\(p.flavor.rawValue)"
         + (p.rareEvery > 0 ? "; rare case 1 in \(p.rareEvery) for \(format(p.rareDuration)) s" : "")
         + (p.cleanRuns > 0
-          ? "; \(p.cleanRuns) clean runs of \(format(p.cleanDuration)) s on "
+          ? "; \(p.cleanRuns) clean torture and litmus runs of \(format(p.cleanDuration)) s on "
             + p.cleanFlavors.map(\.rawValue).joined(separator: ", ") : ""),
       "",
     ]
@@ -71,7 +71,7 @@ extension FaultCampaignRow {
   /// The row's cells, in the table's column order.
   var cells: [String] {
     [
-      role == "clean" ? "clean torture" : fault, rate, flavor,
+      fault, rate, flavor,
       detectors.isEmpty ? "-" : detectors.joined(separator: "|"), exitCodes, catchTimes,
       [.met: "met", .missed: "MISSED", .inconclusive: "INCONCLUSIVE"][outcome]!
         + " (\(role == "clean" ? "no flag in" : "<=") \(format(targetSeconds)) s)",

@@ -33,6 +33,14 @@ extension FaultCatalogue {
         rate: "1 in 100 inner unlocks per reader",
         detectors: [.gracePeriodOverlap, .callbackEarly],
         also: [.gracePeriodAge, .publishOrdering]),
+      stall(
+        .stallSynchronize, "synchronize() never returns (the grace period stalls)",
+        rate: "1 in 1000 synchronize calls", every: 1000),
+      stall(
+        .stallBarrier, "barrier() never returns", rate: "1 in 10 barrier calls", every: 10),
+      stall(
+        .stuckReader, "a reader never leaves its section: every later grace period waits",
+        rate: "1 in 10000 sections per reader", every: 10_000),
       CatalogueFault(
         command: "torture", name: TortureFault.publishBeforeInit.rawValue,
         summary: "the writer publishes an element, then sets the field readers check",
@@ -46,6 +54,17 @@ extension FaultCatalogue {
         detectors: [.gracePeriodOverlap],
         mayAlsoFire: [.gracePeriodAge, .callbackEarly, .publishOrdering]),
     ]
+  }
+
+  /// A stall fault: caught by the stall watchdog alone, one timeout after it fires.
+  private static func stall(
+    _ kind: RCUFaultKind, _ summary: String, rate: String, every: Int
+  ) -> CatalogueFault {
+    CatalogueFault(
+      command: "torture", name: kind.rawValue, summary: summary,
+      injectedBy: "FaultyRCU around the flavor", rate: rate,
+      arguments: ["--fault", kind.rawValue, "--fault-every", String(every)], flavor: nil,
+      detectors: [.stall], mayAlsoFire: [])
   }
 
   private static func rcu(

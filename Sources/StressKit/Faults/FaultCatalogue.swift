@@ -3,11 +3,11 @@
 /// whole table; the README prints it from a real run.
 ///
 /// Each command's faults live in a file of their own (`FaultCatalogue+Torture.swift`,
-/// `FaultCatalogue+Churn.swift`, and churn's ring faults in `FaultCatalogue+Ring.swift`); a
-/// new command adds its file and one term to ``all``.
+/// `FaultCatalogue+Churn.swift`, churn's ring faults in `FaultCatalogue+Ring.swift`,
+/// `FaultCatalogue+Litmus.swift`); a new command adds its file and one term to ``all``.
 public enum FaultCatalogue {
   /// The whole catalogue, in the order `stress faults` runs it.
-  public static var all: [CatalogueFault] { torture + churn + ring + kvm }
+  public static var all: [CatalogueFault] { torture + litmus + churn + ring + kvm }
 
   /// The entry for `command` and `name`, if there is one.
   public static func entry(command: String, name: String) -> CatalogueFault? {
@@ -19,7 +19,8 @@ public enum FaultCatalogue {
 public struct CatalogueFault: Codable, Sendable, Equatable {
   /// The `stress` subcommand it runs on (`torture`, `churn`).
   public let command: String
-  /// Its name: the value of `--fault`, or `broken-flavor` for `--flavor broken`.
+  /// Its name: the value of `--fault`, `broken-flavor` for `--flavor broken`, or the
+  /// flavor's name for a flavor that is the fault (`toy-mb-unfenced-entry`).
   public let name: String
   /// What goes wrong, in a sentence.
   public let summary: String

@@ -151,8 +151,14 @@ final class GuestChurnRun<Flavor: RCUFlavor>: Sendable {
         ownDrain: coalescing?.ownDrain, hold: coalescing?.hold)
     }
     try ledger.startConsumers()
+    let epochs = sections
+    let watchdog = try StallWatchdog(
+      timeout: configuration.stallTimeout, violations: violations,
+      census: { epochs.census() })
+    defer { watchdog.stop() }
     let hotplugThreads =
-      try hotplug.start(until: stopHotplug) + (coalescing?.hotplug.start(until: stopHotplug) ?? [])
+      try hotplug.start(until: stopHotplug, watchdog: watchdog)
+      + (coalescing?.hotplug.start(until: stopHotplug, watchdog: watchdog) ?? [])
     let settler = try startThreads(1, named: "settler") { _ in self.settle() }
     violations.startClock()
     let progress = try Progress { elapsed in
@@ -163,14 +169,16 @@ final class GuestChurnRun<Flavor: RCUFlavor>: Sendable {
     }
     let rounds = runRounds(handlers, running: monotonicNanoseconds())
     stopHotplug.set()
-    let settled = windDown(threads: hotplugThreads + settler, stable: stable)
+    let settled = windDown(
+      threads: hotplugThreads + settler, stable: stable, watchdog: watchdog)
     progress.stop()
     if case .failure(let error) = rounds.result {
       throw SetupFailure(message: "kvm: guest run failed: \(error)")
     }
     return report(
       rounds: rounds, unclaimed: mergedUnclaimedWrites(handlers.map(\.buses)),
-      coalesced: settled ? try coalescing?.finish(guest: guest) : nil, settled: settled)
+      coalesced: settled ? try coalescing?.finish(guest: guest) : nil, settled: settled,
+      stall: watchdog.summary)
   }
 
   /// What the guest rounds did.
@@ -224,8 +232,13 @@ final class GuestChurnRun<Flavor: RCUFlavor>: Sendable {
   /// and ranges, and waits for the final barrier, by the budget's wind-down deadline.
   /// Returns whether everything ended, so the counts may be reconciled; otherwise the
   /// shortfall says what was still busy, and no count is compared.
-  private func windDown(threads: [RunThread], stable: [GuestChurnTarget<Flavor>.Plug]) -> Bool {
+  private func windDown(
+    threads: [RunThread], stable: [GuestChurnTarget<Flavor>.Plug], watchdog: StallWatchdog
+  ) -> Bool {
     let deadline = budget.windDownDeadline
+    // The final unregisters and barrier wait under the watchdog's eye: a stall there is a
+    // `stall`, not only a run out of time.
+    let slot = watchdog.slot("main (final unregisters and barrier)")
     let busy = threads.join(until: deadline)
     hotplug.abandon()
     coalescing?.hotplug.abandon()
@@ -239,7 +252,9 @@ final class GuestChurnRun<Flavor: RCUFlavor>: Sendable {
     let ended = finishes(by: deadline) { [self] in
       for plug in stable {
         do {
-          try registrar.unregister(plug.token, wait: .synchronous)
+          try slot.waiting(for: .synchronousRemoval) {
+            try registrar.unregister(plug.token, wait: .synchronous)
+          }
           ledger.retire(plug.record)
         } catch {
           violations.record(.hotplugFailure, "stable unregister: \(error)")
@@ -248,7 +263,7 @@ final class GuestChurnRun<Flavor: RCUFlavor>: Sendable {
       coalescing?.unregisterStable()
     }
     guard ended, ledger.stopConsumers(until: deadline),
-      finishes(by: deadline, { Flavor.barrier() })
+      finishes(by: deadline, { slot.waiting(for: .barrier) { Flavor.barrier() } })
     else {
       shortfalls.record(
         .time,

@@ -35,6 +35,9 @@ public struct GuestChurnConfiguration: Sendable, Hashable, Codable {
   /// How much longer than `duration` the run may go on (in more rounds) to reach its
   /// minimum of work; zero: it ends at `duration` whatever it did.
   public var minimumWorkWithin: Duration = .zero
+  /// Seconds a synchronous removal, barrier or the deferred releases may make no progress
+  /// before the run reports a `stall` (``StallWatchdog``).
+  public var stallTimeout = StallWatchdog.defaultTimeout
 
   /// The most registered pairs (stable plus churned) the guest program has room for: its
   /// port writes stay below the port it reads.
@@ -104,6 +107,7 @@ public struct GuestChurnConfiguration: Sendable, Hashable, Codable {
     if let roundIterations {
       try RunLimits.check("round iterations", roundIterations, in: 1...100_000_000)
     }
+    try StallWatchdog.checkTimeout(stallTimeout)
   }
 }
 

@@ -39,6 +39,9 @@ public struct GuestChurnReport: CheckReport {
   public let guestSeconds: Double
   /// The coalesced ranges' figures, with `--coalesced`.
   public let coalesced: CoalescedSummary?
+  /// The stall watchdog's timeout and the longest waits it saw; `stalled` when the final
+  /// unregisters and reconciliation were skipped.
+  public let stall: StallSummary
   /// The minimums and what the run reached.
   public let work: [WorkMeasure]
   /// What broke, by kind.
@@ -69,6 +72,10 @@ public struct GuestChurnReport: CheckReport {
       "  grace-period wait: \(gracePeriodWait.text)",
     ]
     lines += coalesced?.lines ?? []
+    lines.append(stall.text)
+    if stall.stalled {
+      lines.append("  final unregisters and reconciliation skipped: threads stalled")
+    }
     lines += outcome.lines
     return lines.joined(separator: "\n")
   }
@@ -107,7 +114,8 @@ extension GuestChurnRun {
 
   /// Reconciles every pair (when `settled`: every count is in) and builds the report.
   func report(
-    rounds: Rounds, unclaimed: [GuestWrite: Int], coalesced: CoalescedSummary?, settled: Bool
+    rounds: Rounds, unclaimed: [GuestWrite: Int], coalesced: CoalescedSummary?, settled: Bool,
+    stall: StallSummary
   ) -> GuestChurnReport {
     let perRound = program.expectedWrites()
     let drainedCounts = drained.withAnnotatedLock(owner: self) { $0 }
@@ -160,7 +168,7 @@ extension GuestChurnRun {
       deferredReleases: hotplug.counters[.deferredReleases],
       removalChecks: hotplug.removalChecks, sectionsSeenByChecks: hotplug.counters[.sectionsSeen],
       gracePeriodWait: hotplug.gracePeriodWaits, guestSeconds: rounds.guestTime.seconds,
-      coalesced: coalesced,
+      coalesced: coalesced, stall: stall,
       work: work, violations: violations, shortfalls: shortfalls.summary)
   }
 }

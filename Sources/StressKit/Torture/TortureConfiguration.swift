@@ -79,13 +79,17 @@ public struct TortureConfiguration: Codable, Sendable {
   /// How much longer than `duration` the run may go on to reach its minimum of work (0:
   /// it ends at `duration` whatever it did).
   public var minimumWorkWithin: Double
+  /// Seconds a grace period, barrier or the deferred callbacks may make no progress before
+  /// the run reports a `stall` (``StallWatchdog``).
+  public var stallTimeout: Double
 
   /// A configuration; see the properties.
   public init(
     readers: Int, fakeWriters: Int = 2, duration: Double, flavor: FlavorChoice = .shipped(.memb),
     fault: TortureFault = .none, faultEvery: Int? = nil,
     faultAfterMicroseconds: Int = TortureFault.defaultAfterMicroseconds,
-    seed: UInt64 = 1, minimum: TortureMinimum = .standard, minimumWorkWithin: Double = 0
+    seed: UInt64 = 1, minimum: TortureMinimum = .standard, minimumWorkWithin: Double = 0,
+    stallTimeout: Double = StallWatchdog.defaultTimeout
   ) {
     self.minimumWorkWithin = minimumWorkWithin
     self.readers = readers
@@ -97,6 +101,7 @@ public struct TortureConfiguration: Codable, Sendable {
     self.faultAfterMicroseconds = faultAfterMicroseconds
     self.seed = seed
     self.minimum = minimum
+    self.stallTimeout = stallTimeout
   }
 
   /// Checks every option before anything starts.
@@ -117,6 +122,7 @@ public struct TortureConfiguration: Codable, Sendable {
         "--fault-after-us does nothing with --fault \(fault.rawValue): it sets how long "
           + "short-grace-period waits")
     }
+    try StallWatchdog.checkTimeout(stallTimeout)
   }
 
   /// The arguments after `stress` that repeat this run: every setting spelled out.
@@ -128,6 +134,8 @@ public struct TortureConfiguration: Codable, Sendable {
         ? ["--fault-after-us", "\(faultAfterMicroseconds)"] : [])
       + ["--duration", "\(duration)"]
       + (minimumWorkWithin > 0 ? ["--minimum-work-within", "\(minimumWorkWithin)"] : [])
+      + (stallTimeout != StallWatchdog.defaultTimeout
+        ? ["--stall-timeout", "\(stallTimeout)"] : [])
       + flavor.replayArguments + ["--seed", "\(seed)"]
   }
 

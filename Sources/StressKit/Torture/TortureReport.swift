@@ -33,6 +33,10 @@ public struct TortureReport: CheckReport {
   let gracePeriodWait: LatencySummary
   let retiredSnapshotsOutstanding: Int
   let peakRSSBytes: UInt64
+  /// The stall watchdog's timeout and the longest waits it saw.
+  let stall: StallSummary
+  /// False when a stall left threads behind and the final barrier and checks were skipped.
+  let finalChecksRan: Bool
   /// Reads, grace periods and callbacks run, against the minimum for a verdict.
   public let work: [WorkMeasure]
   /// What broke, by kind.
@@ -68,7 +72,10 @@ public struct TortureReport: CheckReport {
         .joined(separator: ", "),
       "  grace-period wait: \(gracePeriodWait.text); long reader delays up to "
         + format(longestReaderDelayNanoseconds),
-      "  reclamation: \(retiredSnapshotsOutstanding) retired snapshots outstanding",
+      finalChecksRan
+        ? "  reclamation: \(retiredSnapshotsOutstanding) retired snapshots outstanding"
+        : "  final barrier and checks skipped: threads stalled and were abandoned",
+      stall.text,
       String(format: "  peak RSS: %.1f MiB", Double(peakRSSBytes) / 1_048_576),
     ]
     if let first = violations.compactMap(\.firstSeenSeconds).min() {
@@ -91,7 +98,7 @@ extension TortureRun {
     ]
   }
 
-  func report(elapsed: Double) -> TortureReport {
+  func report(elapsed: Double, stall: StallSummary, finalChecksRan: Bool) -> TortureReport {
     let reads = counters[.reads]
     let gracePeriodCount = gracePeriods.completedCount
     let callbacksRun = callbacks.runCount
@@ -112,6 +119,7 @@ extension TortureRun {
       ageHistogram: agesSeen.withAnnotatedLock(owner: self) { $0 },
       gracePeriodWait: LatencySummary(gracePeriodWaits.withAnnotatedLock(owner: self) { $0 }),
       retiredSnapshotsOutstanding: cell.retiredCount, peakRSSBytes: peakResidentBytes(),
+      stall: stall, finalChecksRan: finalChecksRan,
       work: work, violations: violations, shortfalls: shortfalls.summary)
   }
 }

@@ -27,8 +27,8 @@ extension TortureRun {
     var rng = SplitMix64(seed: configuration.seed &+ UInt64(reader + 1) &* 0x9E37_79B9_7F4A_7C15)
     var ages = [UInt64](repeating: 0, count: Self.pipelineLength + 1)
     while !stop.isSet {
-      let plan = ReadPlan.random(&rng, longest: longDelays.nanoseconds)
-      let seen = section(plan)
+      let plan = ReadPlan.random(&rng, longest: longDelays.nanoseconds, span: longDelays.span)
+      let seen = section(plan, reader: reader)
       check(seen, reader: reader)
       ages[min(seen.age, Self.pipelineLength)] += 1
       counters.add(.reads)
@@ -47,9 +47,10 @@ extension TortureRun {
   /// One read-side section following `plan`. Every load of the torture's counters and of
   /// the element happens between the flavor's lock and unlock.
   @inline(never)
-  private func section(_ plan: ReadPlan) -> SectionObservation {
+  private func section(_ plan: ReadPlan, reader: Int) -> SectionObservation {
     var seen = SectionObservation()
     Flavor.readLock()
+    census.enter(reader)
     seen.startedAtEntry = gracePeriods.startedCount
     seen.queuedAtEntry = callbacks.queued
     let held = look(&seen)
@@ -65,6 +66,8 @@ extension TortureRun {
     seen.completedAtExit = gracePeriods.completed
     seen.ranAtExit = callbacks.highestRun
     Flavor.readUnlock()
+    // After the unlock: a reader that never gets out of it still counts as inside.
+    census.leave(reader)
     return seen
   }
 

@@ -25,7 +25,7 @@ extension TortureRun {
   /// replaced, and recycles elements old enough that no correct reader can hold them.
   /// One update in four reclaims the replaced snapshot through a checked deferred callback
   /// instead of right after the grace period.
-  func write() {
+  func write(_ slot: WaitSlot) {
     Flavor.registerCurrentThread()
     Flavor.threadOffline()
     defer {
@@ -49,9 +49,9 @@ extension TortureRun {
         let box = ReclaimBox(old)
         outstanding.append(callbacks.queue(Flavor.self) { box.reclaim() })
         counters.add(.deferredReclaims)
-        recentWaits.append(timedSynchronize())
+        recentWaits.append(timedSynchronize(slot))
       } else {
-        recentWaits.append(timedSynchronize())
+        recentWaits.append(timedSynchronize(slot))
         old.reclaimNow()
       }
       if recentWaits.count == 64 {
@@ -66,7 +66,7 @@ extension TortureRun {
       retired.removeAll { recycled.contains($0) }
       for index in recycled { pool.with(index) { $0.marker.store(0, ordering: .relaxed) } }
       free += recycled
-      if outstanding.count >= 256 { barrierAndCheck(&outstanding) }
+      if outstanding.count >= 256 { barrierAndCheck(&outstanding, slot) }
     }
     leftovers.withAnnotatedLock(owner: self) { $0 += outstanding }
   }
@@ -98,7 +98,7 @@ extension TortureRun {
 
   /// A fake writer: grace periods back to back with the writer's, a few checked callbacks
   /// after each, and every 16 rounds a `barrier()` after which all of them must have run.
-  func fakeWrite(writer: Int) {
+  func fakeWrite(writer: Int, _ slot: WaitSlot) {
     Flavor.registerCurrentThread()
     Flavor.threadOffline()
     defer {
@@ -109,27 +109,27 @@ extension TortureRun {
     var outstanding: [CheckedCallback] = []
     var round = 0
     while !stop.isSet {
-      timedSynchronize()
+      timedSynchronize(slot)
       for _ in 0...(rng.next() % 4) { outstanding.append(callbacks.queue(Flavor.self)) }
       round += 1
-      if round % 16 == 0 { barrierAndCheck(&outstanding) }
+      if round % 16 == 0 { barrierAndCheck(&outstanding, slot) }
       if rng.next() % 8 == 0 { sched_yield() } else { linger(Int(rng.next() % 1024), seed: 3) }
     }
     leftovers.withAnnotatedLock(owner: self) { $0 += outstanding }
   }
 
   /// `barrier()`, then every callback this thread queued before it must have run.
-  private func barrierAndCheck(_ outstanding: inout [CheckedCallback]) {
-    Flavor.barrier()
+  private func barrierAndCheck(_ outstanding: inout [CheckedCallback], _ slot: WaitSlot) {
+    slot.waiting(for: .barrier) { Flavor.barrier() }
     counters.add(.barriers)
     callbacks.checkRan(&outstanding)
   }
 
   /// One ticketed grace period, recorded in the report's histogram; returns its length.
   @discardableResult
-  private func timedSynchronize() -> UInt64 {
+  private func timedSynchronize(_ slot: WaitSlot) -> UInt64 {
     let start = monotonicNanoseconds()
-    gracePeriods.synchronize(Flavor.self)
+    slot.waiting(for: .synchronize) { gracePeriods.synchronize(Flavor.self) }
     let waited = monotonicNanoseconds() - start
     gracePeriodWaits.withAnnotatedLock(owner: self) { _ = $0.record(waited) }
     return waited

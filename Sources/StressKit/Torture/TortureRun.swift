@@ -31,6 +31,8 @@ enum TortureCounter: Int, CaseIterable {
 /// - Callbacks (``CallbackTickets``): each runs exactly once, never before a grace period
 ///   that began after it was queued, and before the `barrier()` that follows it returns.
 /// - Reclamation: after the final `barrier()` no retired snapshot is left.
+/// - Stalls (``StallWatchdog``): no `synchronize()`, `barrier()` or queue of deferred
+///   callbacks makes no progress for the stall timeout.
 public final class TortureRun<Flavor: RCUFlavor>: Sendable {
   static var pipelineLength: Int { 10 }
 
@@ -50,12 +52,15 @@ public final class TortureRun<Flavor: RCUFlavor>: Sendable {
   let gracePeriodWaits = Mutex(Histogram<UInt64>(highestTrackableValue: 120_000_000_000))
   /// Callbacks the writers queued after their last `barrier()`, checked after the final one.
   let leftovers = Mutex<[CheckedCallback]>([])
+  /// Which readers are inside a section, for a stall report.
+  let census: SectionCensus
   private let started = monotonicNanoseconds()
 
   public init(_ configuration: TortureConfiguration) {
     budget = RunBudget(
       duration: configuration.duration, extension: configuration.minimumWorkWithin)
     self.configuration = configuration
+    census = SectionCensus(readers: configuration.readers, role: "reader")
     callbacks = CallbackTickets(violations: violations)
     pool.with(0) { $0.marker.store(TortureElement.initialized, ordering: .relaxed) }
     cell = RCUPublished(TortureSnapshot(index: 0))
@@ -69,12 +74,24 @@ public final class TortureRun<Flavor: RCUFlavor>: Sendable {
     let c = configuration
     // First-seen times count from here: a fault can fire while the threads start.
     violations.startClock()
+    let census = self.census
+    let watchdog = try StallWatchdog(
+      timeout: c.stallTimeout, violations: violations, census: { census.inside() })
+    defer { watchdog.stop() }
+    let callbacks = self.callbacks
+    watchdog.watchProgress(
+      "deferred callbacks", pending: { callbacks.queued &- callbacks.runCount },
+      completed: { callbacks.runCount })
     let readers = try startThreads(c.readers, named: "reader", priority: .lowered) {
       self.read(reader: $0)
     }
-    let writer = try startThreads(1, named: "writer", priority: .lowered) { _ in self.write() }
+    let writerSlot = watchdog.slot("writer")
+    let writer = try startThreads(1, named: "writer", priority: .lowered) { _ in
+      self.write(writerSlot)
+    }
+    let fakeSlots = (0..<c.fakeWriters).map { watchdog.slot("fake writer \($0)") }
     let fakeWriters = try startThreads(c.fakeWriters, named: "fake writer", priority: .lowered) {
-      self.fakeWrite(writer: $0)
+      self.fakeWrite(writer: $0, fakeSlots[$0])
     }
     let progress = try Progress { elapsed in
       String(
@@ -96,25 +113,31 @@ public final class TortureRun<Flavor: RCUFlavor>: Sendable {
     let busy = (readers + writer + fakeWriters).join(until: windDown)
     progress.stop()
     let elapsed = Double(monotonicNanoseconds() - started) / 1e9
+    var checked = false
     if busy > 0 {
       shortfalls.record(
         .time,
         "\(busy) thread(s) were still inside a section, synchronize() or barrier() when the "
           + "time ran out; the final barrier and its checks were not made")
-    } else if !finishes(by: windDown, { self.finalChecks() }) {
+    } else if let ran = result(by: windDown, { self.finalChecks(watchdog) }) {
+      checked = ran
+    } else {
       shortfalls.record(.time, "the final barrier() had not returned when the time ran out")
     }
-    return report(elapsed: elapsed)
+    return report(elapsed: elapsed, stall: watchdog.summary, finalChecksRan: checked)
   }
 
   /// After every thread has stopped: one more `barrier()`, then every callback has run and
-  /// every retired snapshot has been reclaimed.
-  private func finalChecks() {
-    Flavor.barrier()
+  /// every retired snapshot has been reclaimed. False if the barrier stalled.
+  private func finalChecks(_ watchdog: StallWatchdog) -> Bool {
+    guard watchdog.bounded(.barrier, thread: "main (final barrier)", { Flavor.barrier() }) else {
+      return false
+    }
     leftovers.withAnnotatedLock(owner: self) { callbacks.checkRan(&$0) }
     if cell.retiredCount != 0 {
       violations.record(
         .reclamation, "\(cell.retiredCount) retired snapshot(s) never reclaimed after barrier()")
     }
+    return true
   }
 }

@@ -27,6 +27,7 @@ struct ChurnCommand: ParsableCommand {
   )
 
   @OptionGroup var common: CommonOptions
+  @OptionGroup var stall: StallOptions
 
   @Option(
     parsing: .unconditional,
@@ -73,12 +74,14 @@ struct ChurnCommand: ParsableCommand {
   var faultEvery: Int?
 
   var churnConfiguration: ChurnConfiguration {
-    ChurnConfiguration(
+    var configuration = ChurnConfiguration(
       vcpus: vcpus, hotplug: hotplug, consumers: consumers, duration: common.duration,
       devices: devices, churnDevices: churnDevices, rings: rings, ringCapacity: ringCapacity,
       flavor: common.flavor, fault: fault,
       faultEvery: faultEvery ?? 1, seed: common.seed,
       minimumWorkWithin: common.minimumWorkWithin)
+    configuration.stallTimeout = stall.timeout
+    return configuration
   }
 
   func validate() throws {

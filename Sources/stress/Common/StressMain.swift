@@ -22,7 +22,7 @@ enum StressMain {
       try command.run()
       exit(ExitStatus.clean.code)
     } catch let status as ExitStatus {
-      exit(status.code)
+      exitAfterReport(status.code)
     } catch let failure as SetupFailure {
       FileHandle.standardError.write(Data("stress: \(failure.message)\n".utf8))
       exit(ExitStatus.setupFailure.code)
@@ -42,6 +42,15 @@ enum StressMain {
   }
 }
 
+/// Ends the process with `code` once the report is out. A run that abandoned stalled
+/// threads (`StallWatchdog`) ends with `_exit`: a stuck thread may hold a lock that an exit
+/// handler (liburcu's, say) would wait for.
+func exitAfterReport(_ code: Int32) -> Never {
+  guard StallWatchdog.threadsAbandoned else { exit(code) }
+  fflush(nil)
+  _exit(code)
+}
+
 /// The root command.
 struct Stress: ParsableCommand {
   static let configuration = CommandConfiguration(
@@ -53,8 +62,8 @@ struct Stress: ParsableCommand {
       usage, or for a setup failure.
       """,
     subcommands: [
-      ChurnCommand.self, TortureCommand.self, FaultsCommand.self, KVMCommand.self,
-      BenchCommand.self,
+      ChurnCommand.self, TortureCommand.self, LitmusCommand.self, FaultsCommand.self,
+      KVMCommand.self, BenchCommand.self,
     ],
     defaultSubcommand: ChurnCommand.self
   )

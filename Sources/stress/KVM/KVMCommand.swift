@@ -29,6 +29,7 @@ struct KVMCommand: ParsableCommand {
   )
 
   @OptionGroup var common: CommonOptions
+  @OptionGroup var stall: StallOptions
 
   @Option(
     parsing: .unconditional, help: "Guest vCPUs (default: min(cores, KVM_CAP_NR_VCPUS)).")
@@ -96,6 +97,7 @@ struct KVMCommand: ParsableCommand {
       flavor: common.flavor, seed: common.seed, coalesced: coalesced,
       coalescedRanges: coalescedRanges, fault: fault, faultEvery: faultEvery)
     configuration.minimumWorkWithin = .seconds(common.minimumWorkWithin)
+    configuration.stallTimeout = stall.timeout
     return configuration
   }
 

@@ -17,18 +17,21 @@ struct TortureCommand: ParsableCommand {
       held after the writer waited a grace period for it (grace-period-age), an element \
       seen uninitialized (publish-ordering), a deferred callback run early, twice, or not \
       by barrier() (callback-early, callback-duplicate, callback-lost), a snapshot never \
-      reclaimed (reclamation). A run that did too little work, or in which the tool ran \
-      short, is inconclusive (exit 2).
+      reclaimed (reclamation), a synchronize, barrier or callback queue that made no \
+      progress for --stall-timeout (stall). A run that did too little work, or in which \
+      the tool ran short, is inconclusive (exit 2).
 
       Bounds: the run ends within --duration plus max(2 s, 10%), loaded or not, with at \
       most 32 threads per core in all (readers, fake writers, the writer); a thread \
       still inside synchronize() or barrier() then is left behind and the run is \
-      inconclusive. Descriptors: a handful (no eventfds). Memory: fixed tables, plus at \
-      most 256 callbacks per writer awaiting their barrier().
+      inconclusive (unless it waited past --stall-timeout: a stall). Descriptors: a \
+      handful (no eventfds). Memory: fixed tables, plus at most 256 callbacks per writer \
+      awaiting their barrier().
       """
   )
 
   @OptionGroup var common: CommonOptions
+  @OptionGroup var stall: StallOptions
 
   @Option(parsing: .unconditional, help: "Reader threads; defaults to the number of cores.")
   var readers: Int = RunLimits.cores
@@ -66,7 +69,8 @@ struct TortureCommand: ParsableCommand {
       readers: readers, fakeWriters: fakeWriters, duration: common.duration,
       flavor: common.flavor, fault: fault, faultEvery: faultEvery,
       faultAfterMicroseconds: faultAfterMicroseconds ?? TortureFault.defaultAfterMicroseconds,
-      seed: common.seed, minimumWorkWithin: common.minimumWorkWithin)
+      seed: common.seed, minimumWorkWithin: common.minimumWorkWithin,
+      stallTimeout: stall.timeout)
   }
 
   func validate() throws {

@@ -1,0 +1,299 @@
+import Foundation
+import Glibc
+import HostSupport
+import RCU
+import Synchronization
+
+extension ViolationKind {
+  /// A grace period, barrier, synchronous removal or the run's deferred callbacks made no
+  /// progress for the stall timeout (``StallWatchdog``), or a thread did not stop within it
+  /// after the run ended. The report names the waiting operation and thread, how long it
+  /// waited, and the reader threads inside a section with their last section start.
+  public static let stall = ViolationKind("stall")
+}
+
+/// What a watched thread can be waiting for.
+public enum WaitedOperation: Int, CaseIterable, Codable, Sendable {
+  case synchronize = 1
+  case barrier
+  /// A synchronous unregister (or batch): its grace period.
+  case synchronousRemoval
+  /// A deferred callback the operation needs before it can go on (a slot to reuse).
+  case deferredCallback
+
+  /// The operation as a report names it.
+  public var text: String {
+    switch self {
+    case .synchronize: "synchronize()"
+    case .barrier: "barrier()"
+    case .synchronousRemoval: "a synchronous unregister (its grace period)"
+    case .deferredCallback: "a deferred callback"
+    }
+  }
+}
+
+/// rcutorture's stall warning, for the stress tool: a thread that watches every grace
+/// period, barrier and synchronous removal the run's threads wait for, and the progress of
+/// its deferred callbacks, and reports a `stall` violation when one makes no progress for
+/// the timeout.
+///
+/// A stalled thread cannot be cancelled, so the run is built around it: the watchdog
+/// records the violation (the run then ends as at any violation), ``join(_:)`` stops
+/// waiting for threads that do not finish and abandons them, the run's final waits go
+/// through ``bounded(_:thread:_:)``, and the report is written as usual; the command
+/// then ends the process with `_exit` (``threadsAbandoned``), leaving the stuck threads
+/// behind. Whatever the stall, a run ends within its duration plus about one timeout.
+///
+/// Watching costs a waiting thread two relaxed stores and a clock read per operation, on
+/// its own slot; the watchdog polls ``pollNanoseconds`` apart.
+public final class StallWatchdog: Sendable {
+  /// The default timeout, in seconds. Grace periods here end in microseconds (memb, qsbr,
+  /// mb) to tens of milliseconds (bp, signal, or readers asleep in a section); with two
+  /// CPU hogs on this 2-core machine the longest wait measured was a few hundred
+  /// milliseconds (docs/stress.md, "Stalls"). Two seconds is several times that, and
+  /// short enough that a stalled run still ends about on time.
+  public static let defaultTimeout = 2.0
+
+  /// Set once any run of this process abandoned a thread (a stall, or a wind-down whose
+  /// time ran out): the command must then end the process with `_exit` once its report is
+  /// out, since a stuck thread may hold a lock an exit handler needs.
+  public static var threadsAbandoned: Bool { RunThread.abandoned.load(ordering: .relaxed) }
+
+  let timeoutNanoseconds: UInt64
+  let violations: Violations
+  let started = monotonicNanoseconds()
+  private let census: @Sendable () -> [String]
+  private let slots = Mutex<[WaitSlot]>([])
+  private let gauges = Mutex<[ProgressGauge]>([])
+  private let fired = Atomic<Bool>(false)
+  private let finish = StopFlag()
+  private let thread = Mutex<HostThread?>(nil)
+
+  /// Starts watching, with `timeout` seconds; `census` describes the reader threads inside
+  /// a section (with their last section start) for a report.
+  init(
+    timeout: Double, violations: Violations, census: @escaping @Sendable () -> [String] = { [] }
+  ) throws(SetupFailure) {
+    timeoutNanoseconds = UInt64(timeout * 1e9)
+    self.violations = violations
+    self.census = census
+    let started = try StressKit.startThreads(1, named: "stall watchdog") { [self] _ in watch() }[0]
+    thread.withAnnotatedLock(owner: self) { $0 = started }
+  }
+
+  /// How often the watchdog looks: a twentieth of the timeout, at most 50 ms.
+  var pollNanoseconds: UInt64 { min(timeoutNanoseconds / 20, 50_000_000) }
+
+  /// Whether a stall has been reported.
+  var stalled: Bool { fired.load(ordering: .relaxed) }
+
+  /// A slot for the thread named `thread` (`"writer"`, `"hotplug 2"`), to wrap its waits in.
+  func slot(_ thread: String) -> WaitSlot {
+    let slot = WaitSlot(thread: thread)
+    slots.withAnnotatedLock(owner: self) { $0.append(slot) }
+    return slot
+  }
+
+  /// Watches a queue of deferred work: a stall when `pending` stays above 0 while
+  /// `completed` does not move for the timeout.
+  func watchProgress(
+    _ what: String, pending: @escaping @Sendable () -> UInt64,
+    completed: @escaping @Sendable () -> UInt64
+  ) {
+    gauges.withAnnotatedLock(owner: self) {
+      $0.append(ProgressGauge(what: what, pending: pending, completed: completed))
+    }
+  }
+
+  /// Stops the watchdog thread; what it found stays recorded.
+  func stop() {
+    finish.set()
+    thread.withAnnotatedLock(owner: self) { $0 }?.join()
+  }
+
+  /// The timeout and the longest wait of each operation, for the report.
+  var summary: StallSummary {
+    var longest: [String: Double] = [:]
+    for slot in slots.withAnnotatedLock(owner: self, { $0 }) {
+      for (operation, nanoseconds) in slot.longestWaits {
+        longest[operation.text] = max(longest[operation.text] ?? 0, Double(nanoseconds) / 1e9)
+      }
+    }
+    return StallSummary(
+      timeoutSeconds: Double(timeoutNanoseconds) / 1e9, longestWaitSeconds: longest,
+      stalled: stalled)
+  }
+
+  /// Records a stall once: `what` names the waiting operation and how long it waited.
+  func reportStall(_ what: String) {
+    fired.store(true, ordering: .relaxed)
+    let inside = census()
+    violations.record(
+      .stall,
+      what + "; inside a read-side section: "
+        + (inside.isEmpty ? "no reader" : inside.joined(separator: ", ")))
+  }
+
+  /// Seconds since the watchdog started, for reports ("3.214 s into the run").
+  func runSeconds(at nanoseconds: UInt64) -> String {
+    String(format: "%.3f s", Double(nanoseconds &- min(nanoseconds, started)) / 1e9)
+  }
+
+  private func watch() {
+    while !finish.isSet {
+      usleep(UInt32(pollNanoseconds / 1000))
+      let now = monotonicNanoseconds()
+      for slot in slots.withAnnotatedLock(owner: self, { $0 }) {
+        guard let (operation, since) = slot.stalledSince(now: now, timeout: timeoutNanoseconds)
+        else { continue }
+        reportStall(
+          "\(slot.thread): \(operation.text) made no progress for "
+            + String(format: "%.2f s", Double(now - since) / 1e9)
+            + " (called \(runSeconds(at: since)) into the run)")
+      }
+      for gauge in gauges.withAnnotatedLock(owner: self, { $0 }) {
+        guard let pending = gauge.stalled(now: now, timeout: timeoutNanoseconds) else { continue }
+        reportStall(
+          "\(gauge.what): \(pending) queued, none ran for "
+            + String(format: "%.2f s", Double(timeoutNanoseconds) / 1e9))
+      }
+    }
+  }
+}
+
+/// What the watchdog found, in a report: its timeout, the longest wait of each operation
+/// it watched (how far a clean run stayed from a stall), and whether it fired.
+public struct StallSummary: Codable, Sendable, Equatable {
+  public let timeoutSeconds: Double
+  /// By operation (`"synchronize()"`), in seconds.
+  public let longestWaitSeconds: [String: Double]
+  public let stalled: Bool
+
+  /// "stall watchdog: timeout 2 s; longest waits: barrier() 0.012 s, synchronize() ..."
+  var text: String {
+    let waits = longestWaitSeconds.sorted { $0.key < $1.key }.map {
+      "\($0.key) " + String(format: "%.3f s", $0.value)
+    }
+    return String(format: "  stall watchdog: timeout %g s; longest waits: ", timeoutSeconds)
+      + (waits.isEmpty ? "none" : waits.joined(separator: ", "))
+  }
+}
+
+/// One watched thread's current wait: what and since when (0: not waiting).
+final class WaitSlot: Sendable {
+  let thread: String
+  private let operation = Atomic<Int>(0)
+  private let since = Atomic<UInt64>(0)
+  /// The `since` of the wait last reported, so that each wait is reported once.
+  private let reported = Atomic<UInt64>(0)
+  /// The longest wait of each operation (by raw value; written by the slot's thread alone).
+  private let longestSynchronize = Atomic<UInt64>(0)
+  private let longestBarrier = Atomic<UInt64>(0)
+  private let longestRemoval = Atomic<UInt64>(0)
+  private let longestCallback = Atomic<UInt64>(0)
+  private let last = Atomic<UInt64>(0)
+
+  init(thread: String) { self.thread = thread }
+
+  /// The longest wait of each operation so far.
+  var longestWaits: [WaitedOperation: UInt64] {
+    var waits: [WaitedOperation: UInt64] = [:]
+    for operation in WaitedOperation.allCases {
+      let waited = longest(operation)
+      if waited > 0 { waits[operation] = waited }
+    }
+    return waits
+  }
+
+  /// How long the thread's latest wait took, in nanoseconds (read by the thread itself).
+  var lastWaitNanoseconds: UInt64 { last.load(ordering: .relaxed) }
+
+  private func longest(_ operation: WaitedOperation) -> UInt64 {
+    switch operation {
+    case .synchronize: longestSynchronize.load(ordering: .relaxed)
+    case .barrier: longestBarrier.load(ordering: .relaxed)
+    case .synchronousRemoval: longestRemoval.load(ordering: .relaxed)
+    case .deferredCallback: longestCallback.load(ordering: .relaxed)
+    }
+  }
+
+  /// Raises the longest wait of `operation` to `elapsed`. Only the slot's thread writes:
+  /// a load and a store, no read-modify-write.
+  private func raise(_ operation: WaitedOperation, to elapsed: UInt64) {
+    guard elapsed > longest(operation) else { return }
+    switch operation {
+    case .synchronize: longestSynchronize.store(elapsed, ordering: .relaxed)
+    case .barrier: longestBarrier.store(elapsed, ordering: .relaxed)
+    case .synchronousRemoval: longestRemoval.store(elapsed, ordering: .relaxed)
+    case .deferredCallback: longestCallback.store(elapsed, ordering: .relaxed)
+    }
+  }
+
+  /// Runs `body`, a wait for `waited`, under the watchdog's eye.
+  @discardableResult
+  func waiting<Result>(for waited: WaitedOperation, _ body: () throws -> Result) rethrows
+    -> Result
+  {
+    let start = monotonicNanoseconds()
+    since.store(start, ordering: .relaxed)
+    // Releasing: pairs with the watchdog's acquiring load in `stalledSince`, which then sees
+    // this wait's start.
+    operation.store(waited.rawValue, ordering: .releasing)
+    defer {
+      operation.store(0, ordering: .relaxed)
+      let elapsed = monotonicNanoseconds() - start
+      last.store(elapsed, ordering: .relaxed)
+      raise(waited, to: elapsed)
+    }
+    return try body()
+  }
+
+  /// The operation and its start, if the thread has waited for it `timeout` or longer and
+  /// that wait was not reported yet.
+  func stalledSince(now: UInt64, timeout: UInt64) -> (WaitedOperation, UInt64)? {
+    // Acquiring: pairs with the releasing store in `waiting`.
+    guard let waited = WaitedOperation(rawValue: operation.load(ordering: .acquiring)) else {
+      return nil
+    }
+    let start = since.load(ordering: .relaxed)
+    guard now > start, now - start >= timeout,
+      reported.exchange(start, ordering: .relaxed) != start
+    else { return nil }
+    return (waited, start)
+  }
+}
+
+/// A queue of deferred work the watchdog follows: pending and completed counts.
+private final class ProgressGauge: Sendable {
+  let what: String
+  private let pending: @Sendable () -> UInt64
+  private let completed: @Sendable () -> UInt64
+  private let lastCompleted = Atomic<UInt64>(0)
+  private let lastProgress = Atomic<UInt64>(monotonicNanoseconds())
+  private let reported = Atomic<Bool>(false)
+
+  init(
+    what: String, pending: @escaping @Sendable () -> UInt64,
+    completed: @escaping @Sendable () -> UInt64
+  ) {
+    self.what = what
+    self.pending = pending
+    self.completed = completed
+  }
+
+  /// The pending count, if nothing completed for `timeout` while work was pending (once).
+  /// Called by the watchdog thread alone.
+  func stalled(now: UInt64, timeout: UInt64) -> UInt64? {
+    let done = completed()
+    let waiting = pending()
+    if done != lastCompleted.load(ordering: .relaxed) || waiting == 0 {
+      lastCompleted.store(done, ordering: .relaxed)
+      lastProgress.store(now, ordering: .relaxed)
+      return nil
+    }
+    guard now - lastProgress.load(ordering: .relaxed) >= timeout,
+      !reported.exchange(true, ordering: .relaxed)
+    else { return nil }
+    return waiting
+  }
+}
