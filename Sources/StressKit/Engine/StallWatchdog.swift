@@ -67,7 +67,7 @@ public final class StallWatchdog: Sendable {
   private let gauges = Mutex<[ProgressGauge]>([])
   private let fired = Atomic<Bool>(false)
   private let finish = StopFlag()
-  private let thread = Mutex<HostThread?>(nil)
+  private let thread = Mutex<RunThread?>(nil)
 
   /// Starts watching, with `timeout` seconds; `census` describes the reader threads inside
   /// a section (with their last section start) for a report.

@@ -66,13 +66,24 @@ public struct LitmusConfiguration: Codable, Sendable {
   public func validate() throws(OptionError) {
     try RunLimits.checkDuration(duration)
     guard !tests.isEmpty, Set(tests).count == tests.count else {
-      throw OptionError("--test must name each test at most once, and at least one")
+      throw OptionError("--tests must name each test at most once, and at least one")
     }
     try RunLimits.check("--fault-every", faultEvery, in: 1...1_000_000_000)
     try StallWatchdog.checkTimeout(stallTimeout)
     guard sliceSeconds.isFinite, (0.001...10).contains(sliceSeconds) else {
       throw OptionError("--slice must be between 0.001 and 10 seconds, not \(sliceSeconds)")
     }
+  }
+
+  /// The arguments after `stress` that repeat this run: every setting spelled out.
+  public var replayArguments: [String] {
+    ["litmus", "--tests", tests.map(\.rawValue).joined(separator: ",")]
+      + ["--fault", fault.rawValue]
+      + (fault == .none ? [] : ["--fault-every", "\(faultEvery)"])
+      + ["--slice", "\(sliceSeconds)", "--duration", "\(duration)"]
+      + (stallTimeout != StallWatchdog.defaultTimeout
+        ? ["--stall-timeout", "\(stallTimeout)"] : [])
+      + flavor.replayArguments + ["--seed", "\(seed)"]
   }
 
   /// The flavor-level fault to install, if the configured fault is one.

@@ -70,8 +70,9 @@ struct LitmusCommand: ParsableCommand {
 
   func run() throws {
     let json = try common.jsonDestination()
-    CrashGuard.install(command: "litmus", json: json)
+    let header = ReportHeader(replay: litmus.replayArguments)
+    CrashGuard.install(command: "litmus", json: json, header: header)
     let report = try Litmus.run(litmus)
-    throw ExitStatus(code: report.deliver(json: json))
+    throw ExitStatus(code: report.deliver(json: json, header: header))
   }
 }
