@@ -78,6 +78,10 @@ let package = Package(
     // Layer 4: the KVM harness: VMs, vCPUs, exits, the kernel mirrors.
     .target(name: "CKVM"),
     .target(name: "KVM", dependencies: ["CKVM", "ConcurrentBus", "HostSupport"]),
+    // Layer 4, beside KVM: a vhost-user front end (the socket, SCM_RIGHTS, the memory table,
+    // vrings) and virtio-blk over virtio-mmio whose queue kicks are bus notifiers.
+    .target(name: "CVhostUser"),
+    .target(name: "VhostUser", dependencies: ["CVhostUser", "ConcurrentBus", "HostSupport"]),
 
     // Layer 5, verification: never shipped, never a dependency of a library product.
     // Fault-injecting and deliberately broken RCU flavors.
