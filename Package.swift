@@ -95,7 +95,7 @@ let package = Package(
       name: "StressKit",
       dependencies: [
         "ConcurrentBus", "KVM", "KVMGuests", "HostSupport", "RCUFaultFlavors", "BusModel",
-        .product(name: "Histogram", package: "hdrhistogram-swift"),
+        "VhostUser", .product(name: "Histogram", package: "hdrhistogram-swift"),
       ]
     ),
     // The measurements of `stress bench` and `stress kvm --compare`, section by section.
@@ -142,6 +142,11 @@ let package = Package(
       ]),
     // Each benchmark section run briefly: counts and structure, never speed.
     .testTarget(name: "BenchmarksTests", dependencies: ["Benchmarks", "ConcurrentBus", "KVM"]),
+    // The vhost-user front end against a real qemu-storage-daemon (skipped where it is not
+    // installed), the queue logic, and random back-end replies and used rings.
+    .testTarget(
+      name: "VhostUserTests",
+      dependencies: ["VhostUser", "StressKit", "KVM", "KVMGuests", "ConcurrentBus", "HostSupport"]),
     .testTarget(
       name: "StressKitTests",
       dependencies: ["StressKit", "KVMGuests", "ConcurrentBus", "RCUFaultFlavors", "BusModel"]),

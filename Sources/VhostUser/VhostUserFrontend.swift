@@ -36,9 +36,11 @@ public final class VhostUserFrontend: Sendable {
   /// Connects to `path` and negotiates: `SET_OWNER`, `GET_FEATURES`, `GET_PROTOCOL_FEATURES`,
   /// `SET_PROTOCOL_FEATURES`, `GET_QUEUE_NUM`, `GET_CONFIG` (`configurationSize` bytes),
   /// `SET_FEATURES`. `offering` is the device features the driver accepts; virtio 1.x and
-  /// vhost-user protocol features are required of the back end.
+  /// vhost-user protocol features are required of the back end. The default configuration
+  /// size, 36 bytes, reaches virtio-blk's `num_queues`; a back end refuses (an empty reply)
+  /// a size beyond its configuration structure (60 bytes for QEMU 7.2's virtio-blk).
   public init(
-    path: String, offering: UInt64, configurationSize: Int = 64,
+    path: String, offering: UInt64, configurationSize: Int = 36,
     replyTimeout: Duration = .seconds(5)
   ) throws(VhostUserError) {
     let milliseconds = Int(replyTimeout.components.seconds * 1000)
