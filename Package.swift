@@ -89,7 +89,8 @@ let package = Package(
     // The bus model the fuzzer and property tests compare with, and the ring delivery log.
     .target(name: "BusModel", dependencies: ["ConcurrentBus"]),
     // Generated x86 guests, the VM that runs them, and the checks of their sequenced writes.
-    .target(name: "KVMGuests", dependencies: ["KVM", "ConcurrentBus", "HostSupport"]),
+    .target(
+      name: "KVMGuests", dependencies: ["KVM", "ConcurrentBus", "HostSupport", "VhostUser"]),
     // The checker engine shared by every stress command and the tests.
     .target(
       name: "StressKit",

@@ -33,6 +33,8 @@ public struct KickSwitchContext<Notifier: KickNotifier> {
     throws(VirtioQueueError)
   {
     guard let binding = state.binding else { throw .state("queue \(queue.index) has no notifier") }
+    // Before the switch: a release that runs from here on passes its kicks to `kick`.
+    queue.currentKick.withLock { $0 = kick }
     do throws(KickNotifierError) {
       state.binding = try queue.notifier.rebind(binding, to: kick, released: released)
     } catch {
@@ -54,6 +56,7 @@ public struct KickSwitchContext<Notifier: KickNotifier> {
 
   /// The notifier bound to `kick` at the queue's notify address.
   public mutating func bind(_ kick: EventFD) throws(VirtioQueueError) {
+    queue.currentKick.withLock { $0 = kick }
     do throws(KickNotifierError) {
       state.binding = try queue.notifier.bind(
         kick, address: state.notifyAddress, value: UInt64(queue.index))

@@ -11,6 +11,14 @@ public struct QueueStatistics: Sendable, Hashable, Codable {
   public var renotifiedKicks = 0
   /// Notify-address moves.
   public var moves = 0
+
+  /// All zero.
+  public init() {}
+
+  init(starts: Int, stops: Int, kickSwitches: Int, renotifiedKicks: Int, moves: Int) {
+    (self.starts, self.stops, self.kickSwitches) = (starts, stops, kickSwitches)
+    (self.renotifiedKicks, self.moves) = (renotifiedKicks, moves)
+  }
 }
 
 /// The live counters behind ``QueueStatistics`` (relaxed: each is only ever summed).

@@ -25,6 +25,9 @@ public final class VirtioQueue<Notifier: KickNotifier>: Sendable {
   /// Guest memory, for translating ring addresses.
   public let memory: GuestMemoryWindow
   let state: Mutex<KickSwitchContext<Notifier>.State>
+  /// The kick eventfd the back end watches now, under a lock of its own that release
+  /// callbacks take (they may run inside an operation holding `state`).
+  let currentKick = Mutex<EventFD?>(nil)
   let counters = QueueCounters()
 
   /// A stopped queue whose guest kicks by writing `index` to `notifyAddress`.
@@ -80,6 +83,7 @@ public final class VirtioQueue<Notifier: KickNotifier>: Sendable {
         throw .notifier(error)
       }
       state.kick = kick
+      currentKick.withLock { $0 = kick }
       try backend { () throws(VhostUserError) in try frontend.setVringEnabled(queue: index, true) }
       _ = kick.trySignal()
       counters.starts.add(1, ordering: .relaxed)
@@ -97,6 +101,7 @@ public final class VirtioQueue<Notifier: KickNotifier>: Sendable {
       let next = try backend { () throws(VhostUserError) in try frontend.stopVring(queue: index) }
       state.nextAvailable = next
       state.kick = nil
+      currentKick.withLock { $0 = nil }
       state.binding = nil
       do throws(KickNotifierError) {
         try notifier.unbind(binding) {}
@@ -110,20 +115,27 @@ public final class VirtioQueue<Notifier: KickNotifier>: Sendable {
   /// Switches the kick to a new eventfd while the guest keeps kicking, as QEMU does: the
   /// back end is told first (`SET_VRING_KICK`), the notifier is switched in one publish,
   /// and once nothing can signal the old eventfd any more it is read: a kick that landed
-  /// there after the back end stopped watching it is passed on to the new one (counted in
-  /// ``QueueStatistics/renotifiedKicks``).
+  /// there after the back end stopped watching it is passed on (``renotify(from:)``).
   public func switchKick() throws(VirtioQueueError) {
     try withKickSwitch { (context) throws(VirtioQueueError) in
       guard let old = context.kick else { throw .state("queue \(index) is not running") }
       let new = try context.makeEventFD()
       try context.setBackendKick(new)
-      let counters = counters
-      try context.rebind(to: new) {
-        if old.drain() > 0 {
-          _ = new.trySignal()
-          counters.renotifiedKicks.add(1, ordering: .relaxed)
-        }
-      }
+      try context.rebind(to: new) { [self] in renotify(from: old) }
+    }
+  }
+
+  /// Reads `old`, a kick eventfd nothing signals any more, and passes a kick found there on
+  /// to the eventfd the back end watches now (counted in
+  /// ``QueueStatistics/renotifiedKicks``). The current eventfd is read and signalled under
+  /// its lock, and a switch replaces it under that lock before its own release can read the
+  /// old one: so the kick lands on an eventfd that is either still watched or still to be
+  /// read, however releases of successive switches interleave.
+  public func renotify(from old: EventFD) {
+    currentKick.withLock { current in
+      guard old.drain() > 0, let current else { return }
+      _ = current.trySignal()
+      counters.renotifiedKicks.add(1, ordering: .relaxed)
     }
   }
 

@@ -50,4 +50,16 @@ static inline intptr_t chost_opaque_word(intptr_t value) {
   return value;
 }
 
+// MARK: - Time-stamp counter
+
+/// The x86 time-stamp counter (RDTSC), which generated KVM guests read too: the host
+/// measures its rate so guest-measured intervals convert to time. 0 on other architectures.
+static inline uint64_t chost_timestamp_counter(void) {
+#if defined(__x86_64__) || defined(__i386__)
+  return __builtin_ia32_rdtsc();
+#else
+  return 0;
+#endif
+}
+
 #endif

@@ -52,7 +52,7 @@ struct Stress: ParsableCommand {
       """,
     subcommands: [
       ChurnCommand.self, TortureCommand.self, FaultsCommand.self, KVMCommand.self,
-      BenchCommand.self,
+      VhostCommand.self, BenchCommand.self,
     ],
     defaultSubcommand: ChurnCommand.self
   )
