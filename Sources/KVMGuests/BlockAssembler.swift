@@ -6,12 +6,21 @@ struct BlockAssembler {
 
   /// Registers by their encoding number.
   enum Register: UInt8 {
-    case eax = 0, ecx = 1, edx = 2, ebx = 3, esp = 4, ebp = 5, esi = 6, edi = 7
+    case eax = 0
+    case ecx = 1
+    case edx = 2
+    case ebx = 3
+    case esp = 4
+    case ebp = 5
+    case esi = 6
+    case edi = 7
   }
 
   /// Condition codes of `jcc`.
   enum Condition: UInt8 {
-    case below = 0x2, equal = 0x4, notEqual = 0x5
+    case below = 0x2
+    case equal = 0x4
+    case notEqual = 0x5
   }
 
   private(set) var bytes: [UInt8] = []
@@ -20,7 +29,9 @@ struct BlockAssembler {
   private var nextLabel = 0
 
   private mutating func emit32(_ value: UInt32) {
-    for shift in stride(from: 0, to: 32, by: 8) { bytes.append(UInt8(truncatingIfNeeded: value >> shift)) }
+    for shift in stride(from: 0, to: 32, by: 8) {
+      bytes.append(UInt8(truncatingIfNeeded: value >> shift))
+    }
   }
 
   private mutating func emit16(_ value: UInt16) {
@@ -48,7 +59,9 @@ struct BlockAssembler {
     for fixup in fixups {
       guard let target = labels[fixup.label] else { return nil }
       let relative = UInt32(bitPattern: Int32(target - (fixup.at + 4)))
-      for byte in 0..<4 { code[fixup.at + byte] = UInt8(truncatingIfNeeded: relative >> (8 * byte)) }
+      for byte in 0..<4 {
+        code[fixup.at + byte] = UInt8(truncatingIfNeeded: relative >> (8 * byte))
+      }
     }
     return code
   }

@@ -89,7 +89,9 @@ public struct BlockGuestProgram: Sendable, Hashable {
     var bytes: [UInt8] = []
     bytes.reserveCapacity(requestBytes)
     for _ in 0..<(requestBytes / 4) {
-      for shift in stride(from: 0, to: 32, by: 8) { bytes.append(UInt8(truncatingIfNeeded: value >> shift)) }
+      for shift in stride(from: 0, to: 32, by: 8) {
+        bytes.append(UInt8(truncatingIfNeeded: value >> shift))
+      }
       value &+= 0x0100_0193
     }
     return bytes

@@ -43,13 +43,17 @@ public struct GuestMemoryWindow: @unchecked Sendable {
   /// The u16 at `address` (2-byte aligned), or nil outside the window.
   public func load16(_ address: UInt64) -> UInt16? {
     // Acquiring (in C): pairs with the writer's barrier before it published this index.
-    pointer(address, length: 2, alignment: 2).map { UInt16(littleEndian: cvhost_load16_acquire($0)) }
+    pointer(address, length: 2, alignment: 2).map {
+      UInt16(littleEndian: cvhost_load16_acquire($0))
+    }
   }
 
   /// The u32 at `address` (4-byte aligned), or nil outside the window.
   public func load32(_ address: UInt64) -> UInt32? {
     // Acquiring (in C): pairs with the writer's barrier before it published this entry.
-    pointer(address, length: 4, alignment: 4).map { UInt32(littleEndian: cvhost_load32_acquire($0)) }
+    pointer(address, length: 4, alignment: 4).map {
+      UInt32(littleEndian: cvhost_load32_acquire($0))
+    }
   }
 
   /// Stores `value` at `address` (4-byte aligned); false outside the window.

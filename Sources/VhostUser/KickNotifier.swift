@@ -68,7 +68,8 @@ public struct BusKickNotifier<Flavor: RCUFlavor>: KickNotifier {
     -> BusKickBinding
   {
     do {
-      let registration = try bus.registerEventFD(kick, address: address, size: 4, match: .value(value))
+      let registration = try bus.registerEventFD(
+        kick, address: address, size: 4, match: .value(value))
       return BusKickBinding(registration: registration, kick: kick, address: address, value: value)
     } catch {
       throw .bus(error)
@@ -79,7 +80,9 @@ public struct BusKickNotifier<Flavor: RCUFlavor>: KickNotifier {
     _ binding: BusKickBinding, to kick: EventFD, released: @escaping @Sendable () -> Void
   ) throws(KickNotifierError) -> BusKickBinding {
     do {
-      let registration = try bus.swapEventFD(binding.registration, to: kick, at: binding.address, value: binding.value, released: released)
+      let registration = try bus.swapEventFD(
+        binding.registration, to: kick, at: binding.address, value: binding.value,
+        released: released)
       return BusKickBinding(
         registration: registration, kick: kick, address: binding.address, value: binding.value)
     } catch {

@@ -61,7 +61,8 @@ struct VhostUserChannel: ~Copyable {
     throws(VhostUserError) -> VhostUserReply.Value
   {
     var descriptors = 0
-    let header = try receiveExactly(VhostUserMessage.headerSize, for: request, descriptors: &descriptors)
+    let header = try receiveExactly(
+      VhostUserMessage.headerSize, for: request, descriptors: &descriptors)
     let size = try VhostUserReply.payloadSize(header: header, for: request)
     let payload = try receiveExactly(size, for: request, descriptors: &descriptors)
     return try VhostUserReply.decode(

@@ -43,7 +43,8 @@ public final class VhostUserFrontend: Sendable {
     path: String, offering: UInt64, configurationSize: Int = 36,
     replyTimeout: Duration = .seconds(5)
   ) throws(VhostUserError) {
-    let milliseconds = Int(replyTimeout.components.seconds * 1000)
+    let milliseconds =
+      Int(replyTimeout.components.seconds * 1000)
       + Int(replyTimeout.components.attoseconds / 1_000_000_000_000_000)
     guard milliseconds > 0, milliseconds <= Int(Int32.max) else {
       throw .invalidArgument("reply timeout \(replyTimeout)")
@@ -53,11 +54,13 @@ public final class VhostUserFrontend: Sendable {
     }
     var channel = try VhostUserChannel(path: path, replyTimeoutMilliseconds: milliseconds)
     _ = try channel.exchange(VhostUserMessage(.setOwner))
-    guard case .u64(let offered) = try channel.exchange(VhostUserMessage(.getFeatures), expecting: .u64)
+    guard
+      case .u64(let offered) = try channel.exchange(VhostUserMessage(.getFeatures), expecting: .u64)
     else { throw .malformedReply(.getFeatures, reason: "not a u64") }
     let required = VhostUserFeature.version1 | VhostUserFeature.protocolFeatures
     guard offered & required == required else {
-      throw .missingFeature("virtio 1.x and vhost-user protocol features (offered 0x\(String(offered, radix: 16)))")
+      throw .missingFeature(
+        "virtio 1.x and vhost-user protocol features (offered 0x\(String(offered, radix: 16)))")
     }
     guard
       case .u64(let protocolOffered) = try channel.exchange(
@@ -71,7 +74,8 @@ public final class VhostUserFrontend: Sendable {
 
     var queues = 1
     if agreedProtocol & VhostUserFeature.protocolMultiQueue != 0 {
-      guard case .u64(let count) = try channel.exchange(VhostUserMessage(.getQueueNum), expecting: .u64)
+      guard
+        case .u64(let count) = try channel.exchange(VhostUserMessage(.getQueueNum), expecting: .u64)
       else { throw .malformedReply(.getQueueNum, reason: "not a u64") }
       guard count >= 1, count <= UInt64(Self.maximumQueues) else {
         throw .malformedReply(.getQueueNum, reason: "\(count) queues")
@@ -87,7 +91,8 @@ public final class VhostUserFrontend: Sendable {
       let payload = request.bytes + [UInt8](repeating: 0, count: configurationSize)
       guard
         case .config(let space) = try channel.exchange(
-          VhostUserMessage(.getConfig, payload: payload), expecting: .config(size: configurationSize))
+          VhostUserMessage(.getConfig, payload: payload),
+          expecting: .config(size: configurationSize))
       else { throw .malformedReply(.getConfig, reason: "not a configuration space") }
       configuration = space
     }

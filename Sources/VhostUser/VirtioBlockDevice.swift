@@ -11,7 +11,9 @@ import Synchronization
 /// Sendable: queues and call state live under mutexes; counters are atomic.
 public final class VirtioBlockDevice<Notifier: KickNotifier>: IODevice {
   /// What the call thread found on a queue's used ring after a call signal.
-  public typealias Interrupt = @Sendable (_ queue: Int, Result<[UsedRingCompletion], UsedRingError>, _ usedIndex: UInt16) -> Void
+  public typealias Interrupt =
+    @Sendable (_ queue: Int, Result<[UsedRingCompletion], UsedRingError>, _ usedIndex: UInt16) ->
+    Void
 
   /// The queues, by index.
   public let queues: [VirtioQueue<Notifier>]
@@ -110,14 +112,13 @@ public final class VirtioBlockDevice<Notifier: KickNotifier>: IODevice {
     if let call { retire(call, queue: queue) }
   }
 
-  /// Stops the call thread (queues stay as they are). Idempotent.
+  /// Stops the call thread (queues stay as they are). Idempotent. Call it before letting
+  /// go of the device: the thread holds the device while it runs.
   public func close() {
     // Relaxed: the flag only ends the loop; joining orders everything the thread did.
     stopping.store(true, ordering: .relaxed)
     thread.withLock { $0 }?.join()
   }
-
-  deinit { close() }
 
   /// Reads a register: identification, and the back end's configuration space.
   public func read(offset: UInt64, size: Int) -> UInt64? {
@@ -167,7 +168,7 @@ public final class VirtioBlockDevice<Notifier: KickNotifier>: IODevice {
     try thread.withLock { (thread) throws(VirtioQueueError) in
       guard thread == nil else { return }
       do throws(ThreadStartError) {
-        thread = try HostThread { [weak self] in self?.serveCalls() }
+        thread = try HostThread { self.serveCalls() }
       } catch {
         throw .state("cannot start the call thread: errno \(error.errno)")
       }

@@ -1,8 +1,8 @@
-import Synchronization
 import ConcurrentBus
 import Foundation
 import KVM
 import StressKit
+import Synchronization
 import Testing
 import VhostUser
 
@@ -14,7 +14,8 @@ struct ProtocolTests {
 
   @Test func negotiationReadsTheDevice() throws {
     let daemon = try StorageDaemon(imageSize: imageSize, queues: 2)
-    let frontend = try VhostUserFrontend(path: daemon.socketPath, offering: VhostUserFeature.blockFlush)
+    let frontend = try VhostUserFrontend(
+      path: daemon.socketPath, offering: VhostUserFeature.blockFlush)
     #expect(frontend.features & VhostUserFeature.version1 != 0)
     #expect(frontend.features & VhostUserFeature.protocolFeatures != 0)
     #expect(frontend.acknowledgesRequests)
@@ -28,7 +29,8 @@ struct ProtocolTests {
 
   @Test func writeReadFlushThroughABusKick() throws {
     let daemon = try StorageDaemon(imageSize: imageSize, queues: 1)
-    let frontend = try VhostUserFrontend(path: daemon.socketPath, offering: VhostUserFeature.blockFlush)
+    let frontend = try VhostUserFrontend(
+      path: daemon.socketPath, offering: VhostUserFeature.blockFlush)
     let memory = try shareableMemory()
     try frontend.setMemoryTable([memory.region])
     let bus = IOBus()
@@ -40,7 +42,8 @@ struct ProtocolTests {
       interrupt: { _, result, _ in calls.record(result) })
     defer { device.close() }
     try device.start(queue: 0)
-    var driver = HostDriver(memory: memory, layout: layout, buffers: memory.guestPhysicalAddress + 0x4000)
+    var driver = HostDriver(
+      memory: memory, layout: layout, buffers: memory.guestPhysicalAddress + 0x4000)
     let pattern = (0..<1024).map { UInt8(truncatingIfNeeded: $0 * 7 + 3) }
 
     driver.submit(type: VirtioBlock.requestOut, sector: 8, bytes: 1024, data: pattern)

@@ -61,12 +61,16 @@ struct HostDriver {
     memory.store(UInt8(0xFF), at: status)
     let chain: [(UInt64, UInt32, UInt16)] =
       bytes == 0
-      ? [(header, UInt32(16), VirtioBlock.descriptorNext), (status, UInt32(1), VirtioBlock.descriptorWrite)]
+      ? [
+        (header, UInt32(16), VirtioBlock.descriptorNext),
+        (status, UInt32(1), VirtioBlock.descriptorWrite),
+      ]
       : [
         (header, UInt32(16), VirtioBlock.descriptorNext),
         (
           payload, UInt32(bytes),
-          VirtioBlock.descriptorNext | (type == VirtioBlock.requestIn ? VirtioBlock.descriptorWrite : 0)
+          VirtioBlock.descriptorNext
+            | (type == VirtioBlock.requestIn ? VirtioBlock.descriptorWrite : 0)
         ),
         (status, UInt32(1), VirtioBlock.descriptorWrite),
       ]
@@ -82,7 +86,9 @@ struct HostDriver {
     memory.store(available, at: layout.availableIndex)
   }
 
-  func status(bytes: Int) -> UInt8 { memory.loadValue(UInt8.self, at: buffers + 64 + UInt64(bytes)) }
+  func status(bytes: Int) -> UInt8 {
+    memory.loadValue(UInt8.self, at: buffers + 64 + UInt64(bytes))
+  }
 
   func data(bytes: Int) -> [UInt8] {
     (0..<bytes).map { memory.loadValue(UInt8.self, at: buffers + 64 + UInt64($0)) }

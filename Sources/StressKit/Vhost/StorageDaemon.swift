@@ -43,7 +43,7 @@ public final class StorageDaemon: @unchecked Sendable {
   /// The daemon on `PATH`, if installed.
   public static var executable: String? {
     let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
-    for folder in path.split(separator: ":") + ["/usr/bin"] {
+    for folder in path.split(separator: ":") {
       let candidate = "\(folder)/qemu-storage-daemon"
       if access(candidate, X_OK) == 0 { return candidate }
     }

@@ -64,7 +64,8 @@ public struct VhostComparison: CheckReport, Encodable, Sendable {
     let ratios = zip(bus, plain).map {
       $1.requestsPerSecond > 0 ? $0.requestsPerSecond / $1.requestsPerSecond : 0
     }.sorted()
-    throughputRatio = median(bus.map(\.requestsPerSecond)) / max(median(plain.map(\.requestsPerSecond)), 1e-9)
+    throughputRatio =
+      median(bus.map(\.requestsPerSecond)) / max(median(plain.map(\.requestsPerSecond)), 1e-9)
     throughputRatioRange = ratios.isEmpty ? [] : [ratios.first!, ratios.last!]
     work = KickPath.allCases.map { path in
       WorkMeasure(
@@ -73,13 +74,17 @@ public struct VhostComparison: CheckReport, Encodable, Sendable {
     }
     var found: [ViolationKind: ViolationSummary] = [:]
     for report in reports.values.joined() {
-      for summary in report.violations where found[summary.kind] == nil { found[summary.kind] = summary }
+      for summary in report.violations where found[summary.kind] == nil {
+        found[summary.kind] = summary
+      }
     }
     violations = found.keys.sorted().map { found[$0]! }
   }
 
   public var text: String {
-    var lines = ["stress vhost --compare: requests/s and kick-to-interrupt latency, median of \(paths.first?.requestsPerSecond.count ?? 0) alternating runs"]
+    var lines = [
+      "stress vhost --compare: requests/s and kick-to-interrupt latency, median of \(paths.first?.requestsPerSecond.count ?? 0) alternating runs"
+    ]
     for path in paths {
       lines.append(
         String(
@@ -90,7 +95,8 @@ public struct VhostComparison: CheckReport, Encodable, Sendable {
     if !throughputRatioRange.isEmpty {
       lines.append(
         String(
-          format: "  bus / plain ioeventfd: %.3fx requests/s (per-repeat ratios %.3f to %.3f; target >= 0.95)",
+          format:
+            "  bus / plain ioeventfd: %.3fx requests/s (per-repeat ratios %.3f to %.3f; target >= 0.95)",
           throughputRatio, throughputRatioRange[0], throughputRatioRange[1]))
     }
     return (lines + outcome.lines).joined(separator: "\n")

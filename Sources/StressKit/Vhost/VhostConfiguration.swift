@@ -62,12 +62,14 @@ public struct VhostConfiguration: Sendable, Hashable, Codable {
     try RunLimits.check("--operations-per-round", operationsPerRound, in: 1...300)
     if guestChurnEvery != 0 {
       guard guestChurnEvery >= 2, guestChurnEvery & (guestChurnEvery - 1) == 0 else {
-        throw OptionError("--guest-churn-every must be 0 or a power of two from 2, not \(guestChurnEvery)")
+        throw OptionError(
+          "--guest-churn-every must be 0 or a power of two from 2, not \(guestChurnEvery)")
       }
     }
     if let faultEvery { try RunLimits.check("--fault-every", faultEvery, in: 1...1_000_000) }
     if (fault == .dropKick || fault == .unregisterBeforeSwitch) && switchesPerSecond == 0 {
-      throw OptionError("--fault \(fault.rawValue) breaks kick switches: --switches-per-second must be above 0")
+      throw OptionError(
+        "--fault \(fault.rawValue) breaks kick switches: --switches-per-second must be above 0")
     }
   }
 }

@@ -20,6 +20,9 @@ public struct VhostReport: CheckReport, Codable, Sendable {
   /// Kick switches the hotplug thread made, and per second.
   public let kickSwitches: Int
   public let kickSwitchesPerSecond: Double
+  /// Every notifier switch per second: the hotplug thread's kick switches plus the guests'
+  /// queue stops and starts (a notifier unbound, a new one bound) and notify moves.
+  public let notifierSwitchesPerSecond: Double
   /// Queue operations over the run: starts/stops (the guests' own), moves, re-notified
   /// kicks (found on an old eventfd after a switch and passed on).
   public let queues: QueueStatistics
@@ -45,6 +48,7 @@ public struct VhostReport: CheckReport, Codable, Sendable {
     backendProblem = reason
     (rounds, requests, requestsPerSecond, latency) = (0, 0, 0, nil)
     (kickSwitches, kickSwitchesPerSecond, queues, kicksServedByBus) = (0, 0, QueueStatistics(), 0)
+    notifierSwitchesPerSecond = 0
     (device, droppedCalls, imageBytesChecked, guestSeconds) = (nil, 0, 0, 0)
     work = [WorkMeasure("back end available (\(reason))", done: 0, required: 1)]
     violations = []
@@ -67,6 +71,9 @@ public struct VhostReport: CheckReport, Codable, Sendable {
     self.latency = latency
     self.kickSwitches = kickSwitches
     kickSwitchesPerSecond = guestSeconds > 0 ? Double(kickSwitches) / guestSeconds : 0
+    let guestSwitches = queues.stops + queues.starts + queues.moves
+    notifierSwitchesPerSecond =
+      guestSeconds > 0 ? Double(kickSwitches + guestSwitches) / guestSeconds : 0
     self.queues = queues
     self.kicksServedByBus = kicksServedByBus
     self.device = device
@@ -85,10 +92,17 @@ public struct VhostReport: CheckReport, Codable, Sendable {
       lines.append("  back end: \(backendProblem)")
     } else {
       lines += [
-        String(format: "  requests: %d in %d rounds, %.0f per second of guest time", requests, rounds, requestsPerSecond),
+        String(
+          format: "  requests: %d in %d rounds, %.0f per second of guest time", requests, rounds,
+          requestsPerSecond),
         "  latency, kick to interrupt: \(latency?.text ?? "none")",
-        String(format: "  kick switches by the hotplug thread: %d (%.0f/s), %d kick(s) re-notified from an old eventfd", kickSwitches, kickSwitchesPerSecond, queues.renotifiedKicks),
+        String(
+          format:
+            "  kick switches by the hotplug thread: %d (%.0f/s), %d kick(s) re-notified from an old eventfd",
+          kickSwitches, kickSwitchesPerSecond, queues.renotifiedKicks),
         "  guest queue operations (device callbacks): \(queues.stops) stops, \(queues.starts) starts, \(queues.moves) notify moves",
+        String(
+          format: "  notifier switches, all kinds: %.0f per second", notifierSwitchesPerSecond),
         "  kicks served by the bus (exits while KVM's ioeventfd switched, or every kick on the bus alone): \(kicksServedByBus)",
         "  call signals: \(device?.callSignals ?? 0), interrupts dropped by the fault: \(droppedCalls); image bytes checked: \(imageBytesChecked)",
       ]

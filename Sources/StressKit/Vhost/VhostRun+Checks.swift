@@ -13,13 +13,18 @@ extension VhostRun {
     for (vcpu, layout) in setup.guest.layouts.enumerated() {
       guard let timedOut = try? setup.guest.load(layout.timedOut), timedOut != 0 else { continue }
       let type = (try? setup.guest.load(layout.timedOutType)) ?? 0
-      let name = [VirtioBlock.requestOut: "write", VirtioBlock.requestIn: "read", VirtioBlock.requestFlush: "flush"][type] ?? "type \(type)"
+      let name =
+        [
+          VirtioBlock.requestOut: "write", VirtioBlock.requestIn: "read",
+          VirtioBlock.requestFlush: "flush",
+        ][type] ?? "type \(type)"
       let what = "vCPU \(vcpu): the \(name) request of operation \(timedOut - 1)"
       let deadline = ContinuousClock.now + configuration.kickBound
       var told = false
       var completed = false
       repeat {
-        let available = UInt16(truncatingIfNeeded: (try? setup.guest.load(layout.availableIndex)) ?? 0)
+        let available = UInt16(
+          truncatingIfNeeded: (try? setup.guest.load(layout.availableIndex)) ?? 0)
         let slot = UInt16(truncatingIfNeeded: (try? setup.guest.load(layout.interruptSlot)) ?? 0)
         completed = setup.memory.load16(layout.queue.usedIndex) == available
         told = slot == available
@@ -30,7 +35,9 @@ extension VhostRun {
       if told {
         stalled.append(.late("\(what) completed, but later than \(bound) after its kick"))
       } else if completed {
-        stalled.append(.callLost("\(what) completed on the used ring, but the guest was not told within twice \(bound)"))
+        stalled.append(
+          .callLost(
+            "\(what) completed on the used ring, but the guest was not told within twice \(bound)"))
       } else {
         stalled.append(.kickLost("\(what) was kicked and not completed within twice \(bound)"))
       }
@@ -59,7 +66,8 @@ extension VhostRun {
         let kind = BlockGuestError(rawValue: last >> 24).map { "\($0)" } ?? "code \(last >> 24)"
         violations.record(
           .requestCompletion,
-          "vCPU \(vcpu): \(errors) wrong completion(s), the last \(kind) in operation \(last & 0xFF_FFFF)")
+          "vCPU \(vcpu): \(errors) wrong completion(s), the last \(kind) in operation \(last & 0xFF_FFFF)"
+        )
       }
       completed += Int((try? setup.guest.load(layout.completedRequests)) ?? 0)
     }
@@ -68,13 +76,15 @@ extension VhostRun {
     if statistics.kicksWithoutNotifier + unclaimed > 0 {
       violations.record(
         .kickUnclaimed,
-        "\(statistics.kicksWithoutNotifier) kick(s) reached the register window and \(unclaimed) found nothing on the bus: no notifier was registered for them")
+        "\(statistics.kicksWithoutNotifier) kick(s) reached the register window and \(unclaimed) found nothing on the bus: no notifier was registered for them"
+      )
     }
     for problem in interrupts.violations { violations.record(.vhostProtocol, problem) }
     if statistics.failures > 0, backendAlive {
       violations.record(
         .vhostProtocol,
-        "\(statistics.failures) queue operation(s) from the guest failed, first: \(statistics.firstFailure ?? "?")")
+        "\(statistics.failures) queue operation(s) from the guest failed, first: \(statistics.firstFailure ?? "?")"
+      )
     }
     let stalledAny = !rounds.stalled.isEmpty
     if !stalledAny && rounds.failure == nil {
@@ -94,7 +104,8 @@ extension VhostRun {
       if taken[queue] != guest {
         violations.record(
           .requestCompletion,
-          "queue \(queue): the used ring delivered \(taken[queue]) completion(s), the guest completed \(guest)")
+          "queue \(queue): the used ring delivered \(taken[queue]) completion(s), the guest completed \(guest)"
+        )
       }
     }
   }
@@ -116,7 +127,9 @@ extension VhostRun {
       var wrong = 0
       var example: String?
       for slot in 0..<program.regionRequests {
-        let last = (0..<operations).reversed().first { Int($0) & (program.regionRequests - 1) == slot }
+        let last = (0..<operations).reversed().first {
+          Int($0) & (program.regionRequests - 1) == slot
+        }
         let expected =
           last.map { program.pattern(operation: $0) }
           ?? [UInt8](repeating: 0, count: program.requestBytes)
@@ -124,7 +137,8 @@ extension VhostRun {
         if Array(image[offset..<(offset + program.requestBytes)]) != expected {
           wrong += 1
           example =
-            example ?? "vCPU \(vcpu) slot \(slot): expected operation \(last.map(String.init) ?? "none")'s pattern"
+            example
+            ?? "vCPU \(vcpu) slot \(slot): expected operation \(last.map(String.init) ?? "none")'s pattern"
         }
         checked += program.requestBytes
       }

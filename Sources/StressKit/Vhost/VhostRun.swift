@@ -19,7 +19,8 @@ final class VhostRun<Flavor: RCUFlavor, Notifier: KickNotifier>: Sendable {
   let stopHotplug = StopFlag()
   let hotplugSwitches = Atomic<Int>(0)
   let hotplugSkipped = Atomic<Int>(0)
-  let latencies = Mutex<Histogram<UInt64>>(Histogram(highestTrackableValue: 60_000_000_000, numberOfSignificantValueDigits: .three))
+  let latencies = Mutex<Histogram<UInt64>>(
+    Histogram(highestTrackableValue: 60_000_000_000, numberOfSignificantValueDigits: .three))
 
   init(setup: VhostSetup<Flavor>, notifier: Notifier) throws {
     self.setup = setup
@@ -36,7 +37,8 @@ final class VhostRun<Flavor: RCUFlavor, Notifier: KickNotifier>: Sendable {
       allowsNotify: { queue, address in
         VhostSetup<Flavor>.notifyAddresses(queue: queue).contains(address)
       },
-      interrupt: { queue, result, used in interrupts.deliver(queue: queue, result, usedIndex: used) })
+      interrupt: { queue, result, used in interrupts.deliver(queue: queue, result, usedIndex: used)
+      })
     window = try setup.mmioBus.register(
       device, base: VhostSetup<Flavor>.windowBase, length: VirtioMMIO.windowSize)
   }
@@ -53,7 +55,8 @@ final class VhostRun<Flavor: RCUFlavor, Notifier: KickNotifier>: Sendable {
         throw SetupFailure(message: "vhost: cannot start queue \(queue): \(error)")
       }
     }
-    let notify = Set((0..<configuration.vcpus).flatMap { VhostSetup<Flavor>.notifyAddresses(queue: $0) })
+    let notify = Set(
+      (0..<configuration.vcpus).flatMap { VhostSetup<Flavor>.notifyAddresses(queue: $0) })
     let handlers = (0..<configuration.vcpus).map { _ in
       VhostExitHandler(
         portBus: setup.portBus, mmioBus: setup.mmioBus, window: window.id, notifyAddresses: notify,

@@ -47,7 +47,9 @@ struct VhostSetup<Flavor: RCUFlavor>: Sendable {
     }
     guard frontend.queueCount >= configuration.vcpus else {
       throw SetupFailure(
-        message: "vhost: qemu-storage-daemon offers \(frontend.queueCount) queue(s) for \(configuration.vcpus) vCPUs")
+        message:
+          "vhost: qemu-storage-daemon offers \(frontend.queueCount) queue(s) for \(configuration.vcpus) vCPUs"
+      )
     }
     let ram = guest.memory
     memory = GuestMemoryWindow(
@@ -55,7 +57,8 @@ struct VhostSetup<Flavor: RCUFlavor>: Sendable {
     try frontend.setMemoryTable([
       VhostUserMemoryRegion(
         guestPhysicalAddress: ram.guestPhysicalAddress, size: UInt64(ram.size),
-        userspaceAddress: UInt64(UInt(bitPattern: ram.pointer)), fileDescriptor: ram.fileDescriptor!)
+        userspaceAddress: UInt64(UInt(bitPattern: ram.pointer)), fileDescriptor: ram.fileDescriptor!
+      )
     ])
   }
 

@@ -25,10 +25,13 @@ struct VhostCommand: ParsableCommand {
 
   @OptionGroup var common: CommonOptions
 
-  @Option(parsing: .unconditional, help: "Guest vCPUs, one queue each (default: min(2, KVM_CAP_NR_VCPUS)).")
+  @Option(
+    parsing: .unconditional,
+    help: "Guest vCPUs, one queue each (default: min(2, KVM_CAP_NR_VCPUS)).")
   var vcpus: Int?
 
-  @Option(parsing: .unconditional, help: "Kick switches per second by the hotplug thread (0: none).")
+  @Option(
+    parsing: .unconditional, help: "Kick switches per second by the hotplug thread (0: none).")
   var switchesPerSecond: Int = 200
 
   @Option(parsing: .unconditional, help: "How long a request may wait after its kick, in ms.")
@@ -39,22 +42,32 @@ struct VhostCommand: ParsableCommand {
     help: "Kicks on the bus alone (every kick exits), not mirrored into KVM_IOEVENTFD.")
   var busOnly = false
 
-  @Option(parsing: .unconditional, help: "Operations (write, read, maybe flush) per vCPU per round.")
+  @Option(
+    parsing: .unconditional, help: "Operations (write, read, maybe flush) per vCPU per round.")
   var operationsPerRound: Int = 64
 
   @Option(
     parsing: .unconditional,
-    help: "Each guest stops and restarts its queue every N operations, and moves its notify address half-way (0: never).")
+    help:
+      "Each guest stops and restarts its queue every N operations, and moves its notify address half-way (0: never)."
+  )
   var guestChurnEvery: Int = 16
 
   @Option(
-    help: "A deliberate bug the checks must catch: \(VhostFault.allCases.map(\.rawValue).joined(separator: "|")).")
+    help:
+      "A deliberate bug the checks must catch: \(VhostFault.allCases.map(\.rawValue).joined(separator: "|"))."
+  )
   var fault: VhostFault = .none
 
-  @Option(parsing: .unconditional, help: "The fault's rate, one in N (lose-call: call signals, default 50).")
+  @Option(
+    parsing: .unconditional,
+    help: "The fault's rate, one in N (lose-call: call signals, default 50).")
   var faultEvery: Int?
 
-  @Flag(help: "Measure requests/s and latency: kicks through the bus (mirrored) against a plain KVM ioeventfd by hand.")
+  @Flag(
+    help:
+      "Measure requests/s and latency: kicks through the bus (mirrored) against a plain KVM ioeventfd by hand."
+  )
   var compare = false
 
   @Option(parsing: .unconditional, help: "Alternating repeats of each path for --compare.")
