@@ -114,14 +114,19 @@ public final class VirtioQueue<Notifier: KickNotifier>: Sendable {
 
   /// Switches the kick to a new eventfd while the guest keeps kicking, as QEMU does: the
   /// back end is told first (`SET_VRING_KICK`), the notifier is switched in one publish,
-  /// and once nothing can signal the old eventfd any more it is read: a kick that landed
-  /// there after the back end stopped watching it is passed on (``renotify(from:)``).
+  /// and the old eventfd is read right after and again once nothing can signal it any more:
+  /// a kick that landed there after the back end stopped watching it is passed on
+  /// (``renotify(from:)``).
   public func switchKick() throws(VirtioQueueError) {
     try withKickSwitch { (context) throws(VirtioQueueError) in
       guard let old = context.kick else { throw .state("queue \(index) is not running") }
       let new = try context.makeEventFD()
       try context.setBackendKick(new)
       try context.rebind(to: new) { [self] in renotify(from: old) }
+      // At once too: a kick the kernel absorbed into the old eventfd before the switch is
+      // passed on now, not a grace period later (the release still catches a kick a vCPU
+      // was dispatching to the old eventfd through the bus during the switch).
+      renotify(from: old)
     }
   }
 

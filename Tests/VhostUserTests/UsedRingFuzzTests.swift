@@ -28,9 +28,20 @@ struct UsedRingFuzzTests {
         Issue.record("layout of \(size) at \(base)")
         continue
       }
+      let consumed = UInt16(truncatingIfNeeded: random.next())
+      if random.next() % 4 != 0, memory.contains(base, length: layout.byteCount) {
+        // Mostly plausible: indices near the consumed one, ids near the queue's size.
+        func put<T: FixedWidthInteger>(_ value: T, _ address: UInt64) {
+          (mapping + page + Int(address - 0x10_0000)).storeBytes(of: value.littleEndian, as: T.self)
+        }
+        put(consumed &+ UInt16(random.next() % UInt64(size + 1)), layout.availableIndex)
+        put(consumed &+ UInt16(random.next() % UInt64(size + 3)), layout.usedIndex)
+        for slot in 0..<size {
+          put(UInt32(random.next() % UInt64(size + 2)), layout.usedEntry(UInt16(slot)))
+        }
+      }
       do {
-        var reader = try UsedRingReader(
-          layout: layout, memory: memory, consumed: UInt16(truncatingIfNeeded: random.next()))
+        var reader = try UsedRingReader(layout: layout, memory: memory, consumed: consumed)
         let before = reader.consumed
         let completions = try reader.takeCompletions()
         #expect(completions.allSatisfy { $0.id < UInt32(size) })
