@@ -38,16 +38,22 @@ int cvhost_wait_readable(int socket, int milliseconds);
 
 /// Loads a little-endian u16 (x86: plain load, acquire in the C11 model).
 static inline uint16_t cvhost_load16_acquire(const void *address) {
+  // Acquire: pairs with the writer's barrier before it published this index (the back
+  // end's smp_wmb before a used index, the guest's store order before an available one).
   return __atomic_load_n((const uint16_t *)address, __ATOMIC_ACQUIRE);
 }
 
 /// Loads a little-endian u32 (acquire).
 static inline uint32_t cvhost_load32_acquire(const void *address) {
+  // Acquire: pairs with the writer's barrier before it published the index covering this
+  // entry (the back end's smp_wmb before a used index).
   return __atomic_load_n((const uint32_t *)address, __ATOMIC_ACQUIRE);
 }
 
 /// Stores a little-endian u32 (release).
 static inline void cvhost_store32_release(void *address, uint32_t value) {
+  // Release: pairs with the guest's load of this slot, so what was read before it (the used
+  // ring it reports) is ordered before the guest sees it.
   __atomic_store_n((uint32_t *)address, value, __ATOMIC_RELEASE);
 }
 

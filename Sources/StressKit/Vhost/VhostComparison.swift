@@ -87,10 +87,13 @@ public struct VhostComparison: CheckReport, Encodable, Sendable {
     ]
     for path in paths {
       lines.append(
-        String(
-          format: "  %@: %.0f requests/s, p50 %.1f us, p99 %.1f us", path.name,
-          median(path.requestsPerSecond), median(path.p50Nanoseconds.map(Double.init)) / 1000,
-          median(path.p99Nanoseconds.map(Double.init)) / 1000))
+        "  \(path.name): "
+          + String(
+            format: "%.0f requests/s (%.0f-%.0f), p50 %.0f us, p99 %.0f us",
+            median(path.requestsPerSecond), path.requestsPerSecond.min() ?? 0,
+            path.requestsPerSecond.max() ?? 0,
+            median(path.p50Nanoseconds.map(Double.init)) / 1000,
+            median(path.p99Nanoseconds.map(Double.init)) / 1000))
     }
     if !throughputRatioRange.isEmpty {
       lines.append(
