@@ -39,6 +39,12 @@ struct BlockAssembler {
     bytes.append(UInt8(truncatingIfNeeded: value >> 8))
   }
 
+  /// `opcode` (with its ModRM and SIB bytes) and a 32-bit absolute address.
+  private mutating func instruction(_ opcode: [UInt8], _ address: UInt32) {
+    bytes += opcode
+    emit32(address)
+  }
+
   mutating func makeLabel() -> Label {
     defer { nextLabel += 1 }
     return Label(id: nextLabel)
@@ -74,78 +80,66 @@ struct BlockAssembler {
 
   /// `mov r32, [abs32]`
   mutating func load(_ register: Register, from address: UInt32) {
-    bytes += [0x8B, 0x05 | register.rawValue << 3]
-    emit32(address)
+    instruction([0x8B, 0x05 | register.rawValue << 3], address)
   }
 
   /// `mov [abs32], r32`
   mutating func store(_ register: Register, to address: UInt32) {
-    bytes += [0x89, 0x05 | register.rawValue << 3]
-    emit32(address)
+    instruction([0x89, 0x05 | register.rawValue << 3], address)
   }
 
   /// `mov dword [abs32], imm32`
   mutating func store32(_ value: UInt32, to address: UInt32) {
-    bytes += [0xC7, 0x05]
-    emit32(address)
+    instruction([0xC7, 0x05], address)
     emit32(value)
   }
 
   /// `mov word [abs32], imm16`
   mutating func store16(_ value: UInt16, to address: UInt32) {
-    bytes += [0x66, 0xC7, 0x05]
-    emit32(address)
+    instruction([0x66, 0xC7, 0x05], address)
     emit16(value)
   }
 
   /// `mov byte [abs32], imm8`
   mutating func store8(_ value: UInt8, to address: UInt32) {
-    bytes += [0xC6, 0x05]
-    emit32(address)
+    instruction([0xC6, 0x05], address)
     bytes.append(value)
   }
 
   /// `mov word [abs32], ax`
   mutating func storeAX(to address: UInt32) {
-    bytes += [0x66, 0xA3]
-    emit32(address)
+    instruction([0x66, 0xA3], address)
   }
 
   /// `movzx eax, word [abs32]`
   mutating func loadZeroExtended16(from address: UInt32) {
-    bytes += [0x0F, 0xB7, 0x05]
-    emit32(address)
+    instruction([0x0F, 0xB7, 0x05], address)
   }
 
   /// `movzx eax, byte [abs32]`
   mutating func loadZeroExtended8(from address: UInt32) {
-    bytes += [0x0F, 0xB6, 0x05]
-    emit32(address)
+    instruction([0x0F, 0xB6, 0x05], address)
   }
 
   /// `mov word [eax*2 + abs32], imm16`
   mutating func store16(_ value: UInt16, toIndexedByEAXTimes2 address: UInt32) {
-    bytes += [0x66, 0xC7, 0x04, 0x45]
-    emit32(address)
+    instruction([0x66, 0xC7, 0x04, 0x45], address)
     emit16(value)
   }
 
   /// `mov [ebx*4 + abs32], eax`
   mutating func storeEAX(toIndexedByEBXTimes4 address: UInt32) {
-    bytes += [0x89, 0x04, 0x9D]
-    emit32(address)
+    instruction([0x89, 0x04, 0x9D], address)
   }
 
   /// `mov eax, [ebx*8 + abs32]`
   mutating func loadEAX(fromIndexedByEBXTimes8 address: UInt32) {
-    bytes += [0x8B, 0x04, 0xDD]
-    emit32(address)
+    instruction([0x8B, 0x04, 0xDD], address)
   }
 
   /// `mov eax, [eax*4 + abs32]`
   mutating func loadEAX(fromIndexedByEAXTimes4 address: UInt32) {
-    bytes += [0x8B, 0x04, 0x85]
-    emit32(address)
+    instruction([0x8B, 0x04, 0x85], address)
   }
 
   /// `mov dword [edx], imm32`: the kick, a write to the address in edx.
@@ -204,8 +198,7 @@ struct BlockAssembler {
 
   /// `sub eax, [abs32]`
   mutating func subtractFromEAX(_ address: UInt32) {
-    bytes += [0x2B, 0x05]
-    emit32(address)
+    instruction([0x2B, 0x05], address)
   }
 
   /// `shr eax, imm8`
@@ -223,8 +216,7 @@ struct BlockAssembler {
 
   /// `inc dword [abs32]`
   mutating func increment(at address: UInt32) {
-    bytes += [0xFF, 0x05]
-    emit32(address)
+    instruction([0xFF, 0x05], address)
   }
 
   /// `stosd`: [edi] = eax, edi += 4 (the direction flag is clear: RFLAGS starts as 2).
