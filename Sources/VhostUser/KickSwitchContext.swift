@@ -34,7 +34,7 @@ public struct KickSwitchContext<Notifier: KickNotifier> {
   {
     guard let binding = state.binding else { throw .state("queue \(queue.index) has no notifier") }
     // Before the switch: a release that runs from here on passes its kicks to `kick`.
-    queue.currentKick.withLock { $0 = kick }
+    queue.currentKick.withAnnotatedLock(owner: queue) { $0 = kick }
     do throws(KickNotifierError) {
       state.binding = try queue.notifier.rebind(binding, to: kick, released: released)
     } catch {
@@ -56,7 +56,7 @@ public struct KickSwitchContext<Notifier: KickNotifier> {
 
   /// The notifier bound to `kick` at the queue's notify address.
   public mutating func bind(_ kick: EventFD) throws(VirtioQueueError) {
-    queue.currentKick.withLock { $0 = kick }
+    queue.currentKick.withAnnotatedLock(owner: queue) { $0 = kick }
     do throws(KickNotifierError) {
       state.binding = try queue.notifier.bind(
         kick, address: state.notifyAddress, value: UInt64(queue.index))

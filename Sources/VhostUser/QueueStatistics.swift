@@ -2,8 +2,9 @@ import Synchronization
 
 /// What a ``VirtioQueue``'s operations have done.
 public struct QueueStatistics: Sendable, Hashable, Codable {
-  /// Rings started and stopped.
+  /// Rings started.
   public var starts = 0
+  /// Rings stopped.
   public var stops = 0
   /// Kick switches (``VirtioQueue/switchKick()`` or ``VirtioQueue/withKickSwitch(_:)``).
   public var kickSwitches = 0

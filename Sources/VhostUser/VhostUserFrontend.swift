@@ -120,7 +120,7 @@ public final class VhostUserFrontend: Sendable {
     throws(VhostUserError)
   {
     let message = VhostUserMessage(request, payload: payload, needReply: acknowledgesRequests)
-    try channel.withLock { channel throws(VhostUserError) in
+    try channel.withAnnotatedLock(owner: self) { channel throws(VhostUserError) in
       _ = try channel.exchange(message, descriptors: descriptors)
     }
   }
@@ -129,7 +129,7 @@ public final class VhostUserFrontend: Sendable {
   func get(_ request: VhostUserRequest, _ payload: [UInt8], expecting: VhostUserReply.Expectation)
     throws(VhostUserError) -> VhostUserReply.Value
   {
-    try channel.withLock { channel throws(VhostUserError) in
+    try channel.withAnnotatedLock(owner: self) { channel throws(VhostUserError) in
       guard
         let value = try channel.exchange(
           VhostUserMessage(request, payload: payload), expecting: expecting)

@@ -15,8 +15,11 @@ public enum VhostUserReply {
 
   /// A decoded reply.
   public enum Value: Sendable, Hashable {
+    /// A u64.
     case u64(UInt64)
+    /// A vring state's `num`: an available-ring index.
     case vringState(UInt32)
+    /// The bytes of a configuration space.
     case config([UInt8])
   }
 

@@ -1,20 +1,35 @@
 /// The front-end requests a virtio-blk device needs, numbered as in QEMU's
 /// `docs/interop/vhost-user.rst`.
 public enum VhostUserRequest: UInt32, Sendable, Hashable, CaseIterable, CustomStringConvertible {
+  /// The device features the back end offers.
   case getFeatures = 1
+  /// The device features the front end accepts.
   case setFeatures = 2
+  /// Claims the back end for this connection.
   case setOwner = 3
+  /// Guest memory: regions and their file descriptors.
   case setMemTable = 5
+  /// A queue's size.
   case setVringNum = 8
+  /// A queue's descriptor table, used ring and available ring.
   case setVringAddr = 9
+  /// The next available index the back end reads.
   case setVringBase = 10
+  /// Stops a ring and returns its next available index.
   case getVringBase = 11
+  /// The eventfd the back end polls for kicks; starts the ring.
   case setVringKick = 12
+  /// The eventfd the back end signals for used buffers.
   case setVringCall = 13
+  /// The protocol features the back end offers.
   case getProtocolFeatures = 15
+  /// The protocol features the front end accepts.
   case setProtocolFeatures = 16
+  /// How many queues the back end serves.
   case getQueueNum = 17
+  /// Enables or disables a ring.
   case setVringEnable = 18
+  /// Reads the device's configuration space.
   case getConfig = 24
 
   /// The spec's name, for example `VHOST_USER_SET_VRING_KICK`.

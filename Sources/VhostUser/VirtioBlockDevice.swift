@@ -88,14 +88,14 @@ public final class VirtioBlockDevice<Notifier: KickNotifier>: IODevice {
     } catch {
       throw .eventFD(error)
     }
-    callQueue.withLock { $0[ObjectIdentifier(call)] = queue }
+    callQueue.withAnnotatedLock(owner: self) { $0[ObjectIdentifier(call)] = queue }
     do {
       try queues[queue].start(call: call)
     } catch {
       forget(call)
       throw error
     }
-    let previous = calls[queue].state.withLock { state in
+    let previous = calls[queue].state.withAnnotatedLock(owner: self) { state in
       defer { state.eventFD = call }
       return state.eventFD
     }
@@ -105,7 +105,7 @@ public final class VirtioBlockDevice<Notifier: KickNotifier>: IODevice {
   /// Stops queue `queue`; its call eventfd is read one last time and let go.
   public func stop(queue: Int) throws(VirtioQueueError) {
     try queues[queue].stop()
-    let call = calls[queue].state.withLock { state in
+    let call = calls[queue].state.withAnnotatedLock(owner: self) { state in
       defer { state.eventFD = nil }
       return state.eventFD
     }
@@ -117,7 +117,7 @@ public final class VirtioBlockDevice<Notifier: KickNotifier>: IODevice {
   public func close() {
     // Relaxed: the flag only ends the loop; joining orders everything the thread did.
     stopping.store(true, ordering: .relaxed)
-    thread.withLock { $0 }?.join()
+    thread.withAnnotatedLock(owner: self) { $0 }?.join()
   }
 
   /// Reads a register: identification, and the back end's configuration space.
@@ -165,7 +165,7 @@ public final class VirtioBlockDevice<Notifier: KickNotifier>: IODevice {
   }
 
   private func startCallThread() throws(VirtioQueueError) {
-    try thread.withLock { (thread) throws(VirtioQueueError) in
+    try thread.withAnnotatedLock(owner: self) { (thread) throws(VirtioQueueError) in
       guard thread == nil else { return }
       do throws(ThreadStartError) {
         thread = try HostThread { self.serveCalls() }
@@ -187,7 +187,9 @@ public final class VirtioBlockDevice<Notifier: KickNotifier>: IODevice {
         return
       }
       for (eventFD, count) in ready where count > 0 {
-        guard let queue = callQueue.withLock({ $0[ObjectIdentifier(eventFD)] }) else { continue }
+        guard
+          let queue = callQueue.withAnnotatedLock(owner: self, { $0[ObjectIdentifier(eventFD)] })
+        else { continue }
         counters.callSignals.add(Int(count), ordering: .relaxed)
         deliver(queue: queue)
       }
@@ -196,7 +198,7 @@ public final class VirtioBlockDevice<Notifier: KickNotifier>: IODevice {
 
   /// Reads queue `queue`'s used ring and hands the result to `interrupt`.
   private func deliver(queue: Int) {
-    calls[queue].state.withLock { state in
+    calls[queue].state.withAnnotatedLock(owner: self) { state in
       let result = Result { () throws(UsedRingError) in try state.reader.takeCompletions() }
       interrupt(queue, result, state.reader.consumed)
     }
@@ -210,7 +212,7 @@ public final class VirtioBlockDevice<Notifier: KickNotifier>: IODevice {
 
   private func forget(_ call: EventFD) {
     _ = try? poller.remove(call)
-    callQueue.withLock { $0[ObjectIdentifier(call)] = nil }
+    callQueue.withAnnotatedLock(owner: self) { $0[ObjectIdentifier(call)] = nil }
   }
 }
 
@@ -223,8 +225,9 @@ public struct DeviceStatistics: Sendable, Hashable, Codable {
   public var callSignals = 0
   /// Control writes refused (a notify address the VMM does not allow, a bad value).
   public var refusedControls = 0
-  /// Queue operations that failed from the window, and the first such failure.
+  /// Queue operations that failed from the window.
   public var failures = 0
+  /// The first such failure.
   public var firstFailure: String?
 }
 
@@ -235,14 +238,14 @@ final class DeviceCounters: Sendable {
   private let failed = Mutex<(count: Int, first: String?)>((0, nil))
 
   func record(failure: String) {
-    failed.withLock { failed in
+    failed.withAnnotatedLock(owner: self) { failed in
       failed.count += 1
       if failed.first == nil { failed.first = failure }
     }
   }
 
   var snapshot: DeviceStatistics {
-    let failed = failed.withLock { $0 }
+    let failed = failed.withAnnotatedLock(owner: self) { $0 }
     return DeviceStatistics(
       kicksWithoutNotifier: kicksWithoutNotifier.load(ordering: .relaxed),
       callSignals: callSignals.load(ordering: .relaxed),

@@ -52,10 +52,10 @@ public final class VirtioQueue<Notifier: KickNotifier>: Sendable {
   }
 
   /// Whether the ring runs on the back end.
-  public var isRunning: Bool { state.withLock { $0.kick != nil } }
+  public var isRunning: Bool { state.withAnnotatedLock(owner: self) { $0.kick != nil } }
 
   /// The guest-physical address the guest's kicks go to.
-  public var notifyAddress: UInt64 { state.withLock { $0.notifyAddress } }
+  public var notifyAddress: UInt64 { state.withAnnotatedLock(owner: self) { $0.notifyAddress } }
 
   /// What the queue's operations have done so far.
   public var statistics: QueueStatistics { counters.snapshot }
@@ -65,7 +65,7 @@ public final class VirtioQueue<Notifier: KickNotifier>: Sendable {
   /// bound, `SET_VRING_ENABLE`, and one kick injected (the back end may have missed one
   /// while stopped; a spurious kick costs it one look at the ring).
   public func start(call: EventFD) throws(VirtioQueueError) {
-    try state.withLock { (state) throws(VirtioQueueError) in
+    try state.withAnnotatedLock(owner: self) { (state) throws(VirtioQueueError) in
       guard state.kick == nil else { throw .state("queue \(index) is already running") }
       let kick = try makeEventFD()
       try backend { () throws(VhostUserError) in
@@ -83,7 +83,7 @@ public final class VirtioQueue<Notifier: KickNotifier>: Sendable {
         throw .notifier(error)
       }
       state.kick = kick
-      currentKick.withLock { $0 = kick }
+      currentKick.withAnnotatedLock(owner: self) { $0 = kick }
       try backend { () throws(VhostUserError) in try frontend.setVringEnabled(queue: index, true) }
       _ = kick.trySignal()
       counters.starts.add(1, ordering: .relaxed)
@@ -94,14 +94,14 @@ public final class VirtioQueue<Notifier: KickNotifier>: Sendable {
   /// its kick eventfd closes once nothing can signal it. The guest must not have requests in
   /// flight (a driver stops a queue it no longer uses).
   public func stop() throws(VirtioQueueError) {
-    try state.withLock { (state) throws(VirtioQueueError) in
+    try state.withAnnotatedLock(owner: self) { (state) throws(VirtioQueueError) in
       guard state.kick != nil, let binding = state.binding else {
         throw .state("queue \(index) is not running")
       }
       let next = try backend { () throws(VhostUserError) in try frontend.stopVring(queue: index) }
       state.nextAvailable = next
       state.kick = nil
-      currentKick.withLock { $0 = nil }
+      currentKick.withAnnotatedLock(owner: self) { $0 = nil }
       state.binding = nil
       do throws(KickNotifierError) {
         try notifier.unbind(binding) {}
@@ -137,7 +137,7 @@ public final class VirtioQueue<Notifier: KickNotifier>: Sendable {
   /// old one: so the kick lands on an eventfd that is either still watched or still to be
   /// read, however releases of successive switches interleave.
   public func renotify(from old: EventFD) {
-    currentKick.withLock { current in
+    currentKick.withAnnotatedLock(owner: self) { current in
       guard old.drain() > 0, let current else { return }
       _ = current.trySignal()
       counters.renotifiedKicks.add(1, ordering: .relaxed)
@@ -146,7 +146,7 @@ public final class VirtioQueue<Notifier: KickNotifier>: Sendable {
 
   /// Moves the notify address (the guest moved the notify region), keeping the eventfd.
   public func moveNotify(to address: UInt64) throws(VirtioQueueError) {
-    try state.withLock { (state) throws(VirtioQueueError) in
+    try state.withAnnotatedLock(owner: self) { (state) throws(VirtioQueueError) in
       if let binding = state.binding {
         do throws(KickNotifierError) {
           state.binding = try notifier.move(binding, to: address)
@@ -164,7 +164,7 @@ public final class VirtioQueue<Notifier: KickNotifier>: Sendable {
   public func withKickSwitch<Result>(
     _ body: (inout KickSwitchContext<Notifier>) throws(VirtioQueueError) -> Result
   ) throws(VirtioQueueError) -> Result {
-    try state.withLock { (state) throws(VirtioQueueError) in
+    try state.withAnnotatedLock(owner: self) { (state) throws(VirtioQueueError) in
       var context = KickSwitchContext(queue: self, state: state)
       defer { state = context.state }
       let result = try body(&context)

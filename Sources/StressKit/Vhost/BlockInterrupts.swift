@@ -23,7 +23,9 @@ final class BlockInterrupts: Sendable {
     self.layouts = layouts
     self.memory = memory
     self.dropEvery = dropEvery
-    state.withLock { $0.completions = Array(repeating: 0, count: layouts.count) }
+    state.withAnnotatedLock(owner: self) {
+      $0.completions = Array(repeating: 0, count: layouts.count)
+    }
   }
 
   /// The device's interrupt callback.
@@ -32,10 +34,10 @@ final class BlockInterrupts: Sendable {
   ) {
     switch result {
     case .failure(let error):
-      state.withLock { $0.violations.append("queue \(queue): \(error)") }
+      state.withAnnotatedLock(owner: self) { $0.violations.append("queue \(queue): \(error)") }
       return
     case .success(let completions):
-      state.withLock { $0.completions[queue] += completions.count }
+      state.withAnnotatedLock(owner: self) { $0.completions[queue] += completions.count }
     }
     // Relaxed: a counter that picks which delivery to drop.
     let count = deliveries.add(1, ordering: .relaxed).newValue
@@ -56,9 +58,9 @@ final class BlockInterrupts: Sendable {
   }
 
   /// Completions taken from each queue's used ring.
-  var completions: [Int] { state.withLock { $0.completions } }
+  var completions: [Int] { state.withAnnotatedLock(owner: self) { $0.completions } }
   /// Used rings the back end wrote against the rules.
-  var violations: [String] { state.withLock { $0.violations } }
+  var violations: [String] { state.withAnnotatedLock(owner: self) { $0.violations } }
   /// Deliveries dropped by the fault.
   var droppedDeliveries: Int { dropped.load(ordering: .relaxed) }
 }

@@ -7,19 +7,28 @@ import KVM
 public struct VhostComparison: CheckReport, Encodable, Sendable {
   /// One path's runs.
   public struct Path: Codable, Sendable {
+    /// The kick path.
     public let name: String
+    /// Each run's requests per second of guest time.
     public let requestsPerSecond: [Double]
+    /// Each run's median latency, kick to interrupt.
     public let p50Nanoseconds: [UInt64]
+    /// Each run's 99th percentile.
     public let p99Nanoseconds: [UInt64]
   }
 
+  /// `vhost --compare`.
   public let command = "vhost --compare"
+  /// The paths, in the order they ran within each repeat.
   public let paths: [Path]
   /// Median requests/s through the bus over the plain ioeventfd's, with the range of the
   /// per-repeat ratios.
   public let throughputRatio: Double
+  /// The lowest and highest per-repeat ratio.
   public let throughputRatioRange: [Double]
+  /// Requests each path completed, against a minimum.
   public let work: [WorkMeasure]
+  /// Anything a run's checks found.
   public let violations: [ViolationSummary]
 
   /// Runs `repeats` alternating runs of each path, each `configuration.duration` long.

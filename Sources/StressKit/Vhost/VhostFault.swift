@@ -1,5 +1,6 @@
 /// A deliberate bug in the VMM's side of `stress vhost`, which its checks must catch.
 public enum VhostFault: String, Sendable, Hashable, Codable, CaseIterable {
+  /// No fault.
   case none
   /// A kick switch that never reads the old eventfd after the switch: a kick that landed
   /// there after the back end stopped watching it is dropped (QEMU's re-notify left out).

@@ -4,6 +4,7 @@ import VhostUser
 
 /// The result of `stress vhost`, printed and written with `--json`.
 public struct VhostReport: CheckReport, Codable, Sendable {
+  /// `vhost`.
   public let command: String
   /// The configuration run.
   public let configuration: VhostConfiguration
@@ -17,8 +18,9 @@ public struct VhostReport: CheckReport, Codable, Sendable {
   public let requestsPerSecond: Double
   /// Request latency from kick to interrupt, as the guests measured it.
   public let latency: LatencySummary?
-  /// Kick switches the hotplug thread made, and per second.
+  /// Kick switches the hotplug thread made.
   public let kickSwitches: Int
+  /// The same, per second of guest time.
   public let kickSwitchesPerSecond: Double
   /// Every notifier switch per second: the hotplug thread's kick switches plus the guests'
   /// queue stops and starts (a notifier unbound, a new one bound) and notify moves.
@@ -37,8 +39,11 @@ public struct VhostReport: CheckReport, Codable, Sendable {
   public let imageBytesChecked: Int
   /// Seconds the guests ran.
   public let guestSeconds: Double
+  /// Clean, violations or inconclusive.
   public let verdict: Verdict
+  /// The minimums and what the run reached.
   public let work: [WorkMeasure]
+  /// What broke, by kind.
   public let violations: [ViolationSummary]
 
   /// A run that could not start or finish for want of a back end: inconclusive, saying why.
@@ -142,7 +147,7 @@ extension VhostRun {
       work.append(WorkMeasure("guest queue restarts", done: UInt64(queues.stops), required: 10))
       work.append(WorkMeasure("guest notify moves", done: UInt64(queues.moves), required: 10))
     }
-    let histogram = latencies.withLock { $0 }
+    let histogram = latencies.withAnnotatedLock(owner: self) { $0 }
     return VhostReport(
       configuration: configuration, rounds: rounds.count, requests: completed,
       guestSeconds: rounds.guestTime.seconds, latency: LatencySummary(histogram),

@@ -24,8 +24,9 @@ extension VhostRun {
       var completed = false
       repeat {
         let available = UInt16(
-          truncatingIfNeeded: (try? setup.guest.load(layout.availableIndex)) ?? 0)
-        let slot = UInt16(truncatingIfNeeded: (try? setup.guest.load(layout.interruptSlot)) ?? 0)
+          truncatingIfNeeded: setup.memory.load32(layout.availableIndex) ?? 0)
+        // Atomic loads: the call thread may be writing the slot right now.
+        let slot = UInt16(truncatingIfNeeded: setup.memory.load32(layout.interruptSlot) ?? 0)
         completed = setup.memory.load16(layout.queue.usedIndex) == available
         told = slot == available
         if told { break }

@@ -161,7 +161,7 @@ final class VhostRun<Flavor: RCUFlavor, Notifier: KickNotifier>: Sendable {
       let values = (0..<min(Int(count), BlockGuestLayout.latencySlots)).compactMap {
         try? setup.guest.load(layout.latencies + 4 * UInt64($0))
       }
-      latencies.withLock { histogram in
+      latencies.withAnnotatedLock(owner: self) { histogram in
         for value in values {
           histogram.record(min(setup.nanoseconds(units: value), 60_000_000_000))
         }
