@@ -147,7 +147,9 @@ let package = Package(
     // installed), the queue logic, and random back-end replies and used rings.
     .testTarget(
       name: "VhostUserTests",
-      dependencies: ["VhostUser", "StressKit", "KVM", "KVMGuests", "ConcurrentBus", "HostSupport"]),
+      dependencies: [
+        "VhostUser", "CVhostUser", "StressKit", "KVM", "KVMGuests", "ConcurrentBus", "HostSupport",
+      ]),
     .testTarget(
       name: "StressKitTests",
       dependencies: ["StressKit", "KVMGuests", "ConcurrentBus", "RCUFaultFlavors", "BusModel"]),

@@ -134,7 +134,7 @@ extension VhostRun {
     let switches = hotplugSwitches.load(ordering: .relaxed)
     var work = [
       WorkMeasure("back end alive to the end", done: backendAlive ? 1 : 0, required: 1),
-      WorkMeasure("requests completed", done: UInt64(completed), required: 1000),
+      WorkMeasure("requests completed", done: UInt64(completed), required: 500),
       WorkMeasure(
         "requests within the kick bound\(late.isEmpty ? "" : " (\(late[0]))")",
         done: late.isEmpty ? 1 : 0, required: 1),
