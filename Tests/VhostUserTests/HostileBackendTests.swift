@@ -53,12 +53,12 @@ struct HostileBackendTests {
       }
       switch answer {
       case .bytes(let bytes, let descriptor):
-        let spare = descriptor ? eventfd(0, 0) : -1
-        var fds: [Int32] = descriptor ? [spare] : []
+        let spare = descriptor ? try? EventFD() : nil
+        var fds: [Int32] = spare.map { [$0.descriptor] } ?? []
         _ = bytes.withUnsafeBytes { buffer in
           cvhost_send(connection, buffer.baseAddress, buffer.count, &fds, Int32(fds.count))
         }
-        if descriptor { close(spare) }
+        withExtendedLifetime(spare) {}
         usleep(400_000)
       case .silence: usleep(600_000)
       case .hangUp: return
