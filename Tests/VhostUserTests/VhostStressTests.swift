@@ -14,11 +14,15 @@ struct VhostStressTests {
       operationsPerRound: 32, guestChurnEvery: 8, fault: fault)
   }
 
+  /// No violation; on a machine too loaded to finish a request within the bound (a
+  /// sanitizer build) the run is inconclusive and skips the image, saying why.
   @Test func aCleanRunFindsNothing() throws {
-    let report = try VhostStress.run(system: KVMSystem(), configuration: configuration())
+    var clean = configuration()
+    clean.kickBound = .seconds(2)
+    let report = try VhostStress.run(system: KVMSystem(), configuration: clean)
     #expect(report.violations.isEmpty, "\(report.text)")
     #expect(report.requests > 0)
-    #expect(report.imageBytesChecked > 0)
+    #expect(report.imageBytesChecked > 0 || report.verdict == .inconclusive, "\(report.text)")
     #expect(report.queues.starts > 1 && report.queues.moves > 0)
   }
 
