@@ -32,7 +32,7 @@ public struct VhostConfiguration: Sendable, Hashable, Codable {
   /// A configuration; see the properties.
   public init(
     duration: Duration, vcpus: Int, switchesPerSecond: Int = 200,
-    kickBound: Duration = .seconds(1), kernelIOEventFD: Bool = true,
+    kickBound: Duration = .seconds(5), kernelIOEventFD: Bool = true,
     flavor: FlavorChoice = .shipped(.memb), seed: UInt64 = 1, operationsPerRound: Int = 64,
     guestChurnEvery: Int = 16, fault: VhostFault = .none, faultEvery: Int? = nil
   ) {
