@@ -78,6 +78,10 @@ let package = Package(
     // Layer 4: the KVM harness: VMs, vCPUs, exits, the kernel mirrors.
     .target(name: "CKVM"),
     .target(name: "KVM", dependencies: ["CKVM", "ConcurrentBus", "HostSupport"]),
+    // Layer 4, beside KVM: a vhost-user front end (the socket, SCM_RIGHTS, the memory table,
+    // vrings) and virtio-blk over virtio-mmio whose queue kicks are bus notifiers.
+    .target(name: "CVhostUser"),
+    .target(name: "VhostUser", dependencies: ["CVhostUser", "ConcurrentBus", "HostSupport"]),
 
     // Layer 5, verification: never shipped, never a dependency of a library product.
     // A minimal RCU whose barriers are switches: the litmus catalogue's ordering faults.
@@ -89,14 +93,15 @@ let package = Package(
     // The bus model the fuzzer and property tests compare with, and the ring delivery log.
     .target(name: "BusModel", dependencies: ["ConcurrentBus"]),
     // Generated x86 guests, the VM that runs them, and the checks of their sequenced writes.
-    .target(name: "KVMGuests", dependencies: ["KVM", "ConcurrentBus", "HostSupport"]),
+    .target(
+      name: "KVMGuests", dependencies: ["KVM", "ConcurrentBus", "HostSupport", "VhostUser"]),
     // The checker engine shared by every stress command and the tests. Its reports name
     // the commit and liburcu version it was built from (Plugins/BuildInfo).
     .target(
       name: "StressKit",
       dependencies: [
         "ConcurrentBus", "KVM", "KVMGuests", "HostSupport", "RCUFaultFlavors", "BusModel",
-        "CLitmus", .product(name: "Histogram", package: "hdrhistogram-swift"),
+        "CLitmus", "VhostUser", .product(name: "Histogram", package: "hdrhistogram-swift"),
       ],
       plugins: ["BuildInfo"]
     ),
@@ -153,6 +158,13 @@ let package = Package(
       ]),
     // Each benchmark section run briefly: counts and structure, never speed.
     .testTarget(name: "BenchmarksTests", dependencies: ["Benchmarks", "ConcurrentBus", "KVM"]),
+    // The vhost-user front end against a real qemu-storage-daemon (skipped where it is not
+    // installed), the queue logic, and random back-end replies and used rings.
+    .testTarget(
+      name: "VhostUserTests",
+      dependencies: [
+        "VhostUser", "CVhostUser", "StressKit", "KVM", "KVMGuests", "ConcurrentBus", "HostSupport",
+      ]),
     .testTarget(
       name: "StressKitTests",
       dependencies: ["StressKit", "KVMGuests", "ConcurrentBus", "RCUFaultFlavors", "BusModel"]),

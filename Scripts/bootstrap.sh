@@ -11,6 +11,10 @@ missing=()
 command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
 command -v python3 >/dev/null 2>&1 || missing+=(python3)
 command -v llvm-objdump >/dev/null 2>&1 || [ -x /opt/swift/usr/bin/llvm-objdump ] || missing+=(llvm)
+# Optional: the vhost-user back end `stress vhost` and its tests run against (QEMU 7.2 on
+# bookworm). Without it those runs are inconclusive and those tests skip, saying why.
+optional=()
+command -v qemu-storage-daemon >/dev/null 2>&1 || optional+=(qemu-system-common)
 
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null 2>&1; then
@@ -21,6 +25,18 @@ if [ ${#missing[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
   apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+if [ ${#optional[@]} -gt 0 ]; then
+  if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "bootstrap: installing ${optional[*]}" >&2
+    export DEBIAN_FRONTEND=noninteractive
+    { apt-get install -y -qq "${optional[@]}" >/dev/null 2>&1 \
+      || { apt-get update -qq && apt-get install -y -qq "${optional[@]}" >/dev/null; }; } \
+      || echo "bootstrap: could not install ${optional[*]}: stress vhost will be inconclusive" >&2
+  else
+    echo "bootstrap: ${optional[*]} missing (needs root and apt-get): stress vhost will be inconclusive" >&2
+  fi
 fi
 
 if ! command -v swift >/dev/null 2>&1; then

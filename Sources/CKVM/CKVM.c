@@ -1,3 +1,4 @@
+#define _GNU_SOURCE
 #include "CKVM.h"
 
 #include <sys/ioctl.h>
@@ -9,3 +10,7 @@ int ckvm_ioctl_ptr(int fd, unsigned long request, void *argument) {
 int ckvm_ioctl_int(int fd, unsigned long request, unsigned long argument) {
   return ioctl(fd, request, argument);
 }
+
+#include <sys/mman.h>
+
+int ckvm_memfd_create(const char *name) { return memfd_create(name, MFD_CLOEXEC); }

@@ -1,6 +1,8 @@
+import CKVM
 import Glibc
 
-/// Anonymous shared memory backing one guest-physical range.
+/// Shared memory backing one guest-physical range: anonymous, or (``init(guestPhysicalAddress:size:shareable:)``
+/// with `shareable`) a memfd that another process, a vhost-user backend, can map too.
 ///
 /// @unchecked Sendable: the mapping is fixed for the object's lifetime (unmapped only
 /// in deinit) and the bytes behave like guest RAM, which the guest may change at any
@@ -12,24 +14,45 @@ public final class GuestMemory: @unchecked Sendable {
   public let size: Int
   /// Host address of the first byte.
   public let pointer: UnsafeMutableRawPointer
+  /// The memfd the mapping comes from (offset 0), when made `shareable`: hand it to another
+  /// process (vhost-user `SET_MEM_TABLE`) to let it map the same pages. Closed in deinit.
+  public let fileDescriptor: Int32?
 
-  /// Maps `size` bytes (rounded up to whole pages) of zeroed anonymous shared memory.
-  public init(guestPhysicalAddress: UInt64, size: Int) throws(KVMError) {
+  /// Maps `size` bytes (rounded up to whole pages) of zeroed shared memory: anonymous, or
+  /// with `shareable` a memfd (``fileDescriptor``) mapped `MAP_SHARED`.
+  public init(guestPhysicalAddress: UInt64, size: Int, shareable: Bool = false) throws(KVMError) {
     let page = Int(sysconf(Int32(_SC_PAGESIZE)))
     guard size > 0, guestPhysicalAddress % UInt64(page) == 0 else {
       throw .invalidArgument("guest memory must be non-empty and page aligned")
     }
     let rounded = (size + page - 1) / page * page
-    let mapped = mmap(nil, rounded, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0)
+    var descriptor: Int32 = -1
+    if shareable {
+      descriptor = ckvm_memfd_create("guest-ram")
+      guard descriptor >= 0 else { throw .mmap(what: "guest memory memfd", errno: errno) }
+      guard ftruncate(descriptor, off_t(rounded)) == 0 else {
+        let code = errno
+        close(descriptor)
+        throw .mmap(what: "guest memory memfd size", errno: code)
+      }
+    }
+    let flags = shareable ? MAP_SHARED : MAP_SHARED | MAP_ANONYMOUS
+    let mapped = mmap(nil, rounded, PROT_READ | PROT_WRITE, flags, descriptor, 0)
     guard let mapped, mapped != MAP_FAILED else {
-      throw .mmap(what: "guest memory", errno: errno)
+      let code = errno
+      if shareable { close(descriptor) }
+      throw .mmap(what: "guest memory", errno: code)
     }
     self.guestPhysicalAddress = guestPhysicalAddress
     self.size = rounded
     self.pointer = mapped
+    self.fileDescriptor = shareable ? descriptor : nil
   }
 
-  deinit { munmap(pointer, size) }
+  deinit {
+    munmap(pointer, size)
+    if let fileDescriptor { close(fileDescriptor) }
+  }
 
   /// Whether `[address, address + length)` lies inside this region.
   public func contains(_ address: UInt64, length: Int = 1) -> Bool {

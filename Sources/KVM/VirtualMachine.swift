@@ -43,12 +43,15 @@ public final class VirtualMachine: Sendable {
     memory.withLock { $0[slot] = region }
   }
 
-  /// Maps fresh zeroed memory at `guestPhysicalAddress` and registers it as `slot`.
+  /// Maps fresh zeroed memory at `guestPhysicalAddress` and registers it as `slot`; with
+  /// `shareable`, memfd-backed (``GuestMemory/fileDescriptor``) so a vhost-user backend can
+  /// map it too.
   @discardableResult
-  public func addMemory(slot: UInt32, guestPhysicalAddress: UInt64, size: Int) throws(KVMError)
-    -> GuestMemory
-  {
-    let region = try GuestMemory(guestPhysicalAddress: guestPhysicalAddress, size: size)
+  public func addMemory(
+    slot: UInt32, guestPhysicalAddress: UInt64, size: Int, shareable: Bool = false
+  ) throws(KVMError) -> GuestMemory {
+    let region = try GuestMemory(
+      guestPhysicalAddress: guestPhysicalAddress, size: size, shareable: shareable)
     try setUserMemoryRegion(slot: slot, memory: region)
     return region
   }

@@ -1,6 +1,4 @@
-import HostSupport
 public import KVM
-import Synchronization
 
 /// A VM with one vCPU per `GuestProgram`, each program in its own guest RAM area,
 /// ready to run all vCPUs at once on their own threads.
@@ -89,36 +87,7 @@ public final class GuestRun: Sendable {
   public func run<Handler: GuestIOHandler>(handlers: [Handler]) throws(KVMError)
     -> [RunStatistics]
   {
-    guard handlers.count == vcpus.count else {
-      throw .invalidArgument("\(handlers.count) handlers for \(vcpus.count) vCPUs")
-    }
-    for (vcpu, guest) in zip(vcpus, assembled) {
-      try vcpu.configureFlatProtectedMode(entry: guest.codeAddress)
-    }
-    let results = Mutex<[Result<RunStatistics, KVMError>?]>(
-      Array(repeating: nil, count: vcpus.count))
-    var threads: [HostThread] = []
-    var startError: KVMError?
-    for (index, vcpu) in vcpus.enumerated() {
-      let handler = handlers[index]
-      do {
-        threads.append(
-          try HostThread {
-            let result = Result { () throws(KVMError) in try vcpu.run(handler: handler) }
-            results.withLock { $0[index] = result }
-          })
-      } catch {
-        startError = .threadCreation(errno: error.errno)
-        break
-      }
-    }
-    for thread in threads { thread.join() }
-    if let startError { throw startError }
-    var statistics: [RunStatistics] = []
-    for result in results.withLock({ $0 }) {
-      statistics.append(try result!.get())
-    }
-    return statistics
+    try runConcurrently(vcpus, entries: assembled.map(\.codeAddress), handlers: handlers)
   }
 
   /// The sequence number the next sequenced write of vCPU `vcpu` carries: the sequenced

@@ -57,4 +57,16 @@ static inline intptr_t chost_opaque_word(intptr_t value) {
 /// really holds, for accounting. `block` must be a live heap allocation.
 size_t chost_heap_block_bytes(const void *block);
 
+// MARK: - Time-stamp counter
+
+/// The x86 time-stamp counter (RDTSC), which generated KVM guests read too: the host
+/// measures its rate so guest-measured intervals convert to time. 0 on other architectures.
+static inline uint64_t chost_timestamp_counter(void) {
+#if defined(__x86_64__) || defined(__i386__)
+  return __builtin_ia32_rdtsc();
+#else
+  return 0;
+#endif
+}
+
 #endif

@@ -122,4 +122,9 @@ static inline struct kvm_coalesced_mmio_zone ckvm_coalesced_zone(uint64_t addres
   return zone;
 }
 
+// MARK: shareable guest memory
+
+/// memfd_create(2) with MFD_CLOEXEC, for guest RAM a vhost-user backend maps too.
+int ckvm_memfd_create(const char *name);
+
 #endif

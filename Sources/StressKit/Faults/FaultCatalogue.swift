@@ -7,7 +7,7 @@
 /// `FaultCatalogue+Litmus.swift`); a new command adds its file and one term to ``all``.
 public enum FaultCatalogue {
   /// The whole catalogue, in the order `stress faults` runs it.
-  public static var all: [CatalogueFault] { torture + litmus + churn + ring + kvm }
+  public static var all: [CatalogueFault] { torture + litmus + churn + ring + kvm + vhost }
 
   /// The entry for `command` and `name`, if there is one.
   public static func entry(command: String, name: String) -> CatalogueFault? {

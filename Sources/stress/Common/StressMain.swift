@@ -63,7 +63,7 @@ struct Stress: ParsableCommand {
       """,
     subcommands: [
       ChurnCommand.self, TortureCommand.self, LitmusCommand.self, FaultsCommand.self,
-      KVMCommand.self, BenchCommand.self,
+      KVMCommand.self, VhostCommand.self, BenchCommand.self,
     ],
     defaultSubcommand: ChurnCommand.self
   )
