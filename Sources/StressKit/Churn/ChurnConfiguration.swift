@@ -35,7 +35,10 @@ public enum ChurnFault: String, CaseIterable, Codable, Sendable {
   /// Whether `--fault-every` sets how often the fault fires (one removal, or one ring
   /// value, in N); the others fire at a fixed rate, and the option would do nothing.
   public var takesRate: Bool {
-    [.skipGracePeriod, .ringDrop, .ringDuplicate, .ringReorder, .ringSilentDrop].contains(self)
+    [
+      .skipGracePeriod, .ringDrop, .ringDuplicate, .ringReorder, .ringSilentDrop,
+      .withholdReclamation,
+    ].contains(self)
   }
 }
 

@@ -52,6 +52,17 @@ public struct VhostConfiguration: Sendable, Hashable, Codable {
   /// The fault's rate: `faultEvery`, or the fault's default.
   public var faultRate: Int { faultEvery ?? fault.defaultEvery }
 
+  /// The arguments after `stress` that repeat this run: every setting spelled out.
+  public var replayArguments: [String] {
+    ["vhost", "--vcpus", "\(vcpus)", "--switches-per-second", "\(switchesPerSecond)"]
+      + ["--kick-bound-ms", "\(Int(kickBound.seconds * 1000))"]
+      + (kernelIOEventFD ? [] : ["--bus-only"])
+      + ["--operations-per-round", "\(operationsPerRound)"]
+      + ["--guest-churn-every", "\(guestChurnEvery)", "--fault", fault.rawValue]
+      + (fault == .none ? [] : ["--fault-every", "\(faultRate)"])
+      + ["--duration", "\(duration.seconds)"] + flavor.replayArguments + ["--seed", "\(seed)"]
+  }
+
   /// Checks every option that does not need /dev/kvm or the back end.
   public func validate() throws(OptionError) {
     try RunLimits.checkDuration(duration.seconds)

@@ -90,6 +90,11 @@ struct VhostCommand: ParsableCommand {
   mutating func validate() throws {
     try validated { () throws(OptionError) in
       try vhostConfiguration(vcpus: vcpus ?? 1).validate()
+      if common.minimumWorkWithin != 0 {
+        throw OptionError(
+          "--minimum-work-within: stress vhost runs for --duration exactly (its minimum of "
+            + "work is fixed; a run short of it is inconclusive)")
+      }
       if compare {
         if fault != .none { throw OptionError("--fault checks a run: --compare measures") }
         try RunLimits.check("--repeats", repeats, in: 1...100)
@@ -107,13 +112,17 @@ struct VhostCommand: ParsableCommand {
     } catch {
       throw SetupFailure(message: "vhost: \(error); this command needs a usable /dev/kvm")
     }
-    CrashGuard.install(command: compare ? "vhost --compare" : "vhost", json: json)
     let configuration = vhostConfiguration(vcpus: vcpus ?? min(2, limit))
+    let header = ReportHeader(
+      replay: configuration.replayArguments
+        + (compare ? ["--compare", "--repeats", "\(repeats)"] : []))
+    CrashGuard.install(
+      command: compare ? "vhost --compare" : "vhost", json: json, header: header)
     let report: any CheckReport =
       compare
       ? try VhostComparison.run(system: system, configuration: configuration, repeats: repeats)
       : try VhostStress.run(system: system, configuration: configuration)
-    throw ExitStatus(code: report.deliver(json: json))
+    throw ExitStatus(code: report.deliver(json: json, header: header))
   }
 }
 
