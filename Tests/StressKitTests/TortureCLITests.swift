@@ -65,7 +65,10 @@ struct TortureCLITests {
       "faults", "--only", "torture/skip-grace-period", "--seeds", "1", "--rare-every",
       "1000000000", "--rare-duration", "0.5", "--clean-runs", "0",
     ])
-    #expect(result.status == 1, "\(result.stdout)\n\(result.stderr)")
-    #expect(result.stdout.contains("MISSED"))
+    // Not caught: MISSED (exit 1) when the run did its minimum of work, INCONCLUSIVE (exit
+    // 2) when half a second on a loaded machine was too little to judge. Never met.
+    let missed = result.status == 1 && result.stdout.contains("MISSED")
+    let undecided = result.status == 2 && result.stdout.contains("INCONCLUSIVE")
+    #expect(missed || undecided, "\(result.stdout)\n\(result.stderr)")
   }
 }

@@ -116,11 +116,12 @@ public struct BacklogSummary: Codable, Sendable, Equatable {
 }
 
 extension ChurnConfiguration {
-  /// Runs churn on `flavor`, or, for `withhold-reclamation`, on `flavor` wrapped in
-  /// `FaultyRCU` losing one deferred work in `faultEvery`.
+  /// Runs churn on `flavor`, or, for a flavor-level fault (`withhold-reclamation`,
+  /// `stall-synchronize`), on `flavor` wrapped in `FaultyRCU` making it once in
+  /// `faultEvery`.
   func runChurn<Flavor: RCUFlavor>(on flavor: Flavor.Type) throws -> ChurnReport {
-    guard fault == .withholdReclamation else { return try ChurnRun<Flavor>(self).run() }
-    return try RCUFaultInjection.with(RCUFault(.lostCallback, every: faultEvery)) {
+    guard let kind = fault.rcuFaultKind else { return try ChurnRun<Flavor>(self).run() }
+    return try RCUFaultInjection.with(RCUFault(kind, every: faultEvery)) {
       try ChurnRun<FaultyRCU<Flavor>>(self).run()
     }
   }

@@ -1,4 +1,5 @@
 import RCU
+import RCUFaultFlavors
 
 /// A deliberate bug to inject, to prove the checks catch it. Each is done by the engine
 /// from outside the bus: the production types carry no fault switch.
@@ -26,6 +27,18 @@ public enum ChurnFault: String, CaseIterable, Codable, Sendable {
   /// One deferred reclamation in `faultEvery` is never run (`FaultyRCU`'s lost callback):
   /// its retired table stays in the bus's backlog (see `BacklogWatch`).
   case withholdReclamation = "withhold-reclamation"
+  /// One `synchronize()` in `faultEvery` never returns (`FaultyRCU`'s stalled grace
+  /// period): the stall watchdog must report it, and the run still end on time.
+  case stallSynchronize = "stall-synchronize"
+
+  /// The flavor-level fault this fault installs around the flavor (``FaultyRCU``), if any.
+  var rcuFaultKind: RCUFaultKind? {
+    switch self {
+    case .withholdReclamation: .lostCallback
+    case .stallSynchronize: .stallSynchronize
+    default: nil
+    }
+  }
 
   /// Whether the fault is made on rings (and needs `--rings` above 0).
   public var isRingFault: Bool {
@@ -37,7 +50,7 @@ public enum ChurnFault: String, CaseIterable, Codable, Sendable {
   public var takesRate: Bool {
     [
       .skipGracePeriod, .ringDrop, .ringDuplicate, .ringReorder, .ringSilentDrop,
-      .withholdReclamation,
+      .withholdReclamation, .stallSynchronize,
     ].contains(self)
   }
 }

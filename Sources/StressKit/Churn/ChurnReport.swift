@@ -112,6 +112,9 @@ public struct ChurnReport: CheckReport {
     if c.fault == .withholdReclamation {
       return "\(c.fault.rawValue) (1 deferred work in \(c.faultEvery))"
     }
+    if c.fault == .stallSynchronize {
+      return "\(c.fault.rawValue) (1 synchronize() in \(c.faultEvery))"
+    }
     if c.fault.isRingFault && c.fault != .ringEarlyReturn {
       return "\(c.fault.rawValue) (1 ring value in \(c.faultEvery))"
     }

@@ -25,10 +25,10 @@ extension ChurnRun {
   ) -> WindDown {
     let deadline = budget.windDownDeadline
     PhaseTrace.note("wind-down, until \(Double(deadline - budget.started) / 1e9) s", budget: budget)
-    let vcpusLeft = vcpus.join(until: deadline)
+    let vcpusLeft = vcpus.join(until: deadline, givingUp: watchdog.givingUp)
     let dispatchEnded = monotonicNanoseconds()
-    let hotplugsLeft = hotplugs.join(until: deadline)
-    let ringHotplugsLeft = ringHotplugs.join(until: deadline)
+    let hotplugsLeft = hotplugs.join(until: deadline, givingUp: watchdog.givingUp)
+    let ringHotplugsLeft = ringHotplugs.join(until: deadline, givingUp: watchdog.givingUp)
     hotplug.abandon()
     rings?.hotplug.abandon()
     if vcpusLeft > 0 {
@@ -44,7 +44,7 @@ extension ChurnRun {
     let consumersStopped = ledger.stopConsumers(until: deadline)
     PhaseTrace.note("consumers stopped", budget: budget)
     let barrierSlot = watchdog.slot("main (final barrier)")
-    let barrierReturned = finishes(by: deadline) {
+    let barrierReturned = finishes(by: deadline, givingUp: watchdog.givingUp) {
       barrierSlot.waiting(for: .barrier) { Flavor.barrier() }
     }
     PhaseTrace.note("final barrier", budget: budget)
@@ -71,7 +71,7 @@ extension ChurnRun {
         dispatchEnded: dispatchEnded, held: 0,
         backlog: backlog.finish(bus.reclamationBacklog, into: nil))
     }
-    let held = result(by: deadline) { [self] in cleanUp() }
+    let held = result(by: deadline, givingUp: watchdog.givingUp) { [self] in cleanUp() }
     if held == nil {
       shortfalls.record(
         .time, "the final unregister and barrier() had not returned when the time ran out")

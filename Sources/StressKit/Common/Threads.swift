@@ -20,11 +20,12 @@ final class RunThread: Sendable {
   /// Waits for the thread to end.
   func join() { thread.join() }
 
-  /// Waits for the thread to end, but not past `deadline` (monotonic nanoseconds); returns
-  /// whether it ended (and was joined).
-  func join(until deadline: UInt64) -> Bool {
+  /// Waits for the thread to end, but not past `deadline` (monotonic nanoseconds), nor once
+  /// `givingUp` says there is no point (a stall was reported: the thread may never end);
+  /// returns whether it ended (and was joined).
+  func join(until deadline: UInt64, givingUp: () -> Bool = { false }) -> Bool {
     while !finished.isSet {
-      if monotonicNanoseconds() >= deadline {
+      if monotonicNanoseconds() >= deadline || givingUp() {
         Self.abandoned.store(true, ordering: .relaxed)
         return false
       }
@@ -44,9 +45,10 @@ final class RunThread: Sendable {
 }
 
 extension [RunThread] {
-  /// Joins every thread that ends by `deadline`; returns how many did not.
-  func join(until deadline: UInt64) -> Int {
-    reduce(0) { $0 + ($1.join(until: deadline) ? 0 : 1) }
+  /// Joins every thread that ends by `deadline` (and before `givingUp` says to stop
+  /// waiting); returns how many did not.
+  func join(until deadline: UInt64, givingUp: () -> Bool = { false }) -> Int {
+    reduce(0) { $0 + ($1.join(until: deadline, givingUp: givingUp) ? 0 : 1) }
   }
 }
 
@@ -93,21 +95,23 @@ func startThreads(
 /// Runs `body` on a thread of its own and waits for it until `deadline`: true when it
 /// returned in time. For blocking calls at the end of a run (a final `barrier()`) that
 /// must not hold the run past its budget; a body still running is left to finish alone.
-func finishes(by deadline: UInt64, _ body: @escaping @Sendable () -> Void) -> Bool {
+func finishes(
+  by deadline: UInt64, givingUp: () -> Bool = { false }, _ body: @escaping @Sendable () -> Void
+) -> Bool {
   guard let thread = try? startThreads(1, named: "bounded wait", { _ in body() }).first else {
     body()
     return true
   }
-  return thread.join(until: deadline)
+  return thread.join(until: deadline, givingUp: givingUp)
 }
 
 /// Runs `body` on a thread of its own and returns what it returns, if it returns by
 /// `deadline`; nil otherwise (the body is left to finish alone).
 func result<Value: Sendable>(
-  by deadline: UInt64, _ body: @escaping @Sendable () -> Value
+  by deadline: UInt64, givingUp: () -> Bool = { false }, _ body: @escaping @Sendable () -> Value
 ) -> Value? {
   let box = ResultBox<Value>()
-  guard finishes(by: deadline, { box.store(body()) }) else { return nil }
+  guard finishes(by: deadline, givingUp: givingUp, { box.store(body()) }) else { return nil }
   return box.value
 }
 

@@ -66,6 +66,8 @@ public final class StallWatchdog: Sendable {
   private let slots = Mutex<[WaitSlot]>([])
   private let gauges = Mutex<[ProgressGauge]>([])
   private let fired = Atomic<Bool>(false)
+  /// When the stall was reported (monotonic nanoseconds; 0: not yet).
+  private let firedAt = Atomic<UInt64>(0)
   private let finish = StopFlag()
   private let thread = Mutex<RunThread?>(nil)
 
@@ -86,6 +88,14 @@ public final class StallWatchdog: Sendable {
 
   /// Whether a stall has been reported.
   var stalled: Bool { fired.load(ordering: .relaxed) }
+
+  /// Whether waiting for the run's threads has become pointless: a stall was reported a
+  /// moment ago (a fifth of a second, or the timeout if shorter, for the threads that were
+  /// merely slow to finish). Wind-down waits give up then instead of at their deadline.
+  func givingUp() -> Bool {
+    let at = firedAt.load(ordering: .relaxed)
+    return at != 0 && monotonicNanoseconds() &- at >= min(timeoutNanoseconds, 200_000_000)
+  }
 
   /// A slot for the thread named `thread` (`"writer"`, `"hotplug 2"`), to wrap its waits in.
   func slot(_ thread: String) -> WaitSlot {
@@ -127,6 +137,7 @@ public final class StallWatchdog: Sendable {
   /// Records a stall once: `what` names the waiting operation and how long it waited.
   func reportStall(_ what: String) {
     fired.store(true, ordering: .relaxed)
+    firedAt.store(monotonicNanoseconds(), ordering: .relaxed)
     let inside = census()
     violations.record(
       .stall,

@@ -34,6 +34,14 @@ extension FaultCatalogue {
         // reclamation is stuck); the retired snapshot is also never reclaimed.
         detectors: [.unboundedBacklog], mayAlsoFire: [.reclamation]),
       CatalogueFault(
+        command: "churn", name: ChurnFault.stallSynchronize.rawValue,
+        summary: "a grace period never ends: one synchronize() never returns",
+        injectedBy: "FaultyRCU (stalled synchronize)", rate: "1 in 1000 synchronize calls",
+        arguments: ["--fault", "stall-synchronize", "--fault-every", "1000"], flavor: nil,
+        // The watchdog names the hotplug thread waiting in its synchronous unregister; the
+        // run ends on time with the report, the stuck thread left behind.
+        detectors: [.stall], mayAlsoFire: []),
+      CatalogueFault(
         command: "churn", name: "broken-flavor",
         summary: "a flavor whose grace periods never wait: tables freed under readers",
         injectedBy: "BrokenRCU", rate: "always", arguments: [], flavor: .broken,

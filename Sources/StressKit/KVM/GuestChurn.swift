@@ -239,7 +239,7 @@ final class GuestChurnRun<Flavor: RCUFlavor>: Sendable {
     // The final unregisters and barrier wait under the watchdog's eye: a stall there is a
     // `stall`, not only a run out of time.
     let slot = watchdog.slot("main (final unregisters and barrier)")
-    let busy = threads.join(until: deadline)
+    let busy = threads.join(until: deadline, givingUp: watchdog.givingUp)
     hotplug.abandon()
     coalescing?.hotplug.abandon()
     guard busy == 0 else {
@@ -249,7 +249,7 @@ final class GuestChurnRun<Flavor: RCUFlavor>: Sendable {
           + "counts were not reconciled")
       return false
     }
-    let ended = finishes(by: deadline) { [self] in
+    let ended = finishes(by: deadline, givingUp: watchdog.givingUp) { [self] in
       for plug in stable {
         do {
           try slot.waiting(for: .synchronousRemoval) {
@@ -263,7 +263,9 @@ final class GuestChurnRun<Flavor: RCUFlavor>: Sendable {
       coalescing?.unregisterStable()
     }
     guard ended, ledger.stopConsumers(until: deadline),
-      finishes(by: deadline, { slot.waiting(for: .barrier) { Flavor.barrier() } })
+      finishes(
+        by: deadline, givingUp: watchdog.givingUp,
+        { slot.waiting(for: .barrier) { Flavor.barrier() } })
     else {
       shortfalls.record(
         .time,

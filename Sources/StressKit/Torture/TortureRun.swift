@@ -110,7 +110,8 @@ public final class TortureRun<Flavor: RCUFlavor>: Sendable {
     }
     stop.set()
     let windDown = budget.windDownDeadline
-    let busy = (readers + writer + fakeWriters).join(until: windDown)
+    let busy = (readers + writer + fakeWriters).join(
+      until: windDown, givingUp: watchdog.givingUp)
     progress.stop()
     let elapsed = Double(monotonicNanoseconds() - started) / 1e9
     var checked = false
@@ -119,7 +120,8 @@ public final class TortureRun<Flavor: RCUFlavor>: Sendable {
         .time,
         "\(busy) thread(s) were still inside a section, synchronize() or barrier() when the "
           + "time ran out; the final barrier and its checks were not made")
-    } else if let ran = result(by: windDown, { self.finalChecks(watchdog) }) {
+    } else if let ran = result(
+      by: windDown, givingUp: watchdog.givingUp, { self.finalChecks(watchdog) }) {
       checked = ran
     } else {
       shortfalls.record(.time, "the final barrier() had not returned when the time ran out")
