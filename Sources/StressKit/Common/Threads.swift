@@ -6,15 +6,9 @@ import Synchronization
 /// down never waits past the run's budget for a thread that is still busy.
 final class RunThread: Sendable {
   private let thread: HostThread
-  private let finished: StopFlag
 
   fileprivate init(_ body: @escaping @Sendable () -> Void) throws(ThreadStartError) {
-    let finished = StopFlag()
-    self.finished = finished
-    thread = try HostThread {
-      body()
-      finished.set()
-    }
+    thread = try HostThread(body)
   }
 
   /// Waits for the thread to end.
@@ -23,7 +17,7 @@ final class RunThread: Sendable {
   /// Waits for the thread to end, but not past `deadline` (monotonic nanoseconds); returns
   /// whether it ended (and was joined).
   func join(until deadline: UInt64) -> Bool {
-    while !finished.isSet {
+    while !thread.hasFinished {
       if monotonicNanoseconds() >= deadline {
         Self.abandoned.store(true, ordering: .relaxed)
         return false
@@ -35,7 +29,7 @@ final class RunThread: Sendable {
   }
 
   /// Whether the thread's body has returned.
-  var hasFinished: Bool { finished.isSet }
+  var hasFinished: Bool { thread.hasFinished }
 
   /// Set once a run of this process left a thread behind (a join that gave up): the
   /// command must then end the process with `_exit` once its report is out, since the
