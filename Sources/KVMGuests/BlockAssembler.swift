@@ -39,10 +39,11 @@ struct BlockAssembler {
     bytes.append(UInt8(truncatingIfNeeded: value >> 8))
   }
 
-  /// `opcode` (with its ModRM and SIB bytes) and a 32-bit absolute address.
-  private mutating func instruction(_ opcode: [UInt8], _ address: UInt32) {
+  /// `opcode` (with its ModRM and SIB bytes) and a 32-bit operand: an absolute address or
+  /// an immediate.
+  private mutating func instruction(_ opcode: [UInt8], _ operand: UInt32) {
     bytes += opcode
-    emit32(address)
+    emit32(operand)
   }
 
   mutating func makeLabel() -> Label {
@@ -74,8 +75,7 @@ struct BlockAssembler {
 
   /// `mov r32, imm32`
   mutating func mov(_ register: Register, _ value: UInt32) {
-    bytes.append(0xB8 + register.rawValue)
-    emit32(value)
+    instruction([0xB8 + register.rawValue], value)
   }
 
   /// `mov r32, [abs32]`
@@ -144,44 +144,37 @@ struct BlockAssembler {
 
   /// `mov dword [edx], imm32`: the kick, a write to the address in edx.
   mutating func storeThroughEDX(_ value: UInt32) {
-    bytes += [0xC7, 0x02]
-    emit32(value)
+    instruction([0xC7, 0x02], value)
   }
 
   /// `imul eax, eax, imm32`
   mutating func multiplyEAX(_ value: UInt32) {
-    bytes += [0x69, 0xC0]
-    emit32(value)
+    instruction([0x69, 0xC0], value)
   }
 
   /// `xor eax, imm32`
   mutating func xorEAX(_ value: UInt32) {
-    bytes.append(0x35)
-    emit32(value)
+    instruction([0x35], value)
   }
 
   /// `add eax, imm32`
   mutating func addEAX(_ value: UInt32) {
-    bytes.append(0x05)
-    emit32(value)
+    instruction([0x05], value)
   }
 
   /// `and eax, imm32`
   mutating func andEAX(_ value: UInt32) {
-    bytes.append(0x25)
-    emit32(value)
+    instruction([0x25], value)
   }
 
   /// `and ebx, imm32`
   mutating func andEBX(_ value: UInt32) {
-    bytes += [0x81, 0xE3]
-    emit32(value)
+    instruction([0x81, 0xE3], value)
   }
 
   /// `cmp eax, imm32`
   mutating func compareEAX(_ value: UInt32) {
-    bytes.append(0x3D)
-    emit32(value)
+    instruction([0x3D], value)
   }
 
   /// `cmp eax, ebx`
@@ -192,8 +185,7 @@ struct BlockAssembler {
 
   /// `test eax, imm32`
   mutating func testEAX(_ value: UInt32) {
-    bytes.append(0xA9)
-    emit32(value)
+    instruction([0xA9], value)
   }
 
   /// `sub eax, [abs32]`

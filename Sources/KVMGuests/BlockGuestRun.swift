@@ -21,10 +21,7 @@ public final class BlockGuestRun: Sendable {
 
   /// Creates the VM, its RAM and one vCPU per program, and loads the programs.
   public init(system: KVMSystem, programs: [BlockGuestProgram]) throws(KVMError) {
-    let limit = try system.recommendedVCPUCount()
-    guard !programs.isEmpty, programs.count <= limit else {
-      throw .invalidArgument("\(programs.count) programs for 1...\(limit) vCPUs")
-    }
+    try system.checkProgramCount(programs.count)
     let vm = try system.createVirtualMachine()
     let size = BlockGuestLayout.areaSize * programs.count
     let memory = try vm.addMemory(

@@ -26,10 +26,7 @@ public final class GuestRun: Sendable {
   /// Throws `KVMError.invalidArgument` when there are no programs, more than
   /// KVM_CAP_NR_VCPUS of them, or an MMIO access falls inside guest RAM.
   public init(system: KVMSystem, programs: [GuestProgram]) throws(KVMError) {
-    let limit = try system.recommendedVCPUCount()
-    guard !programs.isEmpty, programs.count <= limit else {
-      throw .invalidArgument("\(programs.count) programs for 1...\(limit) vCPUs")
-    }
+    try system.checkProgramCount(programs.count)
     let page = 4096
     var sizes: [(code: Int, data: Int)] = []
     // Encoded lengths do not depend on the addresses (every absolute operand is 4

@@ -11,7 +11,7 @@ struct FaultScheduleTests {
   /// Records every update and release a hotplug thread asks for, and raises `stop` after
   /// `limit` updates, so that two runs are compared over the same number of decisions.
   final class RecordingTarget: HotplugTarget {
-    struct Plug: Sendable { let slot: Int }
+    struct Plug: HotplugPlug { let slot: Int }
 
     let slotCount = 8
     var supportsBatches: Bool { true }
@@ -49,8 +49,6 @@ struct FaultScheduleTests {
       note("move \(plugs.map(\.slot)) batched \(batched)")
       return plugs
     }
-
-    func slot(of plug: Plug) -> Int { plug.slot }
 
     func released(_ plug: Plug, when: String) {
       if when.contains("skipped") { note("skipped \(plug.slot)") }

@@ -3,7 +3,7 @@ import RCU
 import Synchronization
 
 /// One plugged churn slot: an eventfd and a range device, registered on one bus.
-struct ChurnPlug: Sendable {
+struct ChurnPlug: HotplugPlug {
   let slot: Int
   let event: EventRecord<RegistrationID>
   let range: PoisonDevice
@@ -42,8 +42,6 @@ final class ChurnTarget<Flavor: RCUFlavor>: HotplugTarget {
     self.fault = fault
     self.dropVictim = dropVictim
   }
-
-  func slot(of plug: ChurnPlug) -> Int { plug.slot }
 
   /// A slot's fresh devices before registration.
   private struct Fresh {

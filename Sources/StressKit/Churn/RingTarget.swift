@@ -4,7 +4,7 @@ import Synchronization
 
 /// One plugged ring slot: the ring, its registration as the latest move left it, and which
 /// of the slot's two places it is at.
-struct RingPlug: Sendable {
+struct RingPlug: HotplugPlug {
   let slot: Int
   let record: RingRecord
   let registration: Registration
@@ -43,8 +43,6 @@ final class RingTarget<Flavor: RCUFlavor>: HotplugTarget {
     self.capacity = capacity
     self.retireEarly = fault == .ringEarlyReturn
   }
-
-  func slot(of plug: RingPlug) -> Int { plug.slot }
 
   /// A slot's fresh ring before registration.
   private struct Fresh {

@@ -6,15 +6,9 @@ import Synchronization
 /// down never waits past the run's budget for a thread that is still busy.
 final class RunThread: Sendable {
   private let thread: HostThread
-  private let finished: StopFlag
 
   fileprivate init(_ body: @escaping @Sendable () -> Void) throws(ThreadStartError) {
-    let finished = StopFlag()
-    self.finished = finished
-    thread = try HostThread {
-      body()
-      finished.set()
-    }
+    thread = try HostThread(body)
   }
 
   /// Waits for the thread to end.
@@ -24,7 +18,7 @@ final class RunThread: Sendable {
   /// `givingUp` says there is no point (a stall was reported: the thread may never end);
   /// returns whether it ended (and was joined).
   func join(until deadline: UInt64, givingUp: () -> Bool = { false }) -> Bool {
-    while !finished.isSet {
+    while !thread.hasFinished {
       if monotonicNanoseconds() >= deadline || givingUp() {
         Self.abandoned.store(true, ordering: .relaxed)
         return false
@@ -36,7 +30,7 @@ final class RunThread: Sendable {
   }
 
   /// Whether the thread's body has returned.
-  var hasFinished: Bool { finished.isSet }
+  var hasFinished: Bool { thread.hasFinished }
 
   /// Set once a run of this process left a thread behind (a join that gave up): the
   /// command must then end the process with `_exit` once its report is out, since the

@@ -11,7 +11,7 @@ import Synchronization
 /// checks what only it knows about its devices.
 protocol HotplugTarget: Sendable {
   /// One plugged slot: what its registrations are.
-  associatedtype Plug: Sendable
+  associatedtype Plug: HotplugPlug
 
   /// How many slots there are.
   var slotCount: Int { get }
@@ -29,9 +29,6 @@ protocol HotplugTarget: Sendable {
   /// calls, nothing may fail but the bus itself.
   func update(adding: [Int], removing: [Plug], batched: Bool, wait: RemovalWait) throws
     -> [Plug]
-
-  /// The slot `plug` occupies.
-  func slot(of plug: Plug) -> Int
 
   /// Whether plugged slots can move (``move(_:batched:)``).
   var supportsMoves: Bool { get }
@@ -123,4 +120,15 @@ final class ReleaseCountdown: Sendable {
     // arrival sees every earlier callback's effects.
     if remaining.subtract(1, ordering: .acquiringAndReleasing).newValue == 0 { release() }
   }
+}
+
+/// One plugged slot of a ``HotplugTarget``: it knows which slot it occupies.
+protocol HotplugPlug: Sendable {
+  /// The slot it occupies.
+  var slot: Int { get }
+}
+
+extension HotplugTarget {
+  /// The slot `plug` occupies.
+  func slot(of plug: Plug) -> Int { plug.slot }
 }

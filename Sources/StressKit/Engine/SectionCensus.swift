@@ -8,48 +8,37 @@ import Synchronization
 /// thread writes.
 final class SectionCensus: Sendable {
   private let role: String
-  private let slots: [CensusSlot]
+  /// Each reader's section start (0: outside), on a line of its own.
+  private let slots: [PaddedWord]
   private let started = coarseNanoseconds()
 
   /// `readers` slots, named `role 0`, `role 1`, ... in reports.
   init(readers: Int, role: String) {
     self.role = role
-    slots = (0..<readers).map { _ in CensusSlot() }
+    slots = (0..<readers).map { _ in PaddedWord() }
   }
 
   /// Reader `reader` entered its outermost section (call just after the lock).
   @inline(__always)
   func enter(_ reader: Int) {
-    slots[reader].since.store(max(coarseNanoseconds(), 1), ordering: .relaxed)
+    slots[reader].value.store(max(coarseNanoseconds(), 1), ordering: .relaxed)
   }
 
   /// Reader `reader` is leaving its outermost section (call just before the unlock).
   @inline(__always)
-  func leave(_ reader: Int) { slots[reader].since.store(0, ordering: .relaxed) }
+  func leave(_ reader: Int) { slots[reader].value.store(0, ordering: .relaxed) }
 
   /// "reader 0 since 3.200 s into the run (for 2.01 s)", for each reader inside a section.
   func inside() -> [String] {
     let now = coarseNanoseconds()
     return slots.enumerated().compactMap { reader, slot in
-      let since = slot.since.load(ordering: .relaxed)
+      let since = slot.value.load(ordering: .relaxed)
       guard since != 0 else { return nil }
       return "\(role) \(reader) since "
         + String(
           format: "%.3f s into the run (for %.2f s)",
           Double(since &- min(since, started)) / 1e9, Double(now &- min(now, since)) / 1e9)
     }
-  }
-}
-
-/// One reader's section start, on a cache line of its own.
-private final class CensusSlot: Sendable {
-  let since = Atomic<UInt64>(0)
-  private let padding: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64)
-  private let morePadding: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64)
-
-  init() {
-    padding = (0, 0, 0, 0, 0, 0, 0, 0)
-    morePadding = (0, 0, 0, 0, 0, 0, 0)
   }
 }
 

@@ -39,11 +39,12 @@ import Synchronization
 final class SectionEpochs: Sendable {
   /// The epoch of the latest removal; starts at 1 so that 0 means "not in a section".
   private let epoch = Atomic<UInt64>(1)
-  private let slots: [SectionSlot]
+  /// Each vCPU's section epoch (0: outside), on a line of its own.
+  private let slots: [PaddedWord]
 
   /// One slot per vCPU.
   init(vcpus: Int) {
-    slots = (0..<vcpus).map { _ in SectionSlot() }
+    slots = (0..<vcpus).map { _ in PaddedWord() }
   }
 
   /// Opens vCPU `vcpu`'s read-side section around one dispatch and records its epoch.
@@ -52,7 +53,7 @@ final class SectionEpochs: Sendable {
     Flavor.readLock()
     // Acquiring, pairing with the increment in `beginRemoval`: the section's later loads
     // (the table) stay after this one; see the type's comment.
-    slots[vcpu].epoch.store(epoch.load(ordering: .acquiring), ordering: .relaxed)
+    slots[vcpu].value.store(epoch.load(ordering: .acquiring), ordering: .relaxed)
   }
 
   /// Clears vCPU `vcpu`'s slot and closes its section.
@@ -60,7 +61,7 @@ final class SectionEpochs: Sendable {
   func leave<Flavor: RCUFlavor>(_ vcpu: Int, flavor: Flavor.Type) {
     // Releasing: the dispatch's accesses stay before the clear; the grace period orders
     // the clear before the check (see the type's comment), whose load it pairs with.
-    slots[vcpu].epoch.store(0, ordering: .releasing)
+    slots[vcpu].value.store(0, ordering: .releasing)
     Flavor.readUnlock()
   }
 
@@ -81,7 +82,7 @@ final class SectionEpochs: Sendable {
     for (vcpu, slot) in slots.enumerated() {
       // Acquiring: pairs with the releasing clear in `leave`, for the report's sake; the
       // check's exactness rests on the grace period (see the type's comment).
-      let seen = slot.epoch.load(ordering: .acquiring)
+      let seen = slot.value.load(ordering: .acquiring)
       guard seen != 0 else { continue }
       occupied += 1
       if seen < removal { stale.append((vcpu, seen)) }
@@ -97,22 +98,9 @@ final class SectionEpochs: Sendable {
   func census() -> [String] {
     let latest = current
     return slots.enumerated().compactMap { vcpu, slot in
-      let seen = slot.epoch.load(ordering: .relaxed)
+      let seen = slot.value.load(ordering: .relaxed)
       guard seen != 0 else { return nil }
       return "vCPU \(vcpu) (its section began at removal epoch \(seen); the latest is \(latest))"
     }
-  }
-}
-
-/// One vCPU's slot, padded so that no two vCPUs' slots share a cache line (or its
-/// adjacent-line prefetch pair): each vCPU writes its own slot on every dispatch.
-private final class SectionSlot: Sendable {
-  let epoch = Atomic<UInt64>(0)
-  private let padding: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64)
-  private let morePadding: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64)
-
-  init() {
-    padding = (0, 0, 0, 0, 0, 0, 0, 0)
-    morePadding = (0, 0, 0, 0, 0, 0, 0)
   }
 }

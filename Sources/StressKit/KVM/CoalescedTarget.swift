@@ -14,7 +14,7 @@ import Synchronization
 /// when its zone goes.
 final class CoalescedTarget<Flavor: RCUFlavor>: HotplugTarget {
   /// One plugged range.
-  struct Plug: Sendable {
+  struct Plug: HotplugPlug {
     /// The target slot: the churned range's index among the churned ones.
     let slot: Int
     let kind: Kind
@@ -64,8 +64,6 @@ final class CoalescedTarget<Flavor: RCUFlavor>: HotplugTarget {
   /// The mirror's unregister is synchronous; only `skip-grace-period` asks for a deferred
   /// removal (see ``unregisterDeferred(_:plug:release:)``).
   var supportsDeferredRemovals: Bool { false }
-
-  func slot(of plug: Plug) -> Int { plug.slot }
 
   /// The layout slot of target slot `slot`.
   func layoutSlot(_ slot: Int) -> Int { checks.layout.churnedSlots.lowerBound + slot }

@@ -58,7 +58,7 @@ struct Registrar<Flavor: RCUFlavor>: Sendable {
 /// value) pair, each time on a fresh eventfd, mirrored into KVM_IOEVENTFD when asked.
 final class GuestChurnTarget<Flavor: RCUFlavor>: HotplugTarget {
   /// One plugged pair.
-  struct Plug: Sendable {
+  struct Plug: HotplugPlug {
     let slot: Int
     let record: EventRecord<GuestWrite>
     let token: Registrar<Flavor>.Token
@@ -77,8 +77,6 @@ final class GuestChurnTarget<Flavor: RCUFlavor>: HotplugTarget {
     self.keys = keys
     self.ledger = ledger
   }
-
-  func slot(of plug: Plug) -> Int { plug.slot }
 
   /// Registers `key` on a fresh eventfd and records it: for the churned pairs and the
   /// stable ones alike.

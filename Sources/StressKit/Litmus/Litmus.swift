@@ -1,27 +1,20 @@
 import RCU
-import RCUFaultFlavors
 
 /// The litmus command's entry point, shared by `stress litmus`, `stress faults` and the
 /// tests.
-public enum Litmus {
+public enum Litmus: RCUCheck {
   /// Runs the configured litmus tests on the configured flavor, wrapped in ``FaultyRCU``
   /// when the fault is a flavor-level one.
   public static func run(_ configuration: LitmusConfiguration) throws -> LitmusReport {
-    try configuration.validate()
-    return try configuration.flavor.run(LitmusWork(configuration: configuration))
+    try validatedRun(configuration)
+  }
+
+  /// One run on `flavor`, with any flavor-level fault already installed.
+  static func run<Flavor: RCUFlavor>(_ configuration: LitmusConfiguration, on flavor: Flavor.Type)
+    throws -> LitmusReport
+  {
+    try LitmusRun<Flavor>(configuration).run()
   }
 }
 
-/// A litmus run, generic over the flavor ``FlavorChoice`` picks.
-private struct LitmusWork: FlavorGenericWork {
-  let configuration: LitmusConfiguration
-
-  func run<Flavor: RCUFlavor>(_ flavor: Flavor.Type) throws -> LitmusReport {
-    guard let fault = configuration.rcuFault else {
-      return try LitmusRun<Flavor>(configuration).run()
-    }
-    return try RCUFaultInjection.with(fault) {
-      try LitmusRun<FaultyRCU<Flavor>>(configuration).run()
-    }
-  }
-}
+extension LitmusConfiguration: RCUCheckConfiguration {}

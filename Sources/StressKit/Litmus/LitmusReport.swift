@@ -1,6 +1,5 @@
 import Foundation
 import HostSupport
-import RCUFaultFlavors
 
 /// The result of `stress litmus`, printed on stdout and written with `--json`.
 public struct LitmusReport: CheckReport, Codable {
@@ -107,9 +106,8 @@ extension LitmusRun {
       ]
     }
     let violations = self.violations.summary
-    let firings =
-      configuration.fault.rcuFaultKind == nil
-      ? writerFaults.load(ordering: .relaxed) : RCUFaultInjection.firings
+    let firings = configuration.fault.firings(
+      writerFirings: writerFaults.load(ordering: .relaxed))
     return LitmusReport(
       command: "litmus", configuration: configuration, flavorName: Flavor.name,
       elapsedSeconds: elapsed, readerCPU: cpus?.reader, writerCPU: cpus?.writer, tests: tests,

@@ -14,12 +14,8 @@ extension LitmusRun {
   /// The writer thread: leads the handshake, picks each iteration's test (in turn, a slice
   /// each), steers the start skews, and runs its side.
   func write(_ slot: WaitSlot) {
-    Flavor.registerCurrentThread()
-    Flavor.threadOffline()
-    defer {
-      Flavor.threadOnline()
-      Flavor.unregisterCurrentThread()
-    }
+    Flavor.registerOfflineThread()
+    defer { Flavor.unregisterOfflineThread() }
     if let cpus { _ = litmus_pin_current_thread(cpus.writer) }
     let cells = self.cells
     let handshake = self.handshake

@@ -23,6 +23,12 @@ public enum TortureFault: Hashable, Sendable {
   /// short (its rate is the timeout), once in 100 for the others.
   public var defaultEvery: Int { self == .rcu(.shortGracePeriod) ? 1 : 100 }
 
+  /// How many times the fault fired in a run: ``RCUFaultInjection``'s count for a
+  /// flavor-level fault, else `writerFirings`, the count of the writer that makes it.
+  func firings(writerFirings: UInt64) -> UInt64 {
+    rcuFaultKind == nil ? writerFirings : RCUFaultInjection.firings
+  }
+
   /// `--fault-after-us` when not given.
   public static var defaultAfterMicroseconds: Int { 100 }
 }

@@ -1,6 +1,5 @@
 import Foundation
 import HostSupport
-import RCUFaultFlavors
 
 /// The result of `stress torture`, printed on stdout and written with `--json`.
 public struct TortureReport: CheckReport {
@@ -104,9 +103,8 @@ extension TortureRun {
     let callbacksRun = callbacks.runCount
     let work = work()
     let violations = self.violations.summary
-    let firings =
-      configuration.fault.rcuFaultKind == nil
-      ? writerFaults.load(ordering: .relaxed) : RCUFaultInjection.firings
+    let firings = configuration.fault.firings(
+      writerFirings: writerFaults.load(ordering: .relaxed))
     return TortureReport(
       command: "torture", configuration: configuration, flavorName: Flavor.name,
       elapsedSeconds: elapsed, reads: reads,

@@ -26,12 +26,8 @@ extension TortureRun {
   /// One update in four reclaims the replaced snapshot through a checked deferred callback
   /// instead of right after the grace period.
   func write(_ slot: WaitSlot) {
-    Flavor.registerCurrentThread()
-    Flavor.threadOffline()
-    defer {
-      Flavor.threadOnline()
-      Flavor.unregisterCurrentThread()
-    }
+    Flavor.registerOfflineThread()
+    defer { Flavor.unregisterOfflineThread() }
     var rng = SplitMix64(seed: configuration.seed ^ 0xD1B5_4A32_D192_ED03)
     var current = 0
     var retired: [Int] = []
@@ -99,12 +95,8 @@ extension TortureRun {
   /// A fake writer: grace periods back to back with the writer's, a few checked callbacks
   /// after each, and every 16 rounds a `barrier()` after which all of them must have run.
   func fakeWrite(writer: Int, _ slot: WaitSlot) {
-    Flavor.registerCurrentThread()
-    Flavor.threadOffline()
-    defer {
-      Flavor.threadOnline()
-      Flavor.unregisterCurrentThread()
-    }
+    Flavor.registerOfflineThread()
+    defer { Flavor.unregisterOfflineThread() }
     var rng = SplitMix64(seed: configuration.seed &+ 0xFA4E_0000 &+ UInt64(writer))
     var outstanding: [CheckedCallback] = []
     var round = 0

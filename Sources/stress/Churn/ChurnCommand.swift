@@ -94,10 +94,8 @@ struct ChurnCommand: ParsableCommand {
   }
 
   func run() throws {
-    let json = try common.jsonDestination()
-    let header = ReportHeader(replay: churnConfiguration.replayArguments)
-    CrashGuard.install(command: "churn", json: json, header: header)
-    let report = try churnConfiguration.run()
-    throw ExitStatus(code: report.deliver(json: json, header: header))
+    try common.runCheck("churn", replay: churnConfiguration.replayArguments) {
+      try churnConfiguration.run()
+    }
   }
 }

@@ -129,10 +129,10 @@ struct KVMCommand: ParsableCommand {
     } catch {
       throw SetupFailure(message: "kvm: \(error); this command needs a usable /dev/kvm")
     }
-    CrashGuard.install(command: compare ? "kvm --compare" : "kvm", json: json, header: header)
-    let report: any CheckReport =
+    try deliverCheck(compare ? "kvm --compare" : "kvm", json: json, header: header) {
+      () throws -> any CheckReport in
       compare ? try runComparison(system: system) : try runChurn(system: system)
-    throw ExitStatus(code: report.deliver(json: json, header: header))
+    }
   }
 
   /// The arguments after `stress` that repeat this run (`--vcpus` as defaulted here

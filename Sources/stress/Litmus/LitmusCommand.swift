@@ -69,10 +69,6 @@ struct LitmusCommand: ParsableCommand {
   }
 
   func run() throws {
-    let json = try common.jsonDestination()
-    let header = ReportHeader(replay: litmus.replayArguments)
-    CrashGuard.install(command: "litmus", json: json, header: header)
-    let report = try Litmus.run(litmus)
-    throw ExitStatus(code: report.deliver(json: json, header: header))
+    try common.runCheck("litmus", replay: litmus.replayArguments) { try Litmus.run(litmus) }
   }
 }

@@ -86,10 +86,6 @@ struct TortureCommand: ParsableCommand {
   }
 
   func run() throws {
-    let json = try common.jsonDestination()
-    let header = ReportHeader(replay: torture.replayArguments)
-    CrashGuard.install(command: "torture", json: json, header: header)
-    let report = try Torture.run(torture)
-    throw ExitStatus(code: report.deliver(json: json, header: header))
+    try common.runCheck("torture", replay: torture.replayArguments) { try Torture.run(torture) }
   }
 }

@@ -116,13 +116,12 @@ struct VhostCommand: ParsableCommand {
     let header = ReportHeader(
       replay: configuration.replayArguments
         + (compare ? ["--compare", "--repeats", "\(repeats)"] : []))
-    CrashGuard.install(
-      command: compare ? "vhost --compare" : "vhost", json: json, header: header)
-    let report: any CheckReport =
+    try deliverCheck(compare ? "vhost --compare" : "vhost", json: json, header: header) {
+      () throws -> any CheckReport in
       compare
-      ? try VhostComparison.run(system: system, configuration: configuration, repeats: repeats)
-      : try VhostStress.run(system: system, configuration: configuration)
-    throw ExitStatus(code: report.deliver(json: json, header: header))
+        ? try VhostComparison.run(system: system, configuration: configuration, repeats: repeats)
+        : try VhostStress.run(system: system, configuration: configuration)
+    }
   }
 }
 
