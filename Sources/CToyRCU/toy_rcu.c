@@ -135,7 +135,8 @@ void toyrcu_synchronize(bool membarrier) {
   pthread_mutex_lock(&grace_period_lock);
   writer_barrier(membarrier);
   // Sequentially consistent: the new count is taken after the barrier above; a reader that
-  // reads it began after this grace period began.
+  // reads it began after this grace period began. Pairs with the relaxed load of the count
+  // in toyrcu_read_lock, ordered there by the entry fence (or the membarrier).
   uint64_t target = __atomic_add_fetch(&toyrcu_grace_periods, 1, __ATOMIC_SEQ_CST);
   // Acquiring: pairs with the releasing store of `used` in toyrcu_register_thread.
   unsigned scanned = __atomic_load_n(&used, __ATOMIC_ACQUIRE);

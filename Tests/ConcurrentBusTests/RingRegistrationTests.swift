@@ -25,7 +25,8 @@ extension RingTests {
       #expect(
         bus.write(address: 0x1010, size: 4, value: 0x1_2345_6789) == .claimed(ring.registration.id))
       #expect(bus.write(address: 0x1010, size: 2, value: 5) == .claimed(window.id))  // size differs
-      #expect(bus.write(address: 0x1014, size: 4, value: 6) == .claimed(window.id))  // address differs
+      // The address differs:
+      #expect(bus.write(address: 0x1014, size: 4, value: 6) == .claimed(window.id))
       #expect(bus.read(address: 0x1010, size: 4) == 0xAB)  // reads go to the range
       let (entries, state) = drain(ring)
       #expect(state == .open)

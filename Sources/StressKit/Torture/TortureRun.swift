@@ -121,7 +121,8 @@ public final class TortureRun<Flavor: RCUFlavor>: Sendable {
         "\(busy) thread(s) were still inside a section, synchronize() or barrier() when the "
           + "time ran out; the final barrier and its checks were not made")
     } else if let ran = result(
-      by: windDown, givingUp: watchdog.givingUp, { self.finalChecks(watchdog) }) {
+      by: windDown, givingUp: watchdog.givingUp, { self.finalChecks(watchdog) })
+    {
       checked = ran
     } else {
       shortfalls.record(.time, "the final barrier() had not returned when the time ran out")
