@@ -78,14 +78,14 @@ extension BenchmarkTests {
         })
     }
 
-    @Test("the over-the-floor gates hold qsbr to 8 instructions and memb to 30")
+    @Test("the over-the-floor gates hold qsbr to 8 instructions and memb to 32")
     func overFloor() {
-      let within = CountedGates.judge(Self.report(floor: 40, qsbr: 48, memb: 70), baseline: nil)
+      let within = CountedGates.judge(Self.report(floor: 40, qsbr: 48, memb: 72), baseline: nil)
       #expect(within.map(\.outcome) == [.met, .met])
       #expect(within.allSatisfy { $0.basis == .counted })
-      let qsbrOver = CountedGates.judge(Self.report(floor: 40, qsbr: 48.5, memb: 70), baseline: nil)
+      let qsbrOver = CountedGates.judge(Self.report(floor: 40, qsbr: 48.5, memb: 72), baseline: nil)
       #expect(qsbrOver.map(\.outcome) == [.missed, .met])
-      let membOver = CountedGates.judge(Self.report(floor: 40, qsbr: 41, memb: 70.5), baseline: nil)
+      let membOver = CountedGates.judge(Self.report(floor: 40, qsbr: 41, memb: 72.5), baseline: nil)
       #expect(membOver.map(\.outcome) == [.met, .missed])
     }
 
