@@ -31,7 +31,7 @@ build() {
 build swift build --target DocumentationTests
 build swift package --disable-sandbox generate-documentation \
   --target RCU --target ConcurrentBusCore --target ConcurrentBusDevices --target ConcurrentBus \
-  --enable-experimental-combined-documentation --warnings-as-errors \
+  --enable-experimental-combined-documentation --enable-inherited-docs --warnings-as-errors \
   --output-path "$output"
 
 if grep -q "warning:" "$log"; then
