@@ -32,7 +32,7 @@ extension FaultCatalogue {
         flavor: nil,
         // The backlog is not empty after the final barrier (or, in a long run, the oldest
         // reclamation is stuck); the retired snapshot is also never reclaimed.
-        detectors: [.unboundedBacklog], mayAlsoFire: [.reclamation]),
+        detectors: [.unboundedBacklog], mayAlsoFire: [.reclamation], runSeconds: 3),
       CatalogueFault(
         command: "churn", name: ChurnFault.stallSynchronize.rawValue,
         summary: "a grace period never ends: one synchronize() never returns",

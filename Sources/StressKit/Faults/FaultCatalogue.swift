@@ -40,6 +40,10 @@ public struct CatalogueFault: Codable, Sendable, Equatable {
   public let detectors: [ViolationKind]
   /// Other kinds the same bug may also (not must) trip.
   public let mayAlsoFire: [ViolationKind]
+  /// How long its run lasts when shorter than the campaign's duration: a fault whose
+  /// detector looks at the end of a run (a backlog left after the final barrier) is caught
+  /// when its run ends, so the run is kept short enough to end within the target.
+  public var runSeconds: Double?
 
   /// Whether a run that reported the kinds named `kinds` caught the fault.
   public func isCaught(by kinds: [String]) -> Bool {
@@ -56,7 +60,8 @@ public struct CatalogueFault: Codable, Sendable, Equatable {
       line[option + 1] = String(every)
     }
     return line + [
-      "--flavor", (flavor ?? chosen).rawValue, "--duration", String(duration), "--seed",
+      "--flavor", (flavor ?? chosen).rawValue, "--duration",
+      String(min(duration, runSeconds ?? duration)), "--seed",
       String(seed),
     ]
   }

@@ -43,6 +43,9 @@ public struct LitmusConfiguration: Codable, Sendable {
   /// Stop once every test has run this many iterations, if the duration has not ended
   /// first: how the suite bounds a run by work instead of time.
   public var iterationsPerTest: UInt64?
+  /// How much longer than `duration` the run may go on to reach its minimum of work (0:
+  /// it ends at `duration` whatever it did).
+  public var minimumWorkWithin: Double = 0
 
   /// A configuration; see the properties.
   public init(
@@ -70,6 +73,10 @@ public struct LitmusConfiguration: Codable, Sendable {
     }
     try RunLimits.check("--fault-every", faultEvery, in: 1...1_000_000_000)
     try StallWatchdog.checkTimeout(stallTimeout)
+    guard minimumWorkWithin.isFinite, (0...3600).contains(minimumWorkWithin) else {
+      throw OptionError(
+        "--minimum-work-within must be between 0 and 3600 seconds, not \(minimumWorkWithin)")
+    }
     guard sliceSeconds.isFinite, (0.001...10).contains(sliceSeconds) else {
       throw OptionError("--slice must be between 0.001 and 10 seconds, not \(sliceSeconds)")
     }
@@ -77,13 +84,15 @@ public struct LitmusConfiguration: Codable, Sendable {
 
   /// The arguments after `stress` that repeat this run: every setting spelled out.
   public var replayArguments: [String] {
-    ["litmus", "--tests", tests.map(\.rawValue).joined(separator: ",")]
-      + ["--fault", fault.rawValue]
-      + (fault == .none ? [] : ["--fault-every", "\(faultEvery)"])
-      + ["--slice", "\(sliceSeconds)", "--duration", "\(duration)"]
-      + (stallTimeout != StallWatchdog.defaultTimeout
-        ? ["--stall-timeout", "\(stallTimeout)"] : [])
-      + flavor.replayArguments + ["--seed", "\(seed)"]
+    var arguments = ["litmus", "--tests", tests.map(\.rawValue).joined(separator: ",")]
+    arguments += ["--fault", fault.rawValue]
+    if fault != .none { arguments += ["--fault-every", "\(faultEvery)"] }
+    arguments += ["--slice", "\(sliceSeconds)", "--duration", "\(duration)"]
+    if minimumWorkWithin > 0 { arguments += ["--minimum-work-within", "\(minimumWorkWithin)"] }
+    if stallTimeout != StallWatchdog.defaultTimeout {
+      arguments += ["--stall-timeout", "\(stallTimeout)"]
+    }
+    return arguments + flavor.replayArguments + ["--seed", "\(seed)"]
   }
 
   /// The flavor-level fault to install, if the configured fault is one.

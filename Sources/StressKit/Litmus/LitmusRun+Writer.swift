@@ -40,7 +40,7 @@ extension LitmusRun {
           stop.isSet || violations.any || states.allSatisfy { $0.count >= limit }
         if now - sliceStart >= slice || stopping {
           tallies[test].addTime(now - sliceStart)
-          test = (test + 1) % cells.count
+          test = nextTest(after: test)
           sliceStart = now
         }
       }

@@ -76,8 +76,13 @@ public final class LitmusRun<Flavor: RCUFlavor>: Sendable {
         format: "litmus %.0fs: %.2fM iterations/s, %d violations", elapsed,
         Double(total) / elapsed / 1e6, self.violations.count)
     }
+    // Past the duration, the run goes on (up to --minimum-work-within) only while a test
+    // is short of its minimum.
     let deadline = started + UInt64(c.duration * 1e9)
-    while monotonicNanoseconds() < deadline && !violations.any && !writer[0].hasFinished {
+    let extended = deadline + UInt64(c.minimumWorkWithin * 1e9)
+    while !violations.any && !writer[0].hasFinished {
+      let now = monotonicNanoseconds()
+      if now >= extended || (now >= deadline && minimumReached) { break }
       usleep(10_000)
     }
     stop.set()
@@ -89,6 +94,19 @@ public final class LitmusRun<Flavor: RCUFlavor>: Sendable {
     let settled =
       joined && watchdog.bounded(.barrier, thread: "main (final barrier)", { Flavor.barrier() })
     return report(elapsed: elapsed, stall: watchdog.summary, finalBarrierRan: settled)
+  }
+
+  /// Whether every test has run its minimum of work.
+  var minimumReached: Bool { tallies.allSatisfy { $0.reached(configuration.minimum) } }
+
+  /// The test after `test` in turn, among those still short of their minimum if any are:
+  /// a run spends its slices where the verdict needs them (on bp, a grace period per
+  /// iteration makes deferred-free and nested-sections thousands of times slower than
+  /// message-passing).
+  func nextTest(after test: Int) -> Int {
+    let count = tallies.count
+    let order = (1...count).map { (test + $0) % count }
+    return order.first { !tallies[$0].reached(configuration.minimum) } ?? order[0]
   }
 
   /// Measures ``litmus_delay``: loops per nanosecond, times 1024.

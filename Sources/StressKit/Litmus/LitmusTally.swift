@@ -38,6 +38,12 @@ final class LitmusTally: Sendable {
 
   var readerFirstCount: UInt64 { readerFirst.value }
   var writerFirstCount: UInt64 { writerFirst.value }
+
+  /// Whether the test has run `minimum`'s iterations, in each order often enough.
+  func reached(_ minimum: LitmusMinimum) -> Bool {
+    iterations >= minimum.iterations
+      && min(readerFirstCount, writerFirstCount) >= minimum.eachOrder
+  }
   var seconds: Double { Double(time.value) / 1e9 }
 }
 

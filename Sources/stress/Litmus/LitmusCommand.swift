@@ -45,13 +45,15 @@ struct LitmusCommand: ParsableCommand {
   var slice: Double = 0.1
 
   var litmus: LitmusConfiguration {
-    LitmusConfiguration(
+    var configuration = LitmusConfiguration(
       tests: tests.map {
         $0.split(separator: ",").compactMap { LitmusTestName(rawValue: String($0)) }
       }
         ?? LitmusTestName.allCases,
       duration: common.duration, flavor: common.flavor, fault: fault, faultEvery: faultEvery,
       seed: common.seed, stallTimeout: stall.timeout, sliceSeconds: slice)
+    configuration.minimumWorkWithin = common.minimumWorkWithin
+    return configuration
   }
 
   func validate() throws {
