@@ -1,4 +1,5 @@
 import Glibc
+import RCU
 import Synchronization
 
 /// The bus's account of what waits for a grace period: one ticket per published batch,
@@ -44,7 +45,7 @@ final class ReclamationLedger: Sendable {
   /// Opens a ticket for one batch's reclamation.
   func retire(tables: Int, devices: Int, bytes: Int) -> UInt64 {
     let now = Self.now()
-    return state.withLock { state in
+    return state.withAnnotatedLock(owner: self) { state in
       let ticket = state.firstTicket + UInt64(state.waiting.count)
       state.waiting.append(
         Waiting(
@@ -60,7 +61,7 @@ final class ReclamationLedger: Sendable {
 
   /// Closes `ticket`: its table and devices are freed.
   func finish(_ ticket: UInt64) {
-    state.withLock { state in
+    state.withAnnotatedLock(owner: self) { state in
       let index = Int(ticket - state.firstTicket)
       guard let done = state.waiting[index] else { preconditionFailure("ticket finished twice") }
       state.waiting[index] = nil
@@ -84,7 +85,7 @@ final class ReclamationLedger: Sendable {
   /// What waits now.
   var backlog: ReclamationBacklog {
     let now = Self.now()
-    return state.withLock { state in
+    return state.withAnnotatedLock(owner: self) { state in
       let oldest = state.oldest < state.waiting.count ? state.waiting[state.oldest] : nil
       let overtaken = oldest.map { oldest in
         Int(state.finished - oldest.finishedBefore) - oldest.olderWaiting
