@@ -144,7 +144,9 @@ for command in $commands; do
       while kill -0 "$timer" 2>/dev/null; do
         child=$(pgrep -P "$timer" -n 2>/dev/null || true)
         if [ -n "$child" ]; then
-          n=$(ls "/proc/$child/fd" 2>/dev/null | wc -l)
+          # The child may end between pgrep and ls: ls then fails, and with pipefail
+          # the assignment would end this script (exit 2) under set -e.
+          n=$( (ls "/proc/$child/fd" 2>/dev/null || true) | wc -l)
           [ "$n" -gt "$fds" ] && fds=$n
         fi
         sleep 0.1
