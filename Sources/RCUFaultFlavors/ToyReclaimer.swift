@@ -1,5 +1,6 @@
 import Glibc
 import HostSupport
+import RCU
 import Synchronization
 
 /// The toy RCU's deferred work: one thread that takes everything queued, waits for one
@@ -31,7 +32,8 @@ public final class ToyReclaimer: @unchecked Sendable {
 
   /// Queues `work` to run after a grace period that begins after this call; returns at once.
   func enqueue(_ work: @escaping @Sendable () -> Void) {
-    queue.withLock { queue in
+    // Annotated: the reclaimer thread and every enqueuer contend for it (SanitizerHandoff).
+    queue.withAnnotatedLock(owner: self) { queue in
       queue.works.append(work)
       queue.queued += 1
     }
@@ -41,7 +43,7 @@ public final class ToyReclaimer: @unchecked Sendable {
 
   /// Waits until every work queued before the call has run.
   func barrier() {
-    let target = queue.withLock { $0.queued }
+    let target = queue.withAnnotatedLock(owner: self) { $0.queued }
     // Acquiring: pairs with the releasing add in `serve`, so what the works did is visible.
     while finished.load(ordering: .acquiring) < target { usleep(50) }
   }
@@ -60,7 +62,7 @@ public final class ToyReclaimer: @unchecked Sendable {
   private func serve() {
     while true {
       while sem_wait(wake) != 0 {}  // EINTR: wait again.
-      let batch = queue.withLock { queue in
+      let batch = queue.withAnnotatedLock(owner: self) { queue in
         defer { queue.works.removeAll() }
         return queue.works
       }
