@@ -49,7 +49,8 @@ extension FaultInjectionSuites {
     func watchdogReportsALongWait() throws {
       let violations = Violations()
       let watchdog = try StallWatchdog(
-        timeout: 0.2, violations: violations, census: { ["reader 7 since 1.000 s"] })
+        timeout: 0.2, violations: violations, shortfalls: Shortfalls(),
+        census: { ["reader 7 since 1.000 s"] })
       defer { watchdog.stop() }
       let slot = watchdog.slot("test thread")
       let release = Atomic<Bool>(false)
@@ -75,7 +76,8 @@ extension FaultInjectionSuites {
     @Test("a thread that does not stop after the run is abandoned and reported, not joined")
     func joinGivesUp() throws {
       let violations = Violations()
-      let watchdog = try StallWatchdog(timeout: 0.1, violations: violations)
+      let watchdog = try StallWatchdog(
+        timeout: 0.1, violations: violations, shortfalls: Shortfalls())
       defer { watchdog.stop() }
       let release = Atomic<Bool>(false)
       let stuck = try startThreads(1, named: "stuck") { _ in

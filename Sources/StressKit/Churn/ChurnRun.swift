@@ -117,7 +117,8 @@ public final class ChurnRun<Flavor: RCUFlavor>: Sendable {
     try ledger.startConsumers()
     let sections = self.sections
     let watchdog = try StallWatchdog(
-      timeout: c.stallTimeout, violations: violations, census: { sections.census() })
+      timeout: c.stallTimeout, violations: violations, shortfalls: shortfalls,
+      census: { sections.census() })
     defer { watchdog.stop() }
     let vcpus = try startThreads(c.vcpus, named: "vCPU", priority: .lowered) {
       self.dispatch(vcpu: $0)

@@ -26,10 +26,15 @@ extension StallWatchdog {
       let settled = stallSeen.map { now - $0 >= min(timeoutNanoseconds, 200_000_000) } ?? false
       if settled || now >= deadline {
         if !stalled {
-          reportStall(
+          let what =
             running.map(\.name).joined(separator: ", ") + " did not stop within "
-              + String(format: "%.2f s", 2 * Double(timeoutNanoseconds) / 1e9)
-              + " of the end of the run")
+            + String(format: "%.2f s", 2 * Double(timeoutNanoseconds) / 1e9)
+            + " of the end of the run"
+          if let starvation = starvation() {
+            shortfalls.record(.threads, "\(what), not judged a stall: \(starvation)")
+          } else {
+            reportStall(what)
+          }
         }
         RunThread.abandoned.store(true, ordering: .relaxed)
         for entry in all where entry.thread.hasFinished { entry.thread.join() }

@@ -61,6 +61,8 @@ public final class StallWatchdog: Sendable {
 
   let timeoutNanoseconds: UInt64
   let violations: Violations
+  /// Where a wait past the timeout goes when the run's threads were starved of CPU meanwhile.
+  let shortfalls: Shortfalls
   let started = monotonicNanoseconds()
   private let census: @Sendable () -> [String]
   private let slots = Mutex<[WaitSlot]>([])
@@ -70,14 +72,20 @@ public final class StallWatchdog: Sendable {
   private let firedAt = Atomic<UInt64>(0)
   private let finish = StopFlag()
   private let thread = Mutex<RunThread?>(nil)
+  /// Scheduler snapshots of the process's threads, a quarter of the timeout apart, the
+  /// oldest first (``CPUStarvation``).
+  private let schedule = Mutex<[CPUStarvation]>([])
 
   /// Starts watching, with `timeout` seconds; `census` describes the reader threads inside
-  /// a section (with their last section start) for a report.
+  /// a section (with their last section start) for a report. A wait past the timeout while
+  /// the run's threads were starved of CPU is recorded in `shortfalls`, not as a stall.
   init(
-    timeout: Double, violations: Violations, census: @escaping @Sendable () -> [String] = { [] }
+    timeout: Double, violations: Violations, shortfalls: Shortfalls,
+    census: @escaping @Sendable () -> [String] = { [] }
   ) throws(SetupFailure) {
     timeoutNanoseconds = UInt64(timeout * 1e9)
     self.violations = violations
+    self.shortfalls = shortfalls
     self.census = census
     let started = try StressKit.startThreads(1, named: "stall watchdog") { [self] _ in watch() }[0]
     thread.withAnnotatedLock(owner: self) { $0 = started }
@@ -150,23 +158,82 @@ public final class StallWatchdog: Sendable {
     String(format: "%.3f s", Double(nanoseconds &- min(nanoseconds, started)) / 1e9)
   }
 
+  /// The threads starved of CPU over the last half timeout or more, described; nil when
+  /// none were (or the kernel keeps no account). Takes a snapshot for later calls too.
+  func starvation() -> String? {
+    let now = CPUStarvation.now()
+    let earlier = keep(now)
+    return earlier.flatMap { now.describeStarvation(since: $0) }
+  }
+
+  /// Keeps `snapshot` if the latest kept is a quarter timeout old or more (five at most);
+  /// returns the latest kept that is half a timeout older than `snapshot` or more.
+  @discardableResult
+  private func keep(_ snapshot: CPUStarvation) -> CPUStarvation? {
+    schedule.withAnnotatedLock(owner: self) { history in
+      if history.last.map({ snapshot.at &- $0.at >= timeoutNanoseconds / 4 }) ?? true {
+        history.append(snapshot)
+        if history.count > 5 { history.removeFirst() }
+      }
+      return history.last { snapshot.at &- $0.at >= timeoutNanoseconds / 2 }
+    }
+  }
+
+  /// Whether the latest snapshot kept is a quarter timeout old or more.
+  private func snapshotDue(now: UInt64) -> Bool {
+    schedule.withAnnotatedLock(owner: self) { history in
+      history.last.map { now &- $0.at >= timeoutNanoseconds / 4 } ?? true
+    }
+  }
+
+  /// A wait past the timeout: a stall, unless the run's threads were starved of CPU
+  /// meanwhile, which makes it the machine's doing (a shortfall; the wait is looked at
+  /// again half a timeout later). Returns whether it was reported as a stall.
+  private func judge(_ what: String, starvation: String?) -> Bool {
+    guard let starvation else {
+      reportStall(what)
+      return true
+    }
+    shortfalls.record(.threads, "\(what), not judged a stall: \(starvation)")
+    return false
+  }
+
   private func watch() {
+    var lookAgainAt: UInt64 = 0
     while !finish.isSet {
       usleep(UInt32(pollNanoseconds / 1000))
       let now = monotonicNanoseconds()
+      if snapshotDue(now: now) { keep(CPUStarvation.now()) }
+      guard now >= lookAgainAt else { continue }
+      // Looked at once per poll, and only for a wait past the timeout.
+      var looked: String?? = nil
+      func starved() -> String? {
+        if looked == nil { looked = .some(starvation()) }
+        return looked!
+      }
       for slot in slots.withAnnotatedLock(owner: self, { $0 }) {
         guard let (operation, since) = slot.stalledSince(now: now, timeout: timeoutNanoseconds)
         else { continue }
-        reportStall(
+        let what =
           "\(slot.thread): \(operation.text) made no progress for "
-            + String(format: "%.2f s", Double(now - since) / 1e9)
-            + " (called \(runSeconds(at: since)) into the run)")
+          + String(format: "%.2f s", Double(now - since) / 1e9)
+          + " (called \(runSeconds(at: since)) into the run)"
+        if judge(what, starvation: starved()) {
+          slot.markReported(since)
+        } else {
+          lookAgainAt = now + timeoutNanoseconds / 2
+        }
       }
       for gauge in gauges.withAnnotatedLock(owner: self, { $0 }) {
         guard let pending = gauge.stalled(now: now, timeout: timeoutNanoseconds) else { continue }
-        reportStall(
+        let what =
           "\(gauge.what): \(pending) queued, none ran for "
-            + String(format: "%.2f s", Double(timeoutNanoseconds) / 1e9))
+          + String(format: "%.2f s", Double(timeoutNanoseconds) / 1e9)
+        if judge(what, starvation: starved()) {
+          gauge.markReported()
+        } else {
+          lookAgainAt = now + timeoutNanoseconds / 2
+        }
       }
     }
   }
@@ -267,11 +334,13 @@ final class WaitSlot: Sendable {
       return nil
     }
     let start = since.load(ordering: .relaxed)
-    guard now > start, now - start >= timeout,
-      reported.exchange(start, ordering: .relaxed) != start
+    guard now > start, now - start >= timeout, reported.load(ordering: .relaxed) != start
     else { return nil }
     return (waited, start)
   }
+
+  /// Marks the wait that began at `start` reported (by the watchdog thread alone).
+  func markReported(_ start: UInt64) { reported.store(start, ordering: .relaxed) }
 }
 
 /// A queue of deferred work the watchdog follows: pending and completed counts.
@@ -303,8 +372,11 @@ private final class ProgressGauge: Sendable {
       return nil
     }
     guard now - lastProgress.load(ordering: .relaxed) >= timeout,
-      !reported.exchange(true, ordering: .relaxed)
+      !reported.load(ordering: .relaxed)
     else { return nil }
     return waiting
   }
+
+  /// Marks the stall reported: a gauge reports once (by the watchdog thread alone).
+  func markReported() { reported.store(true, ordering: .relaxed) }
 }

@@ -153,7 +153,7 @@ final class GuestChurnRun<Flavor: RCUFlavor>: Sendable {
     try ledger.startConsumers()
     let epochs = sections
     let watchdog = try StallWatchdog(
-      timeout: configuration.stallTimeout, violations: violations,
+      timeout: configuration.stallTimeout, violations: violations, shortfalls: shortfalls,
       census: { epochs.census() })
     defer { watchdog.stop() }
     let hotplugThreads =

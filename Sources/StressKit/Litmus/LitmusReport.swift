@@ -27,6 +27,8 @@ public struct LitmusReport: CheckReport, Codable {
   public let work: [WorkMeasure]
   /// What broke, by kind.
   public let violations: [ViolationSummary]
+  /// Where the tool ran short, by kind.
+  public let shortfalls: [Shortfall]
 
   /// The human-readable report.
   public var text: String {
@@ -106,13 +108,15 @@ extension LitmusRun {
       ]
     }
     let violations = self.violations.summary
+    let shortfalls = self.shortfalls.summary
     let firings = configuration.fault.firings(
       writerFirings: writerFaults.load(ordering: .relaxed))
     return LitmusReport(
       command: "litmus", configuration: configuration, flavorName: Flavor.name,
       elapsedSeconds: elapsed, readerCPU: cpus?.reader, writerCPU: cpus?.writer, tests: tests,
       faultFirings: firings, stall: stall, finalBarrierRan: finalBarrierRan,
-      peakRSSBytes: peakResidentBytes(), verdict: Verdict(work: work, violations: violations),
-      work: work, violations: violations)
+      peakRSSBytes: peakResidentBytes(),
+      verdict: Verdict(work: work, violations: violations, shortfalls: shortfalls), work: work,
+      violations: violations, shortfalls: shortfalls)
   }
 }

@@ -19,6 +19,8 @@ import Synchronization
 public final class LitmusRun<Flavor: RCUFlavor>: Sendable {
   let configuration: LitmusConfiguration
   let violations = Violations()
+  /// Where the run ran short (a wait past the stall timeout while its threads were starved).
+  let shortfalls = Shortfalls()
   let handshake = LitmusHandshake()
   let cells: [LitmusCells]
   let tallies: [LitmusTally]
@@ -61,7 +63,7 @@ public final class LitmusRun<Flavor: RCUFlavor>: Sendable {
     violations.startClock()
     let handshake = self.handshake
     let watchdog = try StallWatchdog(
-      timeout: c.stallTimeout, violations: violations,
+      timeout: c.stallTimeout, violations: violations, shortfalls: shortfalls,
       census: { [handshake] in Self.census(handshake) })
     defer { watchdog.stop() }
     let started = monotonicNanoseconds()

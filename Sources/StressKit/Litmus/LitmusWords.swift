@@ -5,11 +5,15 @@ import Synchronization
 /// reference count taken on the way (a locked instruction, so a full barrier on x86) would
 /// close it: nothing here is reference counted, the words are copied around as a pointer.
 ///
-/// Allocated once per run and never freed (a run makes a few kilobytes of them): a thread
-/// abandoned by a stalled run may still touch them.
+/// Allocated once per run and never freed (a run makes a few hundred kilobytes of them): a
+/// thread abandoned by a stalled run may still touch them. Their addresses stay in
+/// ``immortal``, so that LeakSanitizer sees them reachable, which they are meant to be.
 struct LitmusWords: @unchecked Sendable {
   // @unchecked: the pointee is atomics only, and the memory is never freed.
   private let base: UnsafeMutablePointer<Atomic<UInt64>>
+
+  /// Every allocation's address, for the life of the process.
+  private static let immortal = Mutex<[UInt]>([])
 
   /// Words per cache line (and its adjacent-line prefetch pair): 128 bytes.
   static let line = 16
@@ -17,6 +21,8 @@ struct LitmusWords: @unchecked Sendable {
   /// `count` words, all 0.
   init(count: Int) {
     base = .allocate(capacity: count)
+    let address = UInt(bitPattern: base)
+    Self.immortal.withLock { $0.append(address) }
     for index in 0..<count { (base + index).initialize(to: Atomic(0)) }
   }
 

@@ -76,7 +76,8 @@ public final class TortureRun<Flavor: RCUFlavor>: Sendable {
     violations.startClock()
     let census = self.census
     let watchdog = try StallWatchdog(
-      timeout: c.stallTimeout, violations: violations, census: { census.inside() })
+      timeout: c.stallTimeout, violations: violations, shortfalls: shortfalls,
+      census: { census.inside() })
     defer { watchdog.stop() }
     let callbacks = self.callbacks
     watchdog.watchProgress(

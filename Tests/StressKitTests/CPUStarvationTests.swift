@@ -1,0 +1,64 @@
+import Glibc
+import Testing
+
+@testable import StressKit
+
+/// How the stall watchdog tells a machine that gives the run no CPU from a stuck thread:
+/// a thread is starved over a window when it spent at least half of it waiting for a CPU
+/// and at most a tenth of it running.
+@Suite("CPU starvation")
+struct CPUStarvationTests {
+  typealias Account = CPUStarvation.Account
+  static let window: UInt64 = 1_000_000_000
+
+  @Test("a thread runnable most of the window that hardly ran is starved")
+  func runnableButNotRunning() {
+    let before = Account(running: 5_000, waiting: 7_000)
+    let after = Account(running: 5_000 + 50_000_000, waiting: 7_000 + 900_000_000)
+    #expect(CPUStarvation.isStarved(from: before, to: after, window: Self.window))
+  }
+
+  @Test("a thread asleep (stuck on a lock, say) is not starved: it waited for no CPU")
+  func asleep() {
+    let account = Account(running: 1_000, waiting: 2_000)
+    #expect(!CPUStarvation.isStarved(from: account, to: account, window: Self.window))
+  }
+
+  @Test("a thread spinning among others, running a third of the time, is not starved")
+  func spinningAmongOthers() {
+    let before = Account(running: 0, waiting: 0)
+    let after = Account(running: 330_000_000, waiting: 660_000_000)
+    #expect(!CPUStarvation.isStarved(from: before, to: after, window: Self.window))
+  }
+
+  @Test("counters that went backwards, or an empty window, judge nothing")
+  func nonsense() {
+    let high = Account(running: 9_000_000_000, waiting: 9_000_000_000)
+    let low = Account(running: 0, waiting: 0)
+    #expect(!CPUStarvation.isStarved(from: high, to: low, window: Self.window))
+    #expect(!CPUStarvation.isStarved(from: low, to: high, window: 0))
+  }
+
+  @Test("a snapshot holds this thread, and a thread asleep over a window is not starved")
+  func realSnapshots() throws {
+    let before = CPUStarvation.now()
+    let me = try #require(Self.currentThreadID())
+    let mine = try #require(before.threads[me], "thread \(me) not in \(before.threads.keys)")
+    #expect(mine.running > 0)
+    usleep(100_000)
+    let after = CPUStarvation.now()
+    #expect(after.at > before.at)
+    #expect(after.threads[me]!.running >= mine.running)
+    #expect(
+      !CPUStarvation.isStarved(from: mine, to: after.threads[me]!, window: after.at - before.at))
+  }
+
+  /// This thread's id, from the `/proc/thread-self` link ("<pid>/task/<tid>").
+  static func currentThreadID() -> Int32? {
+    var buffer = [CChar](repeating: 0, count: 64)
+    let count = readlink("/proc/thread-self", &buffer, buffer.count - 1)
+    guard count > 0 else { return nil }
+    let target = String(decoding: buffer[..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    return target.split(separator: "/").last.flatMap { Int32($0) }
+  }
+}
