@@ -27,11 +27,23 @@ struct VhostStressTests {
   }
 
   /// One interrupt in five never reaches the guest: the request it reported completed on
-  /// the used ring, and the guest was never told.
+  /// the used ring, and the guest was never told. A run too starved to complete requests
+  /// (beside three CPU hogs one completed a single request in 10 s) drops no call and is
+  /// inconclusive: up to three seeds, until one has done its work.
   @Test func aLostCallIsCaught() throws {
-    var lossy = configuration(fault: .loseCall, seconds: 10)
-    lossy.faultEvery = 5
-    let report = try VhostStress.run(system: KVMSystem(), configuration: lossy)
-    #expect(report.violations.map(\.kind) == [.lostCall], "\(report.text)")
+    var texts: [String] = []
+    for seed in UInt64(1)...3 {
+      var lossy = configuration(fault: .loseCall, seconds: 10)
+      lossy.faultEvery = 5
+      lossy.seed = seed
+      let report = try VhostStress.run(system: KVMSystem(), configuration: lossy)
+      if report.verdict != .inconclusive || !report.violations.isEmpty {
+        #expect(report.violations.map(\.kind) == [.lostCall], "\(report.text)")
+        return
+      }
+      texts.append(report.text)
+    }
+    let runs = texts.joined(separator: "\n")
+    Issue.record("3 runs inconclusive, no call dropped:\n\(runs)")
   }
 }

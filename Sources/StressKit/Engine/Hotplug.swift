@@ -99,6 +99,9 @@ final class Hotplug<Target: HotplugTarget>: Sendable {
     var removals = 0
     do {
       while !stop.isSet {
+        let gate = target.changeGate
+        guard gate?.enter(unless: stop) ?? true else { break }
+        defer { gate?.leave() }
         if target.supportsMoves && !plugged.isEmpty && rng.next() % 4 == 0 {
           try move(among: &plugged, rng: &rng)
           continue

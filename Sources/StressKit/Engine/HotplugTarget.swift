@@ -42,6 +42,10 @@ protocol HotplugTarget: Sendable {
   /// wait for): in one batch if `batched`. Returns the moved plugs.
   func move(_ plugs: [Plug], batched: Bool) throws -> [Plug]
 
+  /// The gate the target's changes go through (``ChangeGate``), shared with the run's other
+  /// targets that change the same kernel objects; nil: no gate.
+  var changeGate: ChangeGate? { get }
+
   /// Runs once for each removed plug after its grace period (when the synchronous
   /// unregister returned, or in the deferred release): the target's own checks on its
   /// devices, then their retirement. `when` says which, for reports.
@@ -57,6 +61,9 @@ extension HotplugTarget {
 
   /// Targets hold nothing back unless they say so.
   func admits(adding: Int) -> Bool { true }
+
+  /// Targets change without a gate unless they say so.
+  var changeGate: ChangeGate? { nil }
 }
 
 /// How a removal waits for its grace period.

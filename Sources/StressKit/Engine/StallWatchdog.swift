@@ -186,12 +186,23 @@ public final class StallWatchdog: Sendable {
     }
   }
 
-  /// A wait past the timeout: a stall, unless the run's threads were starved of CPU
-  /// meanwhile, which makes it the machine's doing (a shortfall; the wait is looked at
-  /// again half a timeout later). Returns whether it was reported as a stall.
-  private func judge(_ what: String, starvation: String?) -> Bool {
+  /// How many timeouts a wait may last while the process's threads are starved before it
+  /// is a stall all the same: starvation explains a slow grace period (3.2 s at most, with
+  /// two CPU hogs and vCPUs at nice 10), not one that never ends. The threads looked at
+  /// are all the process's, which in a test process include other tests' threads.
+  static let starvedTimeouts: UInt64 = 4
+
+  /// A wait of `waited` nanoseconds past the timeout: a stall, unless the process's threads
+  /// were starved of CPU meanwhile and it has not lasted ``starvedTimeouts`` timeouts yet,
+  /// which makes it the machine's doing (a shortfall; the wait is looked at again half a
+  /// timeout later). Returns whether it was reported as a stall.
+  private func judge(_ what: String, waited: UInt64, starvation: String?) -> Bool {
     guard let starvation else {
       reportStall(what)
+      return true
+    }
+    guard waited < Self.starvedTimeouts * timeoutNanoseconds else {
+      reportStall("\(what), though \(starvation)")
       return true
     }
     shortfalls.record(.threads, "\(what), not judged a stall: \(starvation)")
@@ -218,18 +229,19 @@ public final class StallWatchdog: Sendable {
           "\(slot.thread): \(operation.text) made no progress for "
           + String(format: "%.2f s", Double(now - since) / 1e9)
           + " (called \(runSeconds(at: since)) into the run)"
-        if judge(what, starvation: starved()) {
+        if judge(what, waited: now - since, starvation: starved()) {
           slot.markReported(since)
         } else {
           lookAgainAt = now + timeoutNanoseconds / 2
         }
       }
       for gauge in gauges.withAnnotatedLock(owner: self, { $0 }) {
-        guard let pending = gauge.stalled(now: now, timeout: timeoutNanoseconds) else { continue }
+        guard let (pending, idle) = gauge.stalled(now: now, timeout: timeoutNanoseconds)
+        else { continue }
         let what =
           "\(gauge.what): \(pending) queued, none ran for "
-          + String(format: "%.2f s", Double(timeoutNanoseconds) / 1e9)
-        if judge(what, starvation: starved()) {
+          + String(format: "%.2f s", Double(idle) / 1e9)
+        if judge(what, waited: idle, starvation: starved()) {
           gauge.markReported()
         } else {
           lookAgainAt = now + timeoutNanoseconds / 2
@@ -361,9 +373,10 @@ private final class ProgressGauge: Sendable {
     self.completed = completed
   }
 
-  /// The pending count, if nothing completed for `timeout` while work was pending (once).
+  /// The pending count and how long nothing completed, if that is `timeout` or more while
+  /// work was pending and it was not reported yet.
   /// Called by the watchdog thread alone.
-  func stalled(now: UInt64, timeout: UInt64) -> UInt64? {
+  func stalled(now: UInt64, timeout: UInt64) -> (pending: UInt64, idle: UInt64)? {
     let done = completed()
     let waiting = pending()
     if done != lastCompleted.load(ordering: .relaxed) || waiting == 0 {
@@ -371,10 +384,9 @@ private final class ProgressGauge: Sendable {
       lastProgress.store(now, ordering: .relaxed)
       return nil
     }
-    guard now - lastProgress.load(ordering: .relaxed) >= timeout,
-      !reported.load(ordering: .relaxed)
-    else { return nil }
-    return waiting
+    let idle = now - lastProgress.load(ordering: .relaxed)
+    guard idle >= timeout, !reported.load(ordering: .relaxed) else { return nil }
+    return (waiting, idle)
   }
 
   /// Marks the stall reported: a gauge reports once (by the watchdog thread alone).

@@ -17,7 +17,7 @@ import RCU
 /// instead of the tally, and the handler follows the run loop's order in each exit window
 /// (see `CheckedExitHandler+Coalesced.swift`) to tell ring entries from the exit in hand.
 ///
-/// @unchecked Sendable: `random` and `window` are used only by the one thread running this
+/// @unchecked Sendable: `random`, `lastHeld` and `window` are used only by the one thread running this
 /// handler's vCPU (rounds run one after another, and each joins its threads), and read by
 /// the main thread only after joining it.
 final class CheckedExitHandler<Flavor: RCUFlavor>: GuestIOHandler, @unchecked Sendable {
@@ -31,6 +31,8 @@ final class CheckedExitHandler<Flavor: RCUFlavor>: GuestIOHandler, @unchecked Se
   let ownDrain: OwnDrainFault?
   /// Holds this vCPU at its exits during some coalesced unregisters.
   let hold: VCPUHold?
+  /// The last hold this vCPU waited for (``VCPUHold/waitWhileHeld(lastHeld:)``).
+  var lastHeld: UInt64 = 0
   /// What this exit window applied so far, and counts since the last round check.
   var window = ExitWindow()
 
@@ -118,7 +120,7 @@ final class CheckedExitHandler<Flavor: RCUFlavor>: GuestIOHandler, @unchecked Se
 
   func didExitGuest() {
     // Offline (QSBR) and in no section while held: no grace period waits for it.
-    hold?.waitWhileHeld()
+    hold?.waitWhileHeld(lastHeld: &lastHeld)
     buses.didExitGuest()
     if let ownDrain { drainOwn(ownDrain) }
   }

@@ -39,13 +39,15 @@ final class CoalescedTarget<Flavor: RCUFlavor>: HotplugTarget {
   /// Holds the vCPUs for one coalesced unregister in ``holdEvery``.
   let hold: VCPUHold
   static var holdEvery: Int { 2 }
+  let changeGate: ChangeGate?
 
   /// Drains read in `sections` slots `firstSection...` (one per churned range).
   init(
     mirror: KernelCoalescedMirror<Flavor>, checks: CoalescedChecks<Flavor>,
     sections: SectionEpochs, firstSection: Int, hold: VCPUHold, fault: GuestFault,
-    faultEvery: Int, seed: UInt64
+    faultEvery: Int, seed: UInt64, changeGate: ChangeGate?
   ) {
+    self.changeGate = changeGate
     self.mirror = mirror
     self.checks = checks
     self.fault = fault
@@ -111,8 +113,7 @@ final class CoalescedTarget<Flavor: RCUFlavor>: HotplugTarget {
       let turn = coalescedUnregisters.wrappingAdd(1, ordering: .relaxed).newValue
       if turn % Self.holdEvery == 0 {
         // Released by the drain once it applied the range's writes, or below if none.
-        hold.hold(waitingUpTo: 5_000_000)
-        drains[plug.slot].releasesHold = hold
+        if hold.hold(waitingUpTo: 5_000_000) { drains[plug.slot].releasesHold = hold }
       }
       defer { drains[plug.slot].releaseHold() }
       if try unregisterWithFault(registration, plug: plug, turn: turn) { return }

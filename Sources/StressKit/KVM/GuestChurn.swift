@@ -98,6 +98,7 @@ final class GuestChurnRun<Flavor: RCUFlavor>: Sendable {
       ?? GuestChurn.calibrate(
         system: system, configuration: configuration, registeredKeys: registered,
         sequencedWrites: sequenced)
+    PhaseTrace.note("calibrated: \(iterations) iterations a round", budget: budget)
     let program = GuestChurn.program(iterations: iterations, registeredKeys: registered)
     self.program = program
     guest = try GuestRun(
@@ -125,25 +126,29 @@ final class GuestChurnRun<Flavor: RCUFlavor>: Sendable {
     sections = SectionEpochs(
       vcpus: configuration.vcpus
         + (configuration.coalesced ? GuestCoalescing<Flavor>.sectionSlots(configuration) : 0))
+    // KVM's registration ioctls, for the eventfds and the zones alike, go through one gate.
+    let changeGate =
+      configuration.kernelIOEventFD || configuration.coalesced ? ChangeGate(limit: 2) : nil
     coalescing =
       configuration.coalesced
       ? try GuestCoalescing(
         configuration: configuration, guest: guest, portBus: portBus, mmioBus: mmioBus,
         sections: sections, firstSection: configuration.vcpus, violations: violations,
-        shortfalls: shortfalls) : nil
+        shortfalls: shortfalls, changeGate: changeGate) : nil
     hotplug = Hotplug(
-      target: GuestChurnTarget(registrar: registrar, keys: churnKeys, ledger: ledger),
+      target: GuestChurnTarget(
+        registrar: registrar, keys: churnKeys, ledger: ledger, changeGate: changeGate),
       threads: configuration.hotplugThreads, sections: sections, violations: violations,
       shortfalls: shortfalls, seed: configuration.seed &+ 0x9E37_79B9,
       skipEvery: configuration.fault == .skipGracePeriod ? configuration.faultRate : 0)
   }
 
   func run() throws -> GuestChurnReport {
-    let target = hotplug.target
-    let stable = try stableKeys.enumerated().map { slot, key in
-      try target.plug(key, slot: slot, churned: false)
-    }
+    PhaseTrace.note("guest and buses made; stable pairs", budget: budget)
+    let stable = try registerStable()
+    PhaseTrace.note("stable coalesced ranges", budget: budget)
     try coalescing?.registerStable()
+    PhaseTrace.note("threads", budget: budget)
     let handlers = (0..<configuration.vcpus).map { vcpu in
       CheckedExitHandler(
         buses: BusExitHandler(portBus: registrar.portBus, mmioBus: registrar.mmioBus),
@@ -167,16 +172,20 @@ final class GuestChurnRun<Flavor: RCUFlavor>: Sendable {
         self.roundsDone.load(ordering: .relaxed),
         Double(self.hotplug.counters[.registrations]) / elapsed, self.violations.count)
     }
+    PhaseTrace.note("set up; guest rounds", budget: budget)
     let rounds = runRounds(handlers, running: monotonicNanoseconds())
+    PhaseTrace.note("\(rounds.count) guest round(s) done; winding down", budget: budget)
     stopHotplug.set()
     let settled = windDown(
       threads: hotplugThreads + settler, stable: stable, watchdog: watchdog)
+    PhaseTrace.note("wound down; report", budget: budget)
     progress.stop()
     if case .failure(let error) = rounds.result {
       throw SetupFailure(message: "kvm: guest run failed: \(error)")
     }
     return report(
-      rounds: rounds, unclaimed: mergedUnclaimedWrites(handlers.map(\.buses)),
+      stable: Set(stable.map(\.record.key)), rounds: rounds,
+      unclaimed: mergedUnclaimedWrites(handlers.map(\.buses)),
       coalesced: settled ? try coalescing?.finish(guest: guest) : nil, settled: settled,
       stall: watchdog.summary)
   }
@@ -226,6 +235,26 @@ final class GuestChurnRun<Flavor: RCUFlavor>: Sendable {
       GuestChurn.checkReads(guest: guest, program: program, violations: violations)
     }
     return rounds
+  }
+
+  /// Registers the stable pairs, until half the run's duration has passed since the process
+  /// started: with KVM_IOEVENTFD, each registration waits for a KVM SRCU grace period (5 to
+  /// 8 ms beside two CPU hogs, 512 of them took 4 s), and a run whose setup took its whole
+  /// budget had no time left for its guests. The pairs left out are a `time` shortfall.
+  private func registerStable() throws -> [GuestChurnTarget<Flavor>.Plug] {
+    let deadline = budget.started &+ UInt64(budget.nominal / 2 * 1e9)
+    var stable: [GuestChurnTarget<Flavor>.Plug] = []
+    for (slot, key) in stableKeys.enumerated() {
+      if monotonicNanoseconds() >= deadline {
+        shortfalls.record(
+          .time,
+          "registered \(slot) of \(stableKeys.count) stable pairs by half the duration; the "
+            + "rest were left out")
+        break
+      }
+      stable.append(try hotplug.target.plug(key, slot: slot, churned: false))
+    }
+    return stable
   }
 
   /// After the rounds: stops the hotplug and settler threads, unregisters the stable pairs

@@ -112,14 +112,15 @@ extension GuestChurnRun {
     return work + (coalesced?.minimumWork ?? [])
   }
 
-  /// Reconciles every pair (when `settled`: every count is in) and builds the report.
+  /// Reconciles every pair (when `settled`: every count is in) and builds the report;
+  /// `stable` holds the keys of the stable pairs registered.
   func report(
-    rounds: Rounds, unclaimed: [GuestWrite: Int], coalesced: CoalescedSummary?, settled: Bool,
+    stable stableSet: Set<GuestWrite>, rounds: Rounds, unclaimed: [GuestWrite: Int],
+    coalesced: CoalescedSummary?, settled: Bool,
     stall: StallSummary
   ) -> GuestChurnReport {
     let perRound = program.expectedWrites()
     let drainedCounts = drained.withAnnotatedLock(owner: self) { $0 }
-    let stableSet = Set(stableKeys)
     var executedTotal = 0
     for key in Set(perRound.keys).union(unclaimed.keys).union(drainedCounts.keys) {
       let executed = (perRound[key] ?? 0) * rounds.count * configuration.vcpus
@@ -150,9 +151,13 @@ extension GuestChurnRun {
     }.count
     let readsExecuted = reads * program.iterations * rounds.count * configuration.vcpus
     let sequencedExits = (coalesced?.sequencedWrites ?? 0) - (coalesced?.ringEntries ?? 0)
+    // Not counted (0) when the coalesced counts are unknown (a run that did not settle):
+    // the sequenced writes that exited would count as absorbed writes, negatively.
     let kernelAbsorbed =
-      executedTotal
-      - (rounds.exits - readsExecuted - rounds.count * configuration.vcpus - sequencedExits)
+      configuration.coalesced && coalesced == nil
+      ? 0
+      : executedTotal
+        - (rounds.exits - readsExecuted - rounds.count * configuration.vcpus - sequencedExits)
     let work = minimumWork(
       executedPerVCPU: executedTotal / configuration.vcpus, kernelAbsorbed: kernelAbsorbed,
       coalesced: coalesced)

@@ -71,11 +71,17 @@ final class GuestChurnTarget<Flavor: RCUFlavor>: HotplugTarget {
   var slotCount: Int { keys.count }
   var supportsBatches: Bool { false }
   var supportsDeferredRemovals: Bool { registrar.mirror == nil }
+  let changeGate: ChangeGate?
 
-  init(registrar: Registrar<Flavor>, keys: [GuestWrite], ledger: EventLedger<GuestWrite>) {
+  /// `changeGate`: shared with the run's other targets that call KVM's registration ioctls.
+  init(
+    registrar: Registrar<Flavor>, keys: [GuestWrite], ledger: EventLedger<GuestWrite>,
+    changeGate: ChangeGate?
+  ) {
     self.registrar = registrar
     self.keys = keys
     self.ledger = ledger
+    self.changeGate = changeGate
   }
 
   /// Registers `key` on a fresh eventfd and records it: for the churned pairs and the

@@ -30,7 +30,7 @@ final class GuestCoalescing<Flavor: RCUFlavor>: Sendable {
   init(
     configuration: GuestChurnConfiguration, guest: GuestRun, portBus: IOBus<Flavor>,
     mmioBus: IOBus<Flavor>, sections: SectionEpochs, firstSection: Int, violations: Violations,
-    shortfalls: Shortfalls
+    shortfalls: Shortfalls, changeGate: ChangeGate?
   ) throws {
     let layout = CoalescedLayout(churned: configuration.coalescedRanges)
     checks = CoalescedChecks(
@@ -44,7 +44,8 @@ final class GuestCoalescing<Flavor: RCUFlavor>: Sendable {
       ? OwnDrainFault(fault: fault, every: configuration.faultRate, ring: mirror.ring) : nil
     let target = CoalescedTarget(
       mirror: mirror, checks: checks, sections: sections, firstSection: firstSection,
-      hold: hold, fault: fault, faultEvery: configuration.faultRate, seed: configuration.seed)
+      hold: hold, fault: fault, faultEvery: configuration.faultRate, seed: configuration.seed,
+      changeGate: changeGate)
     finalDrain = UnregisterDrain(
       checks: checks, sections: sections, section: firstSection + configuration.coalescedRanges,
       range: nil, seed: configuration.seed)
