@@ -51,7 +51,7 @@ public final class StorageDaemon: @unchecked Sendable {
   }
 
   /// Starts the daemon on a zeroed image of `imageSize` bytes with `queues` queues and waits
-  /// (at most `timeout`) until its socket exists.
+  /// (at most `timeout`) until its socket listens.
   public init(imageSize: Int, queues: Int, timeout: Duration = .seconds(10))
     throws(StorageDaemonError)
   {
@@ -89,7 +89,7 @@ public final class StorageDaemon: @unchecked Sendable {
       throw .failedToStart("\(error)")
     }
     let deadline = ContinuousClock.now + timeout
-    while access(socketPath, F_OK) != 0 {
+    while !Self.listens(socketPath) {
       guard process.isRunning, ContinuousClock.now < deadline else {
         let words = lastWords
         stop()
@@ -100,6 +100,21 @@ public final class StorageDaemon: @unchecked Sendable {
   }
 
   deinit { stop() }
+
+  /// Whether a Unix socket bound at `path` is listening, from the kernel's table of Unix
+  /// sockets (`/proc/net/unix`, flag `__SO_ACCEPTCON`). The file appears at bind(2), before
+  /// listen(2): a connect in between is refused (a CI run failed so), and a trial connect
+  /// would use up the daemon's one front-end connection.
+  static func listens(_ path: String) -> Bool {
+    guard let table = try? String(contentsOfFile: "/proc/net/unix", encoding: .utf8) else {
+      return false
+    }
+    let acceptingConnections = "00010000"
+    return table.split(separator: "\n").contains { line in
+      let fields = line.split(separator: " ", omittingEmptySubsequences: true)
+      return fields.count >= 8 && fields[7] == path && fields[3] == acceptingConnections
+    }
+  }
 
   /// Whether the daemon is still running.
   public var isRunning: Bool { process.isRunning }
