@@ -22,7 +22,12 @@ struct ChurnEngineTests {
   /// Runs on until the minimum of work is done (up to a minute more on a loaded machine).
   @Test(arguments: [RCUFlavorName.memb, .bp].map(FlavorChoice.shipped))
   func aCorrectFlavorIsClean(flavor: FlavorChoice) throws {
-    let report = try Self.run(flavor, minimumWorkWithin: 60)
+    // A run starved of CPU says inconclusive (a shortfall): another seed, at most three.
+    let report = try attempts(limit: 3, budget: .seconds(120)) {
+      $0.outcome.verdict != .inconclusive
+    } _: { index in
+      try Self.run(flavor, seed: 1 + UInt64(index), minimumWorkWithin: 60)
+    }.last!
     #expect(report.outcome.verdict == .clean, "\(report.text)")
     #expect(report.work.allSatisfy { $0.met })
   }

@@ -18,7 +18,13 @@ struct GuestChurnTests {
       seed: 7)
     // On a loaded machine 3 s may not reach the minimum of work: more rounds until it does.
     configuration.minimumWorkWithin = .seconds(60)
-    let report = try GuestChurn.run(system: system, configuration: configuration)
+    // A run starved of CPU says inconclusive (a shortfall): another seed, at most three.
+    let report = try attempts(limit: 3, budget: .seconds(120)) {
+      $0.outcome.verdict != .inconclusive
+    } _: { (index) throws -> GuestChurnReport in
+      configuration.seed = 7 + UInt64(index)
+      return try GuestChurn.run(system: system, configuration: configuration)
+    }.last!
     #expect(report.violations.isEmpty, "\(report.text)")
     #expect(report.outcome.verdict == .clean, "\(report.text)")
     #expect(report.drainedSignals > 0)

@@ -11,18 +11,23 @@ struct RingChurnTests {
   static func run(
     _ flavor: FlavorChoice = .shipped(.memb), fault: ChurnFault = .none, every: Int = 1,
     seconds: Double = 3, rings: Int = 8, capacity: Int = ChurnConfiguration.defaultRingCapacity,
-    minimumWorkWithin: Double = 0
+    seed: UInt64 = 1, minimumWorkWithin: Double = 0
   ) throws -> ChurnReport {
     try ChurnConfiguration(
       vcpus: 2, duration: seconds, rings: rings, ringCapacity: capacity, flavor: flavor,
-      fault: fault, faultEvery: every, minimumWorkWithin: minimumWorkWithin
+      fault: fault, faultEvery: every, seed: seed, minimumWorkWithin: minimumWorkWithin
     ).run()
   }
 
   /// QSBR here; memb and bp run with the default rings in `ChurnEngineTests`.
   @Test(arguments: [FlavorChoice.shipped(.qsbr)])
   func aCorrectFlavorIsCleanWithEveryRingValueDelivered(flavor: FlavorChoice) throws {
-    let report = try Self.run(flavor, minimumWorkWithin: 60)
+    // A run starved of CPU says inconclusive (a shortfall): another seed, at most three.
+    let report = try attempts(limit: 3, budget: .seconds(120)) {
+      $0.outcome.verdict != .inconclusive
+    } _: { index in
+      try Self.run(flavor, seed: 1 + UInt64(index), minimumWorkWithin: 60)
+    }.last!
     #expect(report.outcome.verdict == .clean, "\(report.text)")
     let rings = try #require(report.rings)
     #expect(rings.valuesDelivered == rings.valuesClaimed)
@@ -37,9 +42,15 @@ struct RingChurnTests {
     let every = fault.arguments.firstIndex(of: "--fault-every").map {
       Int(fault.arguments[$0 + 1])!
     }
-    let report = try Self.run(fault: churnFault, every: every ?? 1, seconds: 10)
-    #expect(report.outcome.verdict == .violations, "\(report.text)")
-    #expect(fault.isCaught(by: report.violations.map(\.kind.rawValue)), "\(report.text)")
+    let reports = try attempts(limit: 3) {
+      fault.isCaught(by: $0.violations.map(\.kind.rawValue))
+    } _: { index in
+      try Self.run(fault: churnFault, every: every ?? 1, seconds: 10, seed: 1 + UInt64(index))
+    }
+    let report = reports.last!
+    let texts = reports.map(\.text).joined(separator: "\n")
+    #expect(report.outcome.verdict == .violations, "\(texts)")
+    #expect(fault.isCaught(by: report.violations.map(\.kind.rawValue)), "\(texts)")
   }
 
   /// A lane that fills up is the ring keeping its promise (the loss reported in place)
