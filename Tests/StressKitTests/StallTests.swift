@@ -76,8 +76,9 @@ extension FaultInjectionSuites {
     @Test("a thread that does not stop after the run is abandoned and reported, not joined")
     func joinGivesUp() throws {
       let violations = Violations()
+      let shortfalls = Shortfalls()
       let watchdog = try StallWatchdog(
-        timeout: 0.1, violations: violations, shortfalls: Shortfalls())
+        timeout: 0.1, violations: violations, shortfalls: shortfalls)
       defer { watchdog.stop() }
       let release = Atomic<Bool>(false)
       let stuck = try startThreads(1, named: "stuck") { _ in
@@ -85,8 +86,14 @@ extension FaultInjectionSuites {
       }
       #expect(!watchdog.join([("stuck", stuck)]))
       release.store(true, ordering: .releasing)  // pairs with the thread's load
-      let stall = try #require(violations.summary.first { $0.kind == .stall })
-      #expect(stall.examples[0].hasPrefix("stuck 0 did not stop within"))
+      // A stall; or, when the process's threads were starved of CPU meanwhile (the suite's
+      // other tests beside two CPU hogs), a threads shortfall saying it was not judged one.
+      let stall = violations.summary.first { $0.kind == .stall }
+      let starved = shortfalls.summary.first { $0.kind == .threads }
+      #expect((stall == nil) != (starved == nil))
+      let report = try #require(stall?.examples[0] ?? starved?.examples[0])
+      #expect(report.hasPrefix("stuck 0 did not stop within"))
+      #expect(stall != nil || report.contains("not judged a stall: "))
       #expect(StallWatchdog.threadsAbandoned)
     }
 

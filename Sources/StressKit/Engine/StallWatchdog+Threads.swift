@@ -30,11 +30,7 @@ extension StallWatchdog {
             running.map(\.name).joined(separator: ", ") + " did not stop within "
             + String(format: "%.2f s", 2 * Double(timeoutNanoseconds) / 1e9)
             + " of the end of the run"
-          if let starvation = starvation() {
-            shortfalls.record(.threads, "\(what), not judged a stall: \(starvation)")
-          } else {
-            reportStall(what)
-          }
+          judge(what, waited: 2 * timeoutNanoseconds, starvation: starvation())
         }
         RunThread.abandoned.store(true, ordering: .relaxed)
         for entry in all where entry.thread.hasFinished { entry.thread.join() }

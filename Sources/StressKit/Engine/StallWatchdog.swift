@@ -159,9 +159,9 @@ public final class StallWatchdog: Sendable {
   }
 
   /// The threads starved of CPU over the last half timeout or more, described; nil when
-  /// none were (or the kernel keeps no account). Takes a snapshot for later calls too.
-  func starvation() -> String? {
-    let now = CPUStarvation.now()
+  /// none were (or the kernel keeps no account), as `now` (a fresh snapshot unless given)
+  /// shows them. Keeps `now` for later calls too.
+  func starvation(_ now: CPUStarvation = .now()) -> String? {
     let earlier = keep(now)
     return earlier.flatMap { now.describeStarvation(since: $0) }
   }
@@ -196,7 +196,8 @@ public final class StallWatchdog: Sendable {
   /// were starved of CPU meanwhile and it has not lasted ``starvedTimeouts`` timeouts yet,
   /// which makes it the machine's doing (a shortfall; the wait is looked at again half a
   /// timeout later). Returns whether it was reported as a stall.
-  private func judge(_ what: String, waited: UInt64, starvation: String?) -> Bool {
+  @discardableResult
+  func judge(_ what: String, waited: UInt64, starvation: String?) -> Bool {
     guard let starvation else {
       reportStall(what)
       return true
@@ -214,12 +215,14 @@ public final class StallWatchdog: Sendable {
     while !finish.isSet {
       usleep(UInt32(pollNanoseconds / 1000))
       let now = monotonicNanoseconds()
-      if snapshotDue(now: now) { keep(CPUStarvation.now()) }
+      // One schedstat snapshot per poll at most: the periodic one, reused by the look.
+      let periodic = snapshotDue(now: now) ? CPUStarvation.now() : nil
+      if let periodic { keep(periodic) }
       guard now >= lookAgainAt else { continue }
       // Looked at once per poll, and only for a wait past the timeout.
       var looked: String?? = nil
       func starved() -> String? {
-        if looked == nil { looked = .some(starvation()) }
+        if looked == nil { looked = .some(starvation(periodic ?? .now())) }
         return looked!
       }
       for slot in slots.withAnnotatedLock(owner: self, { $0 }) {
