@@ -23,6 +23,7 @@ final class ChangeGate: Sendable {
     return true
   }
 
-  /// Ends a turn ``enter(unless:)`` gave.
+  /// Ends a turn ``enter(unless:)`` gave. Every turn must be left before the gate goes:
+  /// libdispatch traps on a semaphore freed below its initial value.
   func leave() { semaphore.signal() }
 }

@@ -46,6 +46,7 @@ final class VCPUHold: Sendable {
   /// false: there is nothing to ``release()``), and waits up to `timeout` nanoseconds for
   /// all of them to be held (between rounds they never are).
   func hold(waitingUpTo timeout: UInt64) -> Bool {
+    // A refused hold uses up its number: numbers need only be unique, not consecutive.
     let number = started.add(1, ordering: .relaxed).newValue
     // Acquiring and releasing: pairs with the releasing store in `release` (the previous
     // hold is over) and with the acquiring loads in `waitWhileHeld`.
