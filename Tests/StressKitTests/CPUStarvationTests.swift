@@ -5,7 +5,8 @@ import Testing
 
 /// How the stall watchdog tells a machine that gives the run no CPU from a stuck thread:
 /// a thread is starved over a window when it spent at least half of it waiting for a CPU
-/// and at most a tenth of it running.
+/// and at most a tenth of it running; the machine is saturated when other processes took a
+/// third of it or more while the run's threads waited for a CPU as long as they ran.
 @Suite("CPU starvation")
 struct CPUStarvationTests {
   typealias Account = CPUStarvation.Account
@@ -51,6 +52,45 @@ struct CPUStarvationTests {
     #expect(after.threads[me]!.running >= mine.running)
     #expect(
       !CPUStarvation.isStarved(from: mine, to: after.threads[me]!, window: after.at - before.at))
+  }
+
+  @Test("two hogs took most of the machine while the run waited for a CPU: saturated")
+  func hogsBesideTheRun() {
+    // 2 cores over 1 s: the hogs took 1.2 s, the run's threads ran 0.8 s and waited 3 s.
+    #expect(
+      CPUStarvation.isSaturated(
+        othersUsed: 1_200_000_000, capacity: 2 * Self.window, waited: 3_000_000_000,
+        ran: 800_000_000))
+  }
+
+  @Test("the run's own threads oversubscribing an idle machine do not saturate it")
+  func oversubscribedByItself() {
+    // Five spinning threads on 2 cores: they wait more than they run, but nobody else ran.
+    #expect(
+      !CPUStarvation.isSaturated(
+        othersUsed: 20_000_000, capacity: 2 * Self.window, waited: 3_000_000_000,
+        ran: 2_000_000_000))
+  }
+
+  @Test("a busy machine while the run's threads slept (stuck, say) is not saturation")
+  func busyMachineIdleRun() {
+    #expect(
+      !CPUStarvation.isSaturated(
+        othersUsed: 2 * Self.window, capacity: 2 * Self.window, waited: 0, ran: 0))
+    #expect(
+      !CPUStarvation.isSaturated(
+        othersUsed: 2 * Self.window, capacity: 2 * Self.window, waited: 1_000_000,
+        ran: 900_000_000))
+  }
+
+  @Test("the machine's busy time is read, and never goes backwards")
+  func machineBusyTime() throws {
+    let before = try #require(CPUStarvation.machineBusyNanoseconds())
+    var spin: UInt64 = 0
+    for value in 0..<2_000_000 { spin &+= UInt64(value) ^ spin }
+    let after = try #require(CPUStarvation.machineBusyNanoseconds())
+    #expect(after >= before && spin != 1)
+    #expect(CPUStarvation.now().machineBusy != nil)
   }
 
   /// This thread's id, from the `/proc/thread-self` link ("<pid>/task/<tid>").

@@ -21,14 +21,17 @@ struct CPUStarvation: Sendable {
   let at: UInt64
   /// By thread id.
   let threads: [Int32: Account]
+  /// The machine's busy CPU time until then (``machineBusyNanoseconds()``), if known.
+  var machineBusy: UInt64? = nil
 
   /// A snapshot of every thread of this process now; empty when the kernel keeps no such
   /// account (then nothing is ever judged starved, and stalls are reported as before).
   static func now() -> CPUStarvation {
     let at = monotonicNanoseconds()
+    let machineBusy = machineBusyNanoseconds()
     var threads: [Int32: Account] = [:]
     guard let directory = opendir("/proc/self/task") else {
-      return CPUStarvation(at: at, threads: [:])
+      return CPUStarvation(at: at, threads: [:], machineBusy: machineBusy)
     }
     defer { closedir(directory) }
     while let entry = readdir(directory) {
@@ -38,7 +41,7 @@ struct CPUStarvation: Sendable {
       guard let id = Int32(name), let account = account(of: name) else { continue }
       threads[id] = account
     }
-    return CPUStarvation(at: at, threads: threads)
+    return CPUStarvation(at: at, threads: threads, machineBusy: machineBusy)
   }
 
   /// A thread is starved over a window when it spent at least half of it runnable but
@@ -64,10 +67,11 @@ struct CPUStarvation: Sendable {
   }
 
   /// "3 of 41 threads starved of CPU over the last 1.00 s (runnable over half of it,
-  /// running under a tenth)".
+  /// running under a tenth)", or else the machine's saturation described
+  /// (``describeSaturation(since:)``); nil when neither holds.
   func describeStarvation(since earlier: CPUStarvation) -> String? {
     let (starved, threads) = starved(since: earlier)
-    guard starved > 0 else { return nil }
+    guard starved > 0 else { return describeSaturation(since: earlier) }
     return "\(starved) of \(threads) threads starved of CPU over the last "
       + String(format: "%.2f s", Double(at &- earlier.at) / 1e9)
       + " (runnable over half of it, running under a tenth)"
