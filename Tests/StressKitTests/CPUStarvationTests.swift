@@ -83,6 +83,29 @@ struct CPUStarvationTests {
         ran: 900_000_000))
   }
 
+  /// Two snapshots 1 s apart on a machine whose two hogs took 1.75 of its 2 CPUs while the
+  /// run's two threads waited 0.65 s for a CPU and ran 0.2 s, neither starved by the
+  /// per-thread rule.
+  static func saturatedWindow() -> (CPUStarvation, CPUStarvation) {
+    let zero = Account(running: 0, waiting: 0)
+    let before = CPUStarvation(at: 0, threads: [1: zero, 2: zero], machineBusy: 0)
+    let after = CPUStarvation(
+      at: window,
+      threads: [
+        1: Account(running: 200_000_000, waiting: 450_000_000),
+        2: Account(running: 1_000_000, waiting: 200_000_000),
+      ], machineBusy: 1_950_000_000)
+    return (before, after)
+  }
+
+  @Test("saturation explains a wait only when no reader is inside a section")
+  func saturationWithAndWithoutReaders() throws {
+    let (before, after) = Self.saturatedWindow()
+    let text = try #require(after.describeStarvation(since: before, saturationCounts: true))
+    #expect(text.hasPrefix("the machine was saturated over the last 1.00 s"))
+    #expect(after.describeStarvation(since: before, saturationCounts: false) == nil)
+  }
+
   @Test("the machine's busy time is read, and never goes backwards")
   func machineBusyTime() throws {
     let before = try #require(CPUStarvation.machineBusyNanoseconds())

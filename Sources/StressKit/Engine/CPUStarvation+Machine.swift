@@ -5,11 +5,13 @@ import Glibc
 ///
 /// Why: a thread can be slowed without ever being starved by the per-thread rule. With two
 /// CPU hogs beside `stress kvm --flavor signal` at its heaviest settings, a liburcu-signal
-/// grace period took 4.2 s: its hotplug thread (nice 10) slept a millisecond between
-/// signals to the vCPUs and then waited tens of milliseconds for a CPU each time, runnable
-/// under half the window, and the watchdog reported a `stall` (a false alarm). On an idle
-/// machine other processes take next to nothing, so a stuck grace period is a stall at
-/// once however busy the run's own threads keep the cores.
+/// grace period took 4.2 s with no reader inside a section: the thread driving it slept a
+/// millisecond between signals to the vCPUs and then waited for a CPU each time, runnable
+/// under half the window, and the watchdog reported a `stall` (a false alarm). The
+/// watchdog lets saturation explain a wait only when no reader is inside a section: a
+/// reader stuck in its section is a stall beside CPU hogs too. On an idle machine other
+/// processes take next to nothing, so a stuck grace period is a stall at once however busy
+/// the run's own threads keep the cores.
 extension CPUStarvation {
   /// The CPU time, all cores together, the machine spent on anything but idling or waiting
   /// for I/O (`/proc/stat`: user, nice, system, irq, softirq, steal), in nanoseconds; nil

@@ -68,10 +68,12 @@ struct CPUStarvation: Sendable {
 
   /// "3 of 41 threads starved of CPU over the last 1.00 s (runnable over half of it,
   /// running under a tenth)", or else the machine's saturation described
-  /// (``describeSaturation(since:)``); nil when neither holds.
-  func describeStarvation(since earlier: CPUStarvation) -> String? {
+  /// (``describeSaturation(since:)``) when `saturationCounts`; nil when neither holds.
+  func describeStarvation(since earlier: CPUStarvation, saturationCounts: Bool = false)
+    -> String?
+  {
     let (starved, threads) = starved(since: earlier)
-    guard starved > 0 else { return describeSaturation(since: earlier) }
+    guard starved > 0 else { return saturationCounts ? describeSaturation(since: earlier) : nil }
     return "\(starved) of \(threads) threads starved of CPU over the last "
       + String(format: "%.2f s", Double(at &- earlier.at) / 1e9)
       + " (runnable over half of it, running under a tenth)"

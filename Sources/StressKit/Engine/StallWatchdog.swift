@@ -158,12 +158,15 @@ public final class StallWatchdog: Sendable {
     String(format: "%.3f s", Double(nanoseconds &- min(nanoseconds, started)) / 1e9)
   }
 
-  /// The threads starved of CPU over the last half timeout or more, described; nil when
-  /// none were (or the kernel keeps no account), as `now` (a fresh snapshot unless given)
-  /// shows them. Keeps `now` for later calls too.
+  /// The threads starved of CPU over the last half timeout or more, or else, when no
+  /// reader is inside a read-side section, the machine saturated meanwhile, described; nil
+  /// when neither (or the kernel keeps no account), as `now` (a fresh snapshot unless
+  /// given) shows them. Keeps `now` for later calls too.
   func starvation(_ now: CPUStarvation = .now()) -> String? {
     let earlier = keep(now)
-    return earlier.flatMap { now.describeStarvation(since: $0) }
+    return earlier.flatMap {
+      now.describeStarvation(since: $0, saturationCounts: census().isEmpty)
+    }
   }
 
   /// Keeps `snapshot` if the latest kept is a quarter timeout old or more (five at most);
@@ -270,128 +273,4 @@ public struct StallSummary: Codable, Sendable, Equatable {
     return String(format: "  stall watchdog: timeout %g s; longest waits: ", timeoutSeconds)
       + (waits.isEmpty ? "none" : waits.joined(separator: ", "))
   }
-}
-
-/// One watched thread's current wait: what and since when (0: not waiting).
-final class WaitSlot: Sendable {
-  let thread: String
-  private let operation = Atomic<Int>(0)
-  private let since = Atomic<UInt64>(0)
-  /// The `since` of the wait last reported, so that each wait is reported once.
-  private let reported = Atomic<UInt64>(0)
-  /// The longest wait of each operation (by raw value; written by the slot's thread alone).
-  private let longestSynchronize = Atomic<UInt64>(0)
-  private let longestBarrier = Atomic<UInt64>(0)
-  private let longestRemoval = Atomic<UInt64>(0)
-  private let longestCallback = Atomic<UInt64>(0)
-  private let last = Atomic<UInt64>(0)
-
-  init(thread: String) { self.thread = thread }
-
-  /// The longest wait of each operation so far.
-  var longestWaits: [WaitedOperation: UInt64] {
-    var waits: [WaitedOperation: UInt64] = [:]
-    for operation in WaitedOperation.allCases {
-      let waited = longest(operation)
-      if waited > 0 { waits[operation] = waited }
-    }
-    return waits
-  }
-
-  /// How long the thread's latest wait took, in nanoseconds (read by the thread itself).
-  var lastWaitNanoseconds: UInt64 { last.load(ordering: .relaxed) }
-
-  private func longest(_ operation: WaitedOperation) -> UInt64 {
-    switch operation {
-    case .synchronize: longestSynchronize.load(ordering: .relaxed)
-    case .barrier: longestBarrier.load(ordering: .relaxed)
-    case .synchronousRemoval: longestRemoval.load(ordering: .relaxed)
-    case .deferredCallback: longestCallback.load(ordering: .relaxed)
-    }
-  }
-
-  /// Raises the longest wait of `operation` to `elapsed`. Only the slot's thread writes:
-  /// a load and a store, no read-modify-write.
-  private func raise(_ operation: WaitedOperation, to elapsed: UInt64) {
-    guard elapsed > longest(operation) else { return }
-    switch operation {
-    case .synchronize: longestSynchronize.store(elapsed, ordering: .relaxed)
-    case .barrier: longestBarrier.store(elapsed, ordering: .relaxed)
-    case .synchronousRemoval: longestRemoval.store(elapsed, ordering: .relaxed)
-    case .deferredCallback: longestCallback.store(elapsed, ordering: .relaxed)
-    }
-  }
-
-  /// Runs `body`, a wait for `waited`, under the watchdog's eye.
-  @discardableResult
-  func waiting<Result>(for waited: WaitedOperation, _ body: () throws -> Result) rethrows
-    -> Result
-  {
-    let start = monotonicNanoseconds()
-    since.store(start, ordering: .relaxed)
-    // Releasing: pairs with the watchdog's acquiring load in `stalledSince`, which then sees
-    // this wait's start.
-    operation.store(waited.rawValue, ordering: .releasing)
-    defer {
-      operation.store(0, ordering: .relaxed)
-      let elapsed = monotonicNanoseconds() - start
-      last.store(elapsed, ordering: .relaxed)
-      raise(waited, to: elapsed)
-    }
-    return try body()
-  }
-
-  /// The operation and its start, if the thread has waited for it `timeout` or longer and
-  /// that wait was not reported yet.
-  func stalledSince(now: UInt64, timeout: UInt64) -> (WaitedOperation, UInt64)? {
-    // Acquiring: pairs with the releasing store in `waiting`.
-    guard let waited = WaitedOperation(rawValue: operation.load(ordering: .acquiring)) else {
-      return nil
-    }
-    let start = since.load(ordering: .relaxed)
-    guard now > start, now - start >= timeout, reported.load(ordering: .relaxed) != start
-    else { return nil }
-    return (waited, start)
-  }
-
-  /// Marks the wait that began at `start` reported (by the watchdog thread alone).
-  func markReported(_ start: UInt64) { reported.store(start, ordering: .relaxed) }
-}
-
-/// A queue of deferred work the watchdog follows: pending and completed counts.
-private final class ProgressGauge: Sendable {
-  let what: String
-  private let pending: @Sendable () -> UInt64
-  private let completed: @Sendable () -> UInt64
-  private let lastCompleted = Atomic<UInt64>(0)
-  private let lastProgress = Atomic<UInt64>(monotonicNanoseconds())
-  private let reported = Atomic<Bool>(false)
-
-  init(
-    what: String, pending: @escaping @Sendable () -> UInt64,
-    completed: @escaping @Sendable () -> UInt64
-  ) {
-    self.what = what
-    self.pending = pending
-    self.completed = completed
-  }
-
-  /// The pending count and how long nothing completed, if that is `timeout` or more while
-  /// work was pending and it was not reported yet.
-  /// Called by the watchdog thread alone.
-  func stalled(now: UInt64, timeout: UInt64) -> (pending: UInt64, idle: UInt64)? {
-    let done = completed()
-    let waiting = pending()
-    if done != lastCompleted.load(ordering: .relaxed) || waiting == 0 {
-      lastCompleted.store(done, ordering: .relaxed)
-      lastProgress.store(now, ordering: .relaxed)
-      return nil
-    }
-    let idle = now - lastProgress.load(ordering: .relaxed)
-    guard idle >= timeout, !reported.load(ordering: .relaxed) else { return nil }
-    return (waiting, idle)
-  }
-
-  /// Marks the stall reported: a gauge reports once (by the watchdog thread alone).
-  func markReported() { reported.store(true, ordering: .relaxed) }
 }
