@@ -20,23 +20,12 @@ struct HostileBackendTests {
   func connect(answering answer: Answer) throws -> VhostUserError? {
     let path =
       NSTemporaryDirectory() + "/hostile-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).sock"
-    let listener = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
-    try #require(listener >= 0)
+    let listener = try boundUnixSocket(at: path)
     defer {
       close(listener)
       unlink(path)
     }
-    var address = sockaddr_un()
-    address.sun_family = sa_family_t(AF_UNIX)
-    withUnsafeMutableBytes(of: &address.sun_path) { buffer in
-      for (index, byte) in path.utf8.enumerated() { buffer[index] = byte }
-    }
-    let bound = withUnsafePointer(to: &address) {
-      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-        bind(listener, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
-      }
-    }
-    try #require(bound == 0 && listen(listener, 1) == 0)
+    try #require(listen(listener, 1) == 0)
     let backend = try HostThread {
       let connection = accept(listener, nil, nil)
       guard connection >= 0 else { return }

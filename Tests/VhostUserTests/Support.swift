@@ -1,5 +1,6 @@
 import ConcurrentBus
 import Foundation
+import Glibc
 import KVM
 import StressKit
 import Testing
@@ -12,6 +13,26 @@ let daemonMissingReason: String? = {
   print(reason)
   return reason
 }()
+
+/// A Unix stream socket bound at `path`, not listening yet; the caller closes it and
+/// unlinks `path`.
+func boundUnixSocket(at path: String) throws -> Int32 {
+  let descriptor = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+  try #require(descriptor >= 0)
+  var address = sockaddr_un()
+  address.sun_family = sa_family_t(AF_UNIX)
+  withUnsafeMutableBytes(of: &address.sun_path) { buffer in
+    for (index, byte) in path.utf8.enumerated() { buffer[index] = byte }
+  }
+  let bound = withUnsafePointer(to: &address) {
+    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+      bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+    }
+  }
+  if bound != 0 { close(descriptor) }
+  try #require(bound == 0, "bind \(path): errno \(errno)")
+  return descriptor
+}
 
 /// Guest memory for a back end: one memfd-backed region, no VM needed.
 func shareableMemory(size: Int = 1 << 20, at address: UInt64 = 0x10_0000) throws -> GuestMemory {
