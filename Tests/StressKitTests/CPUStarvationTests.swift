@@ -106,6 +106,17 @@ struct CPUStarvationTests {
     #expect(after.describeStarvation(since: before, saturationCounts: false) == nil)
   }
 
+  @Test("an 'earlier' snapshot taken later (a join beside the watch thread) judges nothing")
+  func snapshotsOutOfOrder() {
+    let (before, after) = Self.saturatedWindow()
+    // The same counts, but the snapshot with the larger counts is the earlier one in time:
+    // before the fix, the wrapped window overflowed `window * cores` and trapped.
+    let late = CPUStarvation(at: Self.window, threads: before.threads, machineBusy: 0)
+    let early = CPUStarvation(at: 0, threads: after.threads, machineBusy: after.machineBusy)
+    #expect(early.describeStarvation(since: late, saturationCounts: true) == nil)
+    #expect(early.starved(since: late) == (0, 0))
+  }
+
   @Test("the machine's busy time is read, and never goes backwards")
   func machineBusyTime() throws {
     let before = try #require(CPUStarvation.machineBusyNanoseconds())

@@ -48,7 +48,8 @@ extension CPUStarvation {
   /// CPUs while this run's threads waited 2.30 s for a CPU and ran 0.95 s"; nil when it was
   /// not (or the machine's account could not be read).
   func describeSaturation(since earlier: CPUStarvation) -> String? {
-    guard let busyNow = machineBusy, let busyThen = earlier.machineBusy, busyNow >= busyThen
+    guard let busyNow = machineBusy, let busyThen = earlier.machineBusy, busyNow >= busyThen,
+      at > earlier.at
     else { return nil }
     var ran: UInt64 = 0
     var waited: UInt64 = 0
@@ -58,7 +59,7 @@ extension CPUStarvation {
       ran += new.running - old.running
       waited += new.waiting - old.waiting
     }
-    let window = at &- earlier.at
+    let window = at - earlier.at
     let cores = UInt64(max(sysconf(Int32(_SC_NPROCESSORS_ONLN)), 1))
     let othersUsed = (busyNow - busyThen) &- min(ran, busyNow - busyThen)
     guard

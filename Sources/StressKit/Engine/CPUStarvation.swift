@@ -55,7 +55,8 @@ struct CPUStarvation: Sendable {
   /// The threads present in both snapshots that were starved between them, and how many
   /// threads both held.
   func starved(since earlier: CPUStarvation) -> (starved: Int, threads: Int) {
-    let window = at &- earlier.at
+    guard at > earlier.at else { return (0, 0) }
+    let window = at - earlier.at
     var starved = 0
     var both = 0
     for (id, new) in threads {

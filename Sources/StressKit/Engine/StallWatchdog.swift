@@ -173,12 +173,17 @@ public final class StallWatchdog: Sendable {
   /// returns the latest kept that is half a timeout older than `snapshot` or more.
   @discardableResult
   private func keep(_ snapshot: CPUStarvation) -> CPUStarvation? {
+    // The watch thread and a join on another thread both keep snapshots, so `snapshot` may
+    // be older than the latest kept: only older ones count as earlier, and a difference
+    // never wraps (a wrapped window once overflowed a product and trapped).
     schedule.withAnnotatedLock(owner: self) { history in
-      if history.last.map({ snapshot.at &- $0.at >= timeoutNanoseconds / 4 }) ?? true {
+      if history.last.map({ $0.at <= snapshot.at && snapshot.at - $0.at >= timeoutNanoseconds / 4 })
+        ?? true
+      {
         history.append(snapshot)
         if history.count > 5 { history.removeFirst() }
       }
-      return history.last { snapshot.at &- $0.at >= timeoutNanoseconds / 2 }
+      return history.last { $0.at <= snapshot.at && snapshot.at - $0.at >= timeoutNanoseconds / 2 }
     }
   }
 
