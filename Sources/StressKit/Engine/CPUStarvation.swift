@@ -35,8 +35,10 @@ struct CPUStarvation: Sendable {
     }
     defer { closedir(directory) }
     while let entry = readdir(directory) {
-      let name = withUnsafeBytes(of: entry.pointee.d_name) {
-        String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self)
+      // Read up to the name's NUL only: an entry may be shorter than the 256-byte array
+      // (copying the whole array overread the heap under AddressSanitizer).
+      let name = withUnsafePointer(to: &entry.pointee.d_name) {
+        $0.withMemoryRebound(to: CChar.self, capacity: 1) { String(cString: $0) }
       }
       guard let id = Int32(name), let account = account(of: name) else { continue }
       threads[id] = account
