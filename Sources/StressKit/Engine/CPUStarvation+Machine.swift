@@ -17,19 +17,12 @@ extension CPUStarvation {
   /// for I/O (`/proc/stat`: user, nice, system, irq, softirq, steal), in nanoseconds; nil
   /// when it cannot be read.
   static func machineBusyNanoseconds() -> UInt64? {
-    let descriptor = open("/proc/stat", O_RDONLY | O_CLOEXEC)
-    guard descriptor >= 0 else { return nil }
-    defer { close(descriptor) }
-    var buffer = [UInt8](repeating: 0, count: 256)
-    let count = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
-    guard count > 0 else { return nil }
-    let line = buffer[..<count].prefix { $0 != UInt8(ascii: "\n") }
-    let fields = line.split(separator: UInt8(ascii: " ")).dropFirst().map {
-      UInt64(String(decoding: $0, as: UTF8.self))
-    }
+    // "cpu" first, then the counters.
+    guard let fields = firstLineFields(of: "/proc/stat")?.dropFirst() else { return nil }
     // user nice system idle iowait irq softirq steal (guest time is inside user and nice).
-    guard fields.count >= 8, fields.allSatisfy({ $0 != nil }) else { return nil }
-    let ticks = [0, 1, 2, 5, 6, 7].reduce(UInt64(0)) { $0 + fields[$1]! }
+    let counters = Array(fields)
+    guard counters.count >= 8, counters.allSatisfy({ $0 != nil }) else { return nil }
+    let ticks = [0, 1, 2, 5, 6, 7].reduce(UInt64(0)) { $0 + counters[$1]! }
     let ticksPerSecond = UInt64(max(sysconf(Int32(_SC_CLK_TCK)), 1))
     return ticks * (1_000_000_000 / ticksPerSecond)
   }
@@ -61,7 +54,7 @@ extension CPUStarvation {
     }
     let window = at - earlier.at
     let cores = UInt64(max(sysconf(Int32(_SC_NPROCESSORS_ONLN)), 1))
-    let othersUsed = (busyNow - busyThen) &- min(ran, busyNow - busyThen)
+    let othersUsed = (busyNow - busyThen) - min(ran, busyNow - busyThen)
     guard
       Self.isSaturated(othersUsed: othersUsed, capacity: window * cores, waited: waited, ran: ran)
     else { return nil }

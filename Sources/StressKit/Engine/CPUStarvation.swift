@@ -84,19 +84,25 @@ struct CPUStarvation: Sendable {
 
   /// `/proc/self/task/<name>/schedstat`: "running waiting timeslices", in nanoseconds.
   private static func account(of name: String) -> Account? {
-    let descriptor = open("/proc/self/task/\(name)/schedstat", O_RDONLY | O_CLOEXEC)
-    guard descriptor >= 0 else { return nil }  // The thread ended since readdir.
+    // nil also when the thread ended since readdir.
+    guard let fields = firstLineFields(of: "/proc/self/task/\(name)/schedstat"),
+      fields.count >= 2, let running = fields[0], let waiting = fields[1]
+    else { return nil }
+    return Account(running: running, waiting: waiting)
+  }
+
+  /// The space-separated fields of a `/proc` file's first line, each as a number (nil for
+  /// a field that is not one); nil when the file cannot be read.
+  static func firstLineFields(of path: String) -> [UInt64?]? {
+    let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+    guard descriptor >= 0 else { return nil }
     defer { close(descriptor) }
-    var buffer = [UInt8](repeating: 0, count: 96)
+    var buffer = [UInt8](repeating: 0, count: 256)
     let count = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
     guard count > 0 else { return nil }
-    let fields = buffer[..<count].split(separator: UInt8(ascii: " ")).map {
-      UInt64(
-        String(
-          decoding: $0.filter { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }, as: UTF8.self)
-      )
+    let line = buffer[..<count].prefix { $0 != UInt8(ascii: "\n") }
+    return line.split(separator: UInt8(ascii: " ")).map {
+      UInt64(String(decoding: $0, as: UTF8.self))
     }
-    guard fields.count >= 2, let running = fields[0], let waiting = fields[1] else { return nil }
-    return Account(running: running, waiting: waiting)
   }
 }
