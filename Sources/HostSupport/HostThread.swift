@@ -10,10 +10,11 @@ import Synchronization
 /// The thread inherits the creator's signal mask (Swift concurrency workers block
 /// most signals), so a signal meant to interrupt a blocking call must be unblocked in `body`.
 ///
-/// Sendable: the thread id is immutable and `joined` makes `join` idempotent.
+/// Sendable: the thread id is immutable and `released` makes `join` and `detach` happen
+/// once between them.
 public final class HostThread: Sendable {
   private let thread: pthread_t
-  private let joined = Atomic<Bool>(false)
+  private let released = Atomic<Bool>(false)
   private let finished: Finished
 
   /// Starts a thread running `body`.
@@ -34,17 +35,27 @@ public final class HostThread: Sendable {
     finished.flag.load(ordering: .acquiring)
   }
 
-  /// Waits for the thread to finish; later calls return immediately.
+  /// Waits for the thread to finish; later calls (and calls after ``detach()``) return
+  /// immediately.
   public func join() {
-    // Acquiring and releasing: pairs with the load in deinit and with other joins, so exactly
-    // one caller joins and deinit never detaches a joined thread.
-    guard !joined.exchange(true, ordering: .acquiringAndReleasing) else { return }
+    // Acquiring and releasing: pairs with the load in deinit and with the exchange in other
+    // joins and in `detach`, so exactly one caller joins or detaches.
+    guard !released.exchange(true, ordering: .acquiringAndReleasing) else { return }
     pthread_join(thread, nil)
   }
 
+  /// Lets the thread release its resources by itself when `body` returns, for a caller
+  /// that stops waiting for it (a thread left inside a stalled grace period): nobody will
+  /// join it, and it must not count as leaked once it ends. Later joins return at once.
+  public func detach() {
+    // Acquiring and releasing: pairs as in `join`.
+    guard !released.exchange(true, ordering: .acquiringAndReleasing) else { return }
+    pthread_detach(thread)
+  }
+
   deinit {
-    // Acquiring: pairs with the exchange in `join`.
-    if !joined.load(ordering: .acquiring) { pthread_detach(thread) }
+    // Acquiring: pairs with the exchange in `join` and `detach`.
+    if !released.load(ordering: .acquiring) { pthread_detach(thread) }
   }
 }
 

@@ -16,11 +16,13 @@ final class RunThread: Sendable {
 
   /// Waits for the thread to end, but not past `deadline` (monotonic nanoseconds), nor once
   /// `givingUp` says there is no point (a stall was reported: the thread may never end);
-  /// returns whether it ended (and was joined).
+  /// returns whether it ended (and was joined). A thread given up on is detached: if it
+  /// ends later, it frees itself (ThreadSanitizer reported such threads as leaked).
   func join(until deadline: UInt64, givingUp: () -> Bool = { false }) -> Bool {
     while !thread.hasFinished {
       if monotonicNanoseconds() >= deadline || givingUp() {
         Self.abandoned.store(true, ordering: .relaxed)
+        thread.detach()
         return false
       }
       usleep(1000)
@@ -28,6 +30,9 @@ final class RunThread: Sendable {
     thread.join()
     return true
   }
+
+  /// Stops anyone from waiting for the thread: it frees itself when it ends.
+  func detach() { thread.detach() }
 
   /// Whether the thread's body has returned.
   var hasFinished: Bool { thread.hasFinished }

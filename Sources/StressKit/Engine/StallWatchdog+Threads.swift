@@ -33,8 +33,11 @@ extension StallWatchdog {
           judge(what, waited: 2 * timeoutNanoseconds, starvation: starvation())
         }
         RunThread.abandoned.store(true, ordering: .relaxed)
-        for entry in all where entry.thread.hasFinished { entry.thread.join() }
-        return false  // The others are detached when their HostThread goes.
+        // The others are detached: one that ends later frees itself.
+        for entry in all {
+          if entry.thread.hasFinished { entry.thread.join() } else { entry.thread.detach() }
+        }
+        return false
       }
       usleep(1000)
     }
