@@ -1,6 +1,8 @@
 #include "CHostSupport.h"
 
 #include <malloc.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 __thread unsigned chost_thread_shard __attribute__((tls_model("initial-exec")));
 static unsigned next_shard;
@@ -12,3 +14,5 @@ __attribute__((noinline, cold)) unsigned chost_assign_thread_shard(void) {
 }
 
 size_t chost_heap_block_bytes(const void *block) { return malloc_usable_size((void *)block); }
+
+int32_t chost_thread_id(void) { return (int32_t)syscall(SYS_gettid); }

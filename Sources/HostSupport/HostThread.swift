@@ -1,3 +1,4 @@
+import CHostSupport
 import Glibc
 import Synchronization
 
@@ -60,6 +61,9 @@ public final class HostThread: Sendable {
 }
 
 extension HostThread {
+  /// The calling thread's kernel id (gettid(2)): its entry under `/proc/self/task`.
+  public static var currentKernelID: Int32 { chost_thread_id() }
+
   /// Starts a thread running `body` that nobody joins: the thread lets go of its resources,
   /// and of `body`, when `body` returns.
   public static func detach(_ body: @escaping @Sendable () -> Void) throws(ThreadStartError) {

@@ -27,6 +27,8 @@ extension FaultInjectionSuites {
       let report = try Torture.run(configuration)
       let stall = try #require(report.violations.first { $0.kind == .stall }, "\(report.text)")
       #expect(stall.examples.contains { $0.contains("synchronize() made no progress") })
+      // And where its thread is in the kernel (asleep in the fault's sleep, or running).
+      #expect(stall.examples.contains { $0.contains("; its thread: ") })
       #expect(report.verdict == .violations)
       #expect(!report.finalChecksRan)
     }

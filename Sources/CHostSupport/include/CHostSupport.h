@@ -57,6 +57,12 @@ static inline intptr_t chost_opaque_word(intptr_t value) {
 /// really holds, for accounting. `block` must be a live heap allocation.
 size_t chost_heap_block_bytes(const void *block);
 
+// MARK: - Thread id
+
+/// The calling thread's kernel id (gettid(2)), which names it under /proc/self/task;
+/// glibc's wrapper needs _GNU_SOURCE, which Swift's importer does not define.
+int32_t chost_thread_id(void);
+
 // MARK: - Time-stamp counter
 
 /// The x86 time-stamp counter (RDTSC), which generated KVM guests read too: the host

@@ -18,7 +18,7 @@ extension CPUStarvation {
   /// when it cannot be read.
   static func machineBusyNanoseconds() -> UInt64? {
     // "cpu" first, then the counters.
-    guard let fields = firstLineFields(of: "/proc/stat")?.dropFirst() else { return nil }
+    guard let fields = procFirstLineNumbers("/proc/stat")?.dropFirst() else { return nil }
     // user nice system idle iowait irq softirq steal (guest time is inside user and nice).
     let counters = Array(fields)
     guard counters.count >= 8, counters.allSatisfy({ $0 != nil }) else { return nil }

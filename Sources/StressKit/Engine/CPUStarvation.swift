@@ -85,24 +85,9 @@ struct CPUStarvation: Sendable {
   /// `/proc/self/task/<name>/schedstat`: "running waiting timeslices", in nanoseconds.
   private static func account(of name: String) -> Account? {
     // nil also when the thread ended since readdir.
-    guard let fields = firstLineFields(of: "/proc/self/task/\(name)/schedstat"),
+    guard let fields = procFirstLineNumbers("/proc/self/task/\(name)/schedstat"),
       fields.count >= 2, let running = fields[0], let waiting = fields[1]
     else { return nil }
     return Account(running: running, waiting: waiting)
-  }
-
-  /// The space-separated fields of a `/proc` file's first line, each as a number (nil for
-  /// a field that is not one); nil when the file cannot be read.
-  static func firstLineFields(of path: String) -> [UInt64?]? {
-    let descriptor = open(path, O_RDONLY | O_CLOEXEC)
-    guard descriptor >= 0 else { return nil }
-    defer { close(descriptor) }
-    var buffer = [UInt8](repeating: 0, count: 256)
-    let count = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
-    guard count > 0 else { return nil }
-    let line = buffer[..<count].prefix { $0 != UInt8(ascii: "\n") }
-    return line.split(separator: UInt8(ascii: " ")).map {
-      UInt64(String(decoding: $0, as: UTF8.self))
-    }
   }
 }

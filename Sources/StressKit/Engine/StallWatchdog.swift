@@ -226,6 +226,12 @@ public final class StallWatchdog: Sendable {
       // One schedstat snapshot per poll at most: the periodic one, reused by the look.
       let periodic = snapshotDue(now: now) ? CPUStarvation.now() : nil
       if let periodic { keep(periodic) }
+      let slots = slots.withAnnotatedLock(owner: self, { $0 })
+      // A wait seen inside a KVM ioctl is followed at every poll: its stall clock starts
+      // when it leaves the kernel.
+      for slot in slots where slot.inKernelPart(now: now) && slot.kernelWait?.isInIoctl == true {
+        slot.noteKernelPart(now: now)
+      }
       guard now >= lookAgainAt else { continue }
       // Looked at once per poll, and only for a wait past the timeout.
       var looked: String?? = nil
@@ -233,18 +239,8 @@ public final class StallWatchdog: Sendable {
         if looked == nil { looked = .some(starvation(periodic ?? .now())) }
         return looked!
       }
-      for slot in slots.withAnnotatedLock(owner: self, { $0 }) {
-        guard let (operation, since) = slot.stalledSince(now: now, timeout: timeoutNanoseconds)
-        else { continue }
-        let what =
-          "\(slot.thread): \(operation.text) made no progress for "
-          + String(format: "%.2f s", Double(now - since) / 1e9)
-          + " (called \(runSeconds(at: since)) into the run)"
-        if judge(what, waited: now - since, starvation: starved()) {
-          slot.markReported(since)
-        } else {
-          lookAgainAt = now + timeoutNanoseconds / 2
-        }
+      for slot in slots where !look(at: slot, now: now, starved: starved) {
+        lookAgainAt = now + timeoutNanoseconds / 2
       }
       for gauge in gauges.withAnnotatedLock(owner: self, { $0 }) {
         guard let (pending, idle) = gauge.stalled(now: now, timeout: timeoutNanoseconds)
@@ -259,6 +255,44 @@ public final class StallWatchdog: Sendable {
         }
       }
     }
+  }
+}
+
+extension StallWatchdog {
+  /// Looks at `slot`'s wait, if it has lasted the timeout: a wait inside ioctl(2) is KVM's
+  /// (a shortfall, once per wait; its stall clock starts again when it leaves the kernel),
+  /// any other is judged (``judge(_:waited:starvation:)``). Returns false when the wait was
+  /// put down to starvation and must be looked at again later. `kernel` says where the
+  /// slot's thread is in the kernel (read from /proc unless given).
+  func look(
+    at slot: WaitSlot, now: UInt64, kernel: (WaitSlot) -> KernelWait? = { $0.kernelWait },
+    starved: () -> String?
+  ) -> Bool {
+    guard let wait = slot.stalledSince(now: now, timeout: timeoutNanoseconds) else { return true }
+    let kernel = kernel(slot)
+    if let kernel, kernel.isInIoctl {
+      if wait.kernelPartSeen == nil {
+        shortfalls.record(
+          .time,
+          "\(slot.thread): \(wait.operation.text) waited "
+            + String(format: "%.2f s", Double(now - wait.start) / 1e9)
+            + " inside the kernel (\(kernel.text)): KVM's own work, in which the RCU under "
+            + "test takes no part; not judged a stall")
+      }
+      slot.noteKernelPart(now: now)
+      return true
+    }
+    let from = wait.kernelPartSeen ?? wait.start
+    let what =
+      "\(slot.thread): \(wait.operation.text) made no progress for "
+      + String(format: "%.2f s", Double(now - from) / 1e9)
+      + (wait.kernelPartSeen == nil
+        ? "" : String(format: " after %.2f s inside the kernel", Double(from - wait.start) / 1e9))
+      + " (called \(runSeconds(at: wait.start)) into the run; its thread: "
+      + (kernel?.text ?? "state unknown") + ")"
+    guard judge(what, waited: now - from, starvation: starved()) else { return false }
+    slot.markReported(wait.start)
+    return true
   }
 }
 

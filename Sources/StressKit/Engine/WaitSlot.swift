@@ -1,3 +1,4 @@
+import HostSupport
 import Synchronization
 
 /// One watched thread's current wait: what and since when (0: not waiting).
@@ -13,6 +14,11 @@ final class WaitSlot: Sendable {
   private let longestRemoval = Atomic<UInt64>(0)
   private let longestCallback = Atomic<UInt64>(0)
   private let last = Atomic<UInt64>(0)
+  /// The kernel's id of the thread in its latest wait (``KernelWait``).
+  private let threadID = Atomic<Int32>(0)
+  /// The last time the watchdog saw the current wait inside a KVM ioctl (its kernel part),
+  /// written by the watchdog alone; a wait's stall clock starts again from there.
+  private let kernelPartSeen = Atomic<UInt64>(0)
 
   init(thread: String) { self.thread = thread }
 
@@ -56,6 +62,7 @@ final class WaitSlot: Sendable {
     -> Result
   {
     let start = monotonicNanoseconds()
+    threadID.store(HostThread.currentKernelID, ordering: .relaxed)
     since.store(start, ordering: .relaxed)
     // Releasing: pairs with the watchdog's acquiring load in `stalledSince`, which then sees
     // this wait's start.
@@ -69,18 +76,41 @@ final class WaitSlot: Sendable {
     return try body()
   }
 
-  /// The operation and its start, if the thread has waited for it `timeout` or longer and
-  /// that wait was not reported yet.
-  func stalledSince(now: UInt64, timeout: UInt64) -> (WaitedOperation, UInt64)? {
+  /// A wait the thread has been in for `timeout` or longer, not counting its kernel part
+  /// (``noteKernelPart(now:)``), and not reported yet: the operation, when it began, and
+  /// when its kernel part was last seen (nil if never).
+  func stalledSince(now: UInt64, timeout: UInt64) -> (
+    operation: WaitedOperation, start: UInt64, kernelPartSeen: UInt64?
+  )? {
     // Acquiring: pairs with the releasing store in `waiting`.
     guard let waited = WaitedOperation(rawValue: operation.load(ordering: .acquiring)) else {
       return nil
     }
     let start = since.load(ordering: .relaxed)
-    guard now > start, now - start >= timeout, reported.load(ordering: .relaxed) != start
+    let kernelPart = kernelPartSeen.load(ordering: .relaxed)
+    let kernelPartSeen = kernelPart > start ? kernelPart : nil
+    let from = kernelPartSeen ?? start
+    guard now > from, now - from >= timeout, reported.load(ordering: .relaxed) != start
     else { return nil }
-    return (waited, start)
+    return (waited, start, kernelPartSeen)
   }
+
+  /// Where the waiting thread is in the kernel now; nil when it is not known.
+  var kernelWait: KernelWait? {
+    let id = threadID.load(ordering: .relaxed)
+    return id == 0 ? nil : KernelWait.of(thread: id)
+  }
+
+  /// Whether the current wait's kernel part was seen and the watchdog should look again
+  /// at every poll whether it is still in it.
+  func inKernelPart(now: UInt64) -> Bool {
+    guard operation.load(ordering: .acquiring) != 0 else { return false }
+    return kernelPartSeen.load(ordering: .relaxed) > since.load(ordering: .relaxed)
+  }
+
+  /// Notes that the current wait is inside a KVM ioctl at `now` (by the watchdog alone): its
+  /// stall clock starts again from here.
+  func noteKernelPart(now: UInt64) { kernelPartSeen.store(now, ordering: .relaxed) }
 
   /// Marks the wait that began at `start` reported (by the watchdog thread alone).
   func markReported(_ start: UInt64) { reported.store(start, ordering: .relaxed) }
