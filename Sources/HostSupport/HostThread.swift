@@ -49,7 +49,7 @@ public final class HostThread: Sendable {
   /// that stops waiting for it (a thread left inside a stalled grace period): nobody will
   /// join it, and it must not count as leaked once it ends. Later joins return at once.
   public func detach() {
-    // Acquiring and releasing: pairs as in `join`.
+    // Acquiring and releasing: pairs with the exchange in `join` and the load in deinit.
     guard !released.exchange(true, ordering: .acquiringAndReleasing) else { return }
     pthread_detach(thread)
   }

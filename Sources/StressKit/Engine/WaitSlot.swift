@@ -104,6 +104,7 @@ final class WaitSlot: Sendable {
   /// Whether the current wait's kernel part was seen and the watchdog should look again
   /// at every poll whether it is still in it.
   func inKernelPart(now: UInt64) -> Bool {
+    // Acquiring: pairs with the releasing store in `waiting`, which then sees this wait's start.
     guard operation.load(ordering: .acquiring) != 0 else { return false }
     return kernelPartSeen.load(ordering: .relaxed) > since.load(ordering: .relaxed)
   }
