@@ -39,6 +39,31 @@ struct GuestChurnTests {
     }
   }
 
+  /// A round cannot be cut short; one still running at the budget's last work deadline is
+  /// left running, and the run ends with a `time` shortfall instead of waiting for it. The
+  /// round is made about 60 times as long as a calibrated tenth of the 1 s run (6 s against
+  /// the 1 s that half the grace allows); a machine that sped up enough to finish it anyway
+  /// gets another try, with rounds twice as long, at most three.
+  @Test func aRoundStillRunningAtTheLastWorkDeadlineIsLeftRunning() throws {
+    let system = try #require(kvm)
+    var configuration = GuestChurnConfiguration(
+      duration: .seconds(1), vcpus: 1, hotplugThreads: 1, stableDevices: 4, churnDevices: 4,
+      seed: 11)
+    let tenth = try GuestChurn.calibrate(
+      system: system, configuration: configuration, registeredKeys: 8)
+    let reports = try attempts(limit: 3) {
+      $0.rounds == 0
+    } _: { (index) throws in
+      configuration.roundIterations = min(60 * tenth << index, 100_000_000)
+      return try GuestChurn.run(system: system, configuration: configuration)
+    }
+    let report = reports.last!
+    #expect(report.rounds == 0, "\(report.text)")
+    #expect(report.outcome.verdict == .inconclusive, "\(report.text)")
+    let time = try #require(report.shortfalls.first { $0.kind == .time }, "\(report.text)")
+    #expect(time.examples.contains { $0.contains("was still running when the time ran out") })
+  }
+
   @Test func moreVCPUsThanKVMRecommendsAreRefusedBeforeAnythingRuns() throws {
     let system = try #require(kvm)
     let limit = try system.recommendedVCPUCount()

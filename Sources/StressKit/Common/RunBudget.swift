@@ -67,6 +67,11 @@ public struct RunBudget: Sendable {
       || (now >= workDeadline(running: running) && minimumMet())
   }
 
+  /// When work already under way that cannot be cut short (a guest round runs to its end
+  /// once started) is given up and left running: half the grace past the duration, which
+  /// leaves the rest of the grace for winding down and the report.
+  public var lastWorkDeadline: UInt64 { started &+ nanoseconds(duration + grace / 2) }
+
   /// When winding down must be over: the grace past the duration less ``exitReserve``.
   public var windDownDeadline: UInt64 {
     started &+ nanoseconds(duration + grace - exitReserve)

@@ -177,7 +177,8 @@ final class GuestChurnRun<Flavor: RCUFlavor>: Sendable {
     PhaseTrace.note("\(rounds.count) guest round(s) done; winding down", budget: budget)
     stopHotplug.set()
     let settled = windDown(
-      threads: hotplugThreads + settler, stable: stable, watchdog: watchdog)
+      threads: hotplugThreads + settler, stable: rounds.abandoned ? nil : stable,
+      watchdog: watchdog)
     PhaseTrace.note("wound down; report", budget: budget)
     progress.stop()
     if case .failure(let error) = rounds.result {
@@ -196,6 +197,9 @@ final class GuestChurnRun<Flavor: RCUFlavor>: Sendable {
     var exits = 0
     var guestTime = Duration.zero
     var result: Result<Void, KVMError> = .success(())
+    /// Whether the last round was still running at the budget's last work deadline and was
+    /// left running (its vCPU threads end with the process).
+    var abandoned = false
   }
 
   /// Guest rounds until the budget's work deadline (extended, if allowed, until the
@@ -220,7 +224,10 @@ final class GuestChurnRun<Flavor: RCUFlavor>: Sendable {
     {
       do {
         let roundStart = monotonicNanoseconds()
-        let statistics = try guest.run(handlers: handlers)
+        guard let statistics = try round(handlers, started: roundStart, longest: longest) else {
+          rounds.abandoned = true
+          break
+        }
         let took = monotonicNanoseconds() - roundStart
         longest = max(longest, took)
         rounds.guestTime += .nanoseconds(Int64(took))
@@ -235,6 +242,34 @@ final class GuestChurnRun<Flavor: RCUFlavor>: Sendable {
       GuestChurn.checkReads(guest: guest, program: program, violations: violations)
     }
     return rounds
+  }
+
+  /// One guest round, run on a thread of its own so that waiting for it ends at the budget's
+  /// last work deadline: a round cannot be cut short, and starved vCPUs (nice 10 beside CPU
+  /// hogs, a liburcu-signal grace period interrupting KVM_RUN) once made one take seconds
+  /// past the run's end. Nil when it was still running then: it is left running, a `time`
+  /// shortfall.
+  private func round(_ handlers: [CheckedExitHandler<Flavor>], started: UInt64, longest: UInt64)
+    throws(KVMError) -> [RunStatistics]?
+  {
+    let guest = guest
+    guard
+      let result = StressKit.result(
+        by: budget.lastWorkDeadline,
+        { () -> Result<[RunStatistics], KVMError> in
+          Result { () throws(KVMError) in try guest.run(handlers: handlers) }
+        })
+    else {
+      shortfalls.record(
+        .time,
+        "a guest round started \(String(format: "%.2f", Double(started &- budget.started) / 1e9)) s "
+          + "into the run (the longest before it took "
+          + String(format: "%.2f s", Double(longest) / 1e9)
+          + ") was still running when the time ran out; it was left running, and the stable "
+          + "pairs and the counts were left as they were")
+      return nil
+    }
+    return try result.get()
   }
 
   /// Registers the stable pairs, until half the run's duration has passed since the process
@@ -260,9 +295,11 @@ final class GuestChurnRun<Flavor: RCUFlavor>: Sendable {
   /// After the rounds: stops the hotplug and settler threads, unregisters the stable pairs
   /// and ranges, and waits for the final barrier, by the budget's wind-down deadline.
   /// Returns whether everything ended, so the counts may be reconciled; otherwise the
-  /// shortfall says what was still busy, and no count is compared.
+  /// shortfall says what was still busy, and no count is compared. `stable` is nil when a
+  /// guest round was left running: its vCPUs still write to the stable pairs and ranges,
+  /// which stay registered (unregistered, they would take no write: a false lost signal).
   private func windDown(
-    threads: [RunThread], stable: [GuestChurnTarget<Flavor>.Plug], watchdog: StallWatchdog
+    threads: [RunThread], stable: [GuestChurnTarget<Flavor>.Plug]?, watchdog: StallWatchdog
   ) -> Bool {
     let deadline = budget.windDownDeadline
     // The final unregisters and barrier wait under the watchdog's eye: a stall there is a
@@ -276,6 +313,11 @@ final class GuestChurnRun<Flavor: RCUFlavor>: Sendable {
         .time,
         "\(busy) hotplug thread(s) were still inside an update when the time ran out; the "
           + "counts were not reconciled")
+      return false
+    }
+    guard let stable else {
+      // The consumers end, the vCPUs' eventfds keep their counts.
+      _ = ledger.stopConsumers(until: deadline)
       return false
     }
     let ended = finishes(by: deadline, givingUp: watchdog.givingUp) { [self] in
