@@ -1,3 +1,4 @@
+#define _GNU_SOURCE
 #include "CHostSupport.h"
 
 #include <malloc.h>
@@ -16,3 +17,5 @@ __attribute__((noinline, cold)) unsigned chost_assign_thread_shard(void) {
 size_t chost_heap_block_bytes(const void *block) { return malloc_usable_size((void *)block); }
 
 int32_t chost_thread_id(void) { return (int32_t)syscall(SYS_gettid); }
+
+int chost_thread_try_join(pthread_t thread) { return pthread_tryjoin_np(thread, NULL); }

@@ -11,12 +11,18 @@ import Synchronization
 /// The thread inherits the creator's signal mask (Swift concurrency workers block
 /// most signals), so a signal meant to interrupt a blocking call must be unblocked in `body`.
 ///
-/// Sendable: the thread id is immutable and `released` makes `join` and `detach` happen
-/// once between them.
+/// Sendable: the thread id is immutable, and `state` lets exactly one caller join or
+/// detach the thread.
 public final class HostThread: Sendable {
   private let thread: pthread_t
-  private let released = Atomic<Bool>(false)
+  /// ``Release`` raw values: who has the thread's pthread handle.
+  private let state = Atomic<Int>(Release.none.rawValue)
   private let finished: Finished
+
+  /// Who has released the pthread handle (`claimed`: a caller is joining or detaching now).
+  private enum Release: Int {
+    case none, claimed, joined, detached
+  }
 
   /// Starts a thread running `body`.
   public init(_ body: @escaping @Sendable () -> Void) throws(ThreadStartError) {
@@ -29,34 +35,68 @@ public final class HostThread: Sendable {
     }
   }
 
-  /// Whether `body` has returned, so that a caller can wait for a thread with a deadline
-  /// and leave one that never ends (a stalled grace period) instead of joining it.
+  /// Whether `body` has returned. The thread may still be ending (its thread-local
+  /// destructors, an RCU flavor's unregistration, run after `body`): ``tryJoin()`` says
+  /// when it has.
   public var hasFinished: Bool {
     // Acquiring: pairs with the releasing store after `body` returns.
     finished.flag.load(ordering: .acquiring)
   }
 
-  /// Waits for the thread to finish; later calls (and calls after ``detach()``) return
+  /// Waits for the thread to end; later calls (and calls after ``detach()``) return
   /// immediately.
   public func join() {
-    // Acquiring and releasing: pairs with the load in deinit and with the exchange in other
-    // joins and in `detach`, so exactly one caller joins or detaches.
-    guard !released.exchange(true, ordering: .acquiringAndReleasing) else { return }
+    guard claim() else { return }
     pthread_join(thread, nil)
+    // Releasing: pairs with the acquiring loads in `claim`, `tryJoin` and deinit.
+    state.store(Release.joined.rawValue, ordering: .releasing)
   }
 
-  /// Lets the thread release its resources by itself when `body` returns, for a caller
-  /// that stops waiting for it (a thread left inside a stalled grace period): nobody will
-  /// join it, and it must not count as leaked once it ends. Later joins return at once.
+  /// Joins the thread if it has ended, without waiting: true once it is joined (by this
+  /// call or an earlier one), false while it runs or ends, or if it was detached. For a
+  /// caller that waits with a deadline: a thread whose `body` returned can still block in
+  /// its exit (an RCU flavor's unregistration waits for the registry lock, which a
+  /// liburcu-signal grace period held for a second beside two CPU hogs), and `join()`
+  /// would wait for it.
+  public func tryJoin() -> Bool {
+    guard claim() else {
+      // Acquiring: pairs with the releasing store in `join` or here.
+      return state.load(ordering: .acquiring) == Release.joined.rawValue
+    }
+    let ended = chost_thread_try_join(thread) == 0
+    // Releasing: pairs with the acquiring loads in `claim`, here and in deinit.
+    state.store((ended ? Release.joined : .none).rawValue, ordering: .releasing)
+    return ended
+  }
+
+  /// Lets the thread release its resources by itself when it ends, for a caller that
+  /// stops waiting for it (a thread left inside a stalled grace period): nobody will join
+  /// it, and it must not count as leaked once it ends. Later joins return at once.
   public func detach() {
-    // Acquiring and releasing: pairs with the exchange in `join` and the load in deinit.
-    guard !released.exchange(true, ordering: .acquiringAndReleasing) else { return }
+    guard claim() else { return }
     pthread_detach(thread)
+    // Releasing: pairs with the acquiring loads in `claim`, `tryJoin` and deinit.
+    state.store(Release.detached.rawValue, ordering: .releasing)
+  }
+
+  /// Takes the pthread handle for a join or detach; false once it was joined or detached.
+  /// A caller trying a join meanwhile holds it a moment: its outcome is waited for.
+  private func claim() -> Bool {
+    while true {
+      // Acquiring and releasing: pairs with the releasing stores in `join`, `tryJoin` and
+      // `detach`, so exactly one caller at a time has the handle.
+      let (exchanged, original) = state.compareExchange(
+        expected: Release.none.rawValue, desired: Release.claimed.rawValue,
+        ordering: .acquiringAndReleasing)
+      if exchanged { return true }
+      if original != Release.claimed.rawValue { return false }
+      sched_yield()
+    }
   }
 
   deinit {
-    // Acquiring: pairs with the exchange in `join` and `detach`.
-    if !released.load(ordering: .acquiring) { pthread_detach(thread) }
+    // Acquiring: pairs with the releasing stores in `join`, `tryJoin` and `detach`.
+    if state.load(ordering: .acquiring) == Release.none.rawValue { pthread_detach(thread) }
   }
 }
 

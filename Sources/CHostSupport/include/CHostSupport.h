@@ -4,6 +4,7 @@
 #ifndef CHOSTSUPPORT_H
 #define CHOSTSUPPORT_H
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -62,6 +63,10 @@ size_t chost_heap_block_bytes(const void *block);
 /// The calling thread's kernel id (gettid(2)), which names it under /proc/self/task;
 /// glibc's wrapper needs _GNU_SOURCE, which Swift's importer does not define.
 int32_t chost_thread_id(void);
+
+/// Joins `thread` if it has ended (pthread_tryjoin_np): 0 then, EBUSY while it runs. A GNU
+/// extension, which Swift's importer does not see.
+int chost_thread_try_join(pthread_t thread);
 
 // MARK: - Time-stamp counter
 

@@ -19,7 +19,8 @@ extension StallWatchdog {
     let deadline = monotonicNanoseconds() + 2 * timeoutNanoseconds
     var stallSeen: UInt64?
     while true {
-      let running = all.filter { !$0.thread.hasFinished }
+      // Joined as they end (a body that returned may still be ending: see RunThread.join).
+      let running = all.filter { !$0.thread.tryJoin() }
       if running.isEmpty { break }
       let now = monotonicNanoseconds()
       if stalled, stallSeen == nil { stallSeen = now }
@@ -34,14 +35,11 @@ extension StallWatchdog {
         }
         RunThread.abandoned.store(true, ordering: .relaxed)
         // The others are detached: one that ends later frees itself.
-        for entry in all {
-          if entry.thread.hasFinished { entry.thread.join() } else { entry.thread.detach() }
-        }
+        for entry in running { entry.thread.detach() }
         return false
       }
       usleep(1000)
     }
-    for entry in all { entry.thread.join() }
     return true
   }
 
