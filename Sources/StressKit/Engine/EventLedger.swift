@@ -48,11 +48,6 @@ final class EventLedger<Key: Hashable & Sendable>: Sendable {
     try consumerThreads.start(named: "consumer") { self.consume($0) }
   }
 
-  /// Stops the consumer threads (after the vCPUs stopped, so nothing new arrives).
-  func stopConsumers() {
-    consumerThreads.stop()
-  }
-
   /// Stops the consumer threads, waiting for them until `deadline`; returns whether they
   /// all ended. Until they have, a consumer may hold a count it has not added yet, and no
   /// count may be compared.

@@ -47,12 +47,6 @@ final class PollerThreads: Sendable {
     threads.withAnnotatedLock(owner: self) { $0 = started }
   }
 
-  /// Stops the threads and waits for them.
-  func stop() {
-    stopFlag.set()
-    for thread in threads.withAnnotatedLock(owner: self, { $0 }) { thread.join() }
-  }
-
   /// Stops the threads and waits for them until `deadline`; returns whether they all
   /// ended.
   func stop(until deadline: UInt64) -> Bool {
